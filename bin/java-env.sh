@@ -24,3 +24,5 @@ else
     exit 1
 fi
 export PATH="$JAVA_HOME/bin:$PATH"
+# Maven's bundled Guava uses sun.misc.Unsafe; keep Java 25's warning about it out of build output.
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
