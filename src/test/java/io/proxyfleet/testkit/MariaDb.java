@@ -480,7 +480,7 @@ public final class MariaDb implements AutoCloseable {
             if (!process.isAlive()) {
                 throw startFailure("mariadbd exited with " + process.exitValue(), command, lastFailure);
             }
-            try (Connection ignored = connectAs(ROOT_USER, currentRootPassword, null)) {
+            try (Connection _ = connectAs(ROOT_USER, currentRootPassword, null)) {
                 return;
             } catch (SQLException e) {
                 lastFailure = e;
