@@ -1,12 +1,22 @@
 package io.proxyfleet.protocol.client;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.proxyfleet.protocol.AuthPlugins;
+import io.proxyfleet.protocol.Capabilities;
+import io.proxyfleet.protocol.ErrPacket;
+import io.proxyfleet.protocol.HandshakeV10;
+import io.proxyfleet.protocol.Lenenc;
+import io.proxyfleet.protocol.OkPacket;
+import io.proxyfleet.protocol.Packets;
+import io.proxyfleet.protocol.ProtocolException;
+import io.proxyfleet.protocol.StatusFlags;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,31 +38,12 @@ public final class BlockingMysqlClient implements AutoCloseable {
     /** utf8mb4_general_ci: every server we talk to knows it, and it round-trips any comment text. */
     private static final int CHARSET_UTF8MB4 = 45;
     private static final int DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
-    private static final int HANDSHAKE_V10 = 10;
-    private static final int SCRAMBLE_LENGTH = 20;
     private static final int FILLER_LENGTH = 23;
-    private static final String NATIVE_PASSWORD = "mysql_native_password";
-
-    private static final int OK = 0x00;
-    private static final int EOF = 0xFE;
-    private static final int ERR = 0xFF;
-    private static final int LOCAL_INFILE = 0xFB;
-    private static final int AUTH_SWITCH = 0xFE;
-    /** An EOF packet is shorter than this; a row starting with 0xFE is longer. */
-    private static final int EOF_MAX_LENGTH = 9;
-
+    private static final String NATIVE_PASSWORD = AuthPlugins.NATIVE_PASSWORD;
     private static final byte COM_QUIT = 0x01;
     private static final byte COM_QUERY = 0x03;
-
-    private static final int CLIENT_LONG_PASSWORD = 0x1;
-    private static final int CLIENT_CONNECT_WITH_DB = 0x8;
-    private static final int CLIENT_PROTOCOL_41 = 0x200;
-    private static final int CLIENT_TRANSACTIONS = 0x2000;
-    private static final int CLIENT_SECURE_CONNECTION = 0x8000;
-    private static final int CLIENT_MULTI_RESULTS = 0x20000;
-    private static final int CLIENT_PLUGIN_AUTH = 0x80000;
-    private static final int CLIENT_PLUGIN_AUTH_LENENC_DATA = 0x200000;
-    private static final int SERVER_MORE_RESULTS_EXISTS = 0x8;
+    /** Catalog, schema, table and original table precede the column name in a column definition. */
+    private static final int COLUMN_FIELDS_BEFORE_NAME = 4;
 
     /**
      * Where and how to connect.
@@ -111,39 +102,17 @@ public final class BlockingMysqlClient implements AutoCloseable {
             socket.setSoTimeout(toMillis(options.readTimeout()));
             socket.connect(new InetSocketAddress(options.host(), options.port()), toMillis(options.connectTimeout()));
             PacketIo io = new PacketIo(socket.getInputStream(), socket.getOutputStream(), DEFAULT_MAX_PAYLOAD);
-            Payload greeting = new Payload(io.read());
-            if (greeting.peek() == ERR) {
-                throw readError(greeting);
+            ByteBuf greetingPacket = Unpooled.wrappedBuffer(io.read());
+            if (first(greetingPacket) == Packets.ERR) {
+                throw error(greetingPacket);
             }
-            int protocol = greeting.u8();
-            if (protocol != HANDSHAKE_V10) {
-                throw new MysqlProtocolException("unsupported handshake protocol version " + protocol);
-            }
-            String version = greeting.nulString();
-            long connectionId = greeting.u32();
-            byte[] scramblePart1 = greeting.bytes(8);
-            greeting.skip(1);
-            int capabilities = greeting.u16();
-            byte[] scramblePart2 = new byte[0];
-            if (greeting.remaining() > 0) {
-                greeting.skip(1 + 2); // charset, status flags
-                capabilities |= greeting.u16() << 16;
-                int authDataLength = greeting.u8();
-                greeting.skip(10);
-                if ((capabilities & CLIENT_SECURE_CONNECTION) != 0) {
-                    int n = Math.max(13, authDataLength - 8);
-                    // The last byte of part 2 is a NUL terminator, not scramble.
-                    scramblePart2 = greeting.bytes(Math.min(n, greeting.remaining()));
-                }
-            }
-            byte[] scramble = new byte[SCRAMBLE_LENGTH];
-            System.arraycopy(scramblePart1, 0, scramble, 0, 8);
-            System.arraycopy(scramblePart2, 0, scramble, 8, Math.min(12, scramblePart2.length));
-            if ((capabilities & CLIENT_PROTOCOL_41) == 0) {
+            HandshakeV10 greeting = decode(() -> HandshakeV10.decode(greetingPacket));
+            if ((greeting.capabilities() & Capabilities.PROTOCOL_41) == 0) {
                 throw new MysqlProtocolException("server does not speak protocol 4.1");
             }
-            BlockingMysqlClient client = new BlockingMysqlClient(socket, io, version, connectionId);
-            client.authenticate(options, capabilities, firstPlugin, scramble);
+            BlockingMysqlClient client =
+                    new BlockingMysqlClient(socket, io, greeting.serverVersion(), greeting.connectionId());
+            client.authenticate(options, greeting.capabilities(), firstPlugin, greeting.authData());
             return client;
         } catch (IOException | RuntimeException e) {
             closeQuietly(socket);
@@ -157,10 +126,11 @@ public final class BlockingMysqlClient implements AutoCloseable {
 
     private void authenticate(Options options, int serverCapabilities, String firstPlugin, byte[] scramble)
             throws IOException {
-        int wanted = CLIENT_LONG_PASSWORD | CLIENT_PROTOCOL_41 | CLIENT_TRANSACTIONS | CLIENT_SECURE_CONNECTION
-                | CLIENT_MULTI_RESULTS | CLIENT_PLUGIN_AUTH | CLIENT_PLUGIN_AUTH_LENENC_DATA;
+        int wanted = Capabilities.LONG_PASSWORD | Capabilities.PROTOCOL_41 | Capabilities.TRANSACTIONS
+                | Capabilities.SECURE_CONNECTION | Capabilities.MULTI_RESULTS | Capabilities.PLUGIN_AUTH
+                | Capabilities.PLUGIN_AUTH_LENENC_CLIENT_DATA;
         if (options.database() != null) {
-            wanted |= CLIENT_CONNECT_WITH_DB;
+            wanted |= Capabilities.CONNECT_WITH_DB;
         }
         int capabilities = wanted & serverCapabilities;
         // Whatever the server's default plugin, we answer as mysql_native_password over the greeting's scramble;
@@ -174,37 +144,45 @@ public final class BlockingMysqlClient implements AutoCloseable {
         p.write(CHARSET_UTF8MB4);
         p.writeBytes(new byte[FILLER_LENGTH]);
         writeNul(p, options.user());
-        if ((capabilities & CLIENT_PLUGIN_AUTH_LENENC_DATA) != 0) {
+        if ((capabilities & Capabilities.PLUGIN_AUTH_LENENC_CLIENT_DATA) != 0) {
             writeLenenc(p, authResponse.length);
-            p.writeBytes(authResponse);
         } else {
             p.write(authResponse.length);
-            p.writeBytes(authResponse);
         }
-        if ((capabilities & CLIENT_CONNECT_WITH_DB) != 0) {
+        p.writeBytes(authResponse);
+        if ((capabilities & Capabilities.CONNECT_WITH_DB) != 0) {
             writeNul(p, options.database());
         }
-        if ((capabilities & CLIENT_PLUGIN_AUTH) != 0) {
+        if ((capabilities & Capabilities.PLUGIN_AUTH) != 0) {
             writeNul(p, firstPlugin);
         }
         io.write(p.toByteArray());
 
-        Payload reply = new Payload(io.read());
-        if (reply.peek() == AUTH_SWITCH) {
-            reply.u8();
-            String plugin = reply.nulString();
+        ByteBuf reply = Unpooled.wrappedBuffer(io.read());
+        if (first(reply) == Packets.AUTH_SWITCH) {
+            String plugin = decode(() -> {
+                reply.skipBytes(1);
+                return Lenenc.readNulString(reply);
+            });
             if (!NATIVE_PASSWORD.equals(plugin)) {
                 throw new MysqlProtocolException("server requires unsupported authentication plugin " + plugin);
             }
-            byte[] data = reply.bytes(Math.min(SCRAMBLE_LENGTH, reply.remaining()));
+            byte[] data = new byte[Math.min(AuthPlugins.SCRAMBLE_LENGTH, reply.readableBytes())];
+            reply.readBytes(data);
             io.write(nativePassword(options.password(), data));
-            reply = new Payload(io.read());
+            checkAuthResult(Unpooled.wrappedBuffer(io.read()));
+            return;
         }
-        switch (reply.peek()) {
-            case OK -> { }
-            case ERR -> throw readError(reply);
-            default -> throw new MysqlProtocolException("unexpected authentication reply 0x"
-                    + Integer.toHexString(reply.peek()));
+        checkAuthResult(reply);
+    }
+
+    private void checkAuthResult(ByteBuf reply) throws IOException {
+        int head = first(reply);
+        if (head == Packets.ERR) {
+            throw error(reply);
+        }
+        if (head != Packets.OK) {
+            throw new MysqlProtocolException("unexpected authentication reply 0x" + Integer.toHexString(head));
         }
     }
 
@@ -213,20 +191,7 @@ public final class BlockingMysqlClient implements AutoCloseable {
         if (password.isEmpty()) {
             return new byte[0];
         }
-        try {
-            MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
-            byte[] stage1 = sha1.digest(password.getBytes(StandardCharsets.UTF_8));
-            byte[] stage2 = sha1.digest(stage1);
-            sha1.update(scramble, 0, Math.min(SCRAMBLE_LENGTH, scramble.length));
-            sha1.update(stage2);
-            byte[] mask = sha1.digest();
-            for (int i = 0; i < stage1.length; i++) {
-                stage1[i] ^= mask[i];
-            }
-            return stage1;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-1 is a mandatory JDK algorithm", e);
-        }
+        return AuthPlugins.nativeScramble(AuthPlugins.nativeStage1(password), scramble);
     }
 
     /** The server's version string from the greeting. */
@@ -287,17 +252,17 @@ public final class BlockingMysqlClient implements AutoCloseable {
     }
 
     private Result readResult() throws IOException {
-        Payload first = new Payload(io.read());
-        switch (first.peek()) {
-            case OK -> {
-                first.u8();
-                QueryResult.Ok ok = readOk(first);
-                return new Result(ok, null, (ok.statusFlags() & SERVER_MORE_RESULTS_EXISTS) != 0);
+        ByteBuf packet = Unpooled.wrappedBuffer(io.read());
+        switch (first(packet)) {
+            case Packets.OK -> {
+                OkPacket ok = decode(() -> OkPacket.decode(packet));
+                return new Result(new QueryResult.Ok(ok.affectedRows(), ok.lastInsertId(), ok.statusFlags(),
+                        ok.warnings(), ok.info()), null, (ok.statusFlags() & StatusFlags.MORE_RESULTS_EXISTS) != 0);
             }
-            case ERR -> {
-                return new Result(null, readError(first), false);
+            case Packets.ERR -> {
+                return new Result(null, error(packet), false);
             }
-            case LOCAL_INFILE -> {
+            case Packets.LOCAL_INFILE -> {
                 // We never send files: an empty packet ends the transfer, then the server answers OK or ERR.
                 io.write(new byte[0]);
                 Result after = readResult();
@@ -305,7 +270,7 @@ public final class BlockingMysqlClient implements AutoCloseable {
                         : new MysqlProtocolException("LOAD DATA LOCAL INFILE is not supported");
             }
             default -> {
-                return readRows((int) first.lenenc());
+                return readRows(Math.toIntExact(decode(() -> Lenenc.readInt(packet))));
             }
         }
     }
@@ -313,63 +278,71 @@ public final class BlockingMysqlClient implements AutoCloseable {
     private Result readRows(int columnCount) throws IOException {
         List<String> columns = new ArrayList<>(columnCount);
         for (int i = 0; i < columnCount; i++) {
-            Payload def = new Payload(io.read());
-            for (int skip = 0; skip < 4; skip++) { // catalog, schema, table, org_table
-                def.lenencStringOrNull();
-            }
-            columns.add(def.lenencStringOrNull());
+            ByteBuf def = Unpooled.wrappedBuffer(io.read());
+            columns.add(decode(() -> {
+                for (int skip = 0; skip < COLUMN_FIELDS_BEFORE_NAME; skip++) {
+                    Lenenc.readNullableString(def);
+                }
+                return Lenenc.readNullableString(def);
+            }));
         }
-        expectEof(io.read());
+        ByteBuf eof = Unpooled.wrappedBuffer(io.read());
+        if (!isEof(eof)) {
+            if (first(eof) == Packets.ERR) {
+                throw error(eof);
+            }
+            throw new MysqlProtocolException("expected EOF after column definitions");
+        }
         List<List<String>> rows = new ArrayList<>();
         while (true) {
-            byte[] packet = io.read();
-            Payload row = new Payload(packet);
-            int head = packet.length == 0 ? -1 : row.peek();
-            if (head == EOF && packet.length < EOF_MAX_LENGTH) {
-                row.u8();
-                row.u16(); // warnings
-                int status = row.u16();
+            ByteBuf row = Unpooled.wrappedBuffer(io.read());
+            if (isEof(row)) {
+                int status = decode(() -> row.getUnsignedShortLE(row.readerIndex() + 3));
                 return new Result(new QueryResult.Rows(columns, rows), null,
-                        (status & SERVER_MORE_RESULTS_EXISTS) != 0);
+                        (status & StatusFlags.MORE_RESULTS_EXISTS) != 0);
             }
-            if (head == ERR) {
-                return new Result(null, readError(row), false);
+            if (first(row) == Packets.ERR) {
+                return new Result(null, error(row), false);
             }
             List<String> cells = new ArrayList<>(columnCount);
-            for (int c = 0; c < columnCount; c++) {
-                cells.add(row.lenencStringOrNull());
-            }
+            decode(() -> {
+                for (int c = 0; c < columnCount; c++) {
+                    cells.add(Lenenc.readNullableString(row));
+                }
+                return cells;
+            });
             rows.add(cells);
         }
     }
 
-    private static void expectEof(byte[] packet) throws IOException {
-        Payload p = new Payload(packet);
-        if (packet.length == 0 || p.peek() != EOF || packet.length >= EOF_MAX_LENGTH) {
-            if (packet.length > 0 && p.peek() == ERR) {
-                throw readError(p);
-            }
-            throw new MysqlProtocolException("expected EOF after column definitions");
-        }
+    /** A classic EOF: 0xFE and shorter than any row that could start with 0xFE (an 8-byte lenenc prefix). */
+    private static boolean isEof(ByteBuf packet) {
+        return packet.readableBytes() < Packets.EOF_MAX_PAYLOAD && first(packet) == Packets.EOF;
     }
 
-    private static QueryResult.Ok readOk(Payload p) throws MysqlProtocolException {
-        long affected = p.lenenc();
-        long insertId = p.lenenc();
-        int status = p.remaining() >= 2 ? p.u16() : 0;
-        int warnings = p.remaining() >= 2 ? p.u16() : 0;
-        return new QueryResult.Ok(affected, insertId, status, warnings, p.restAsString());
+    private static int first(ByteBuf packet) {
+        return packet.isReadable() ? packet.getUnsignedByte(packet.readerIndex()) : -1;
     }
 
-    private static MysqlErrorException readError(Payload p) throws MysqlProtocolException {
-        p.u8();
-        int code = p.u16();
-        String state = "HY000";
-        if (p.remaining() > 0 && p.peek() == '#') {
-            p.u8();
-            state = p.fixedString(5);
+    private static MysqlErrorException error(ByteBuf packet) throws MysqlProtocolException {
+        ErrPacket err = decode(() -> ErrPacket.decode(packet));
+        return new MysqlErrorException(err.code(), err.sqlState(), err.message());
+    }
+
+    /** A decoding step over bytes the server sent; malformed input surfaces as an unchecked exception. */
+    private interface Decoding<T> {
+        T run();
+    }
+
+    /** Turns the shared decoders' unchecked failures into this client's checked protocol exception. */
+    private static <T> T decode(Decoding<T> step) throws MysqlProtocolException {
+        try {
+            return step.run();
+        } catch (ProtocolException | IndexOutOfBoundsException e) {
+            MysqlProtocolException wrapped = new MysqlProtocolException("malformed packet: " + e.getMessage());
+            wrapped.initCause(e);
+            throw wrapped;
         }
-        return new MysqlErrorException(code, state, p.restAsString());
     }
 
     private void ensureOpen() throws IOException {
@@ -415,10 +388,10 @@ public final class BlockingMysqlClient implements AutoCloseable {
     }
 
     private static void writeLenenc(ByteArrayOutputStream p, int n) {
-        if (n < 0xFB) {
+        if (n < Lenenc.NULL_VALUE) {
             p.write(n);
         } else {
-            p.write(0xFC);
+            p.write(Lenenc.PREFIX_2);
             p.write(n);
             p.write(n >>> 8);
         }
