@@ -222,11 +222,12 @@ final class AdminStatements {
         if (answer != null) {
             return answer;
         }
-        if (admin) {
-            Matcher set = SET_VARIABLE.matcher(bare);
-            if (set.matches()) {
-                return setVariable(set.group(1), unquote(set.group(2).strip()));
+        Matcher set = SET_VARIABLE.matcher(bare);
+        if (set.matches()) {
+            if (!admin) {
+                return Error.admin("only SELECT statements are allowed for stats users");
             }
+            return setVariable(set.group(1), unquote(set.group(2).strip()));
         }
         if (bareUpper.startsWith("SET ")) {
             return Ok.empty();
