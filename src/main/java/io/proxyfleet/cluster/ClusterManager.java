@@ -310,7 +310,9 @@ public final class ClusterManager implements AutoCloseable {
         } finally {
             stateLock.unlock();
         }
-        logs.forEach(LOG::info);
+        for (String line : logs) {
+            LOG.info(line);
+        }
     }
 
     SyncLogic.Decision decide(PeerNode p, ClusterModule m, Map<String, ModuleVersion> own, int d) {

@@ -43,4 +43,13 @@ public interface LocalNode {
      * @throws Exception when the rows cannot be applied; the caller logs it and retries on a later check
      */
     void apply(PulledModule pulled) throws Exception;
+
+    /**
+     * Whether {@link #apply} accepts a runtime-only {@code mysql_servers} pull (sync algorithm 1 when only the
+     * runtime server list differs). Nodes that cannot load a runtime server list apart from the configured one
+     * answer false, and such differences are then resolved only by the next configured-servers pull.
+     */
+    default boolean supportsRuntimeServersPull() {
+        return false;
+    }
 }

@@ -215,8 +215,8 @@ final class PeerMonitor implements Runnable {
             if (d == 0 || !running()) {
                 continue;
             }
-            if (m == ClusterModule.MYSQL_SERVERS
-                    && (serversPulled || settings.serversSyncAlgorithm() != ClusterSettings.SYNC_RUNTIME_AND_CONFIG)) {
+            if (m == ClusterModule.MYSQL_SERVERS && (serversPulled || !manager.node().supportsRuntimeServersPull()
+                    || settings.serversSyncAlgorithm() != ClusterSettings.SYNC_RUNTIME_AND_CONFIG)) {
                 continue;
             }
             SyncLogic.Decision decision = manager.decide(peer, m, own, d);
