@@ -1,5 +1,6 @@
 package io.proxyfleet.cluster;
 
+import io.proxyfleet.admin.AdminEngine;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.config.ProxySqlServer;
 import io.proxyfleet.protocol.client.BlockingMysqlClient;
@@ -138,6 +139,35 @@ public final class ClusterManager implements AutoCloseable {
             stateLock.unlock();
         }
         threads.forEach(Thread::start);
+    }
+
+    /**
+     * What the node wiring calls from {@code NodeControl.moduleLoaded}: a new {@code proxysql_servers} changes the
+     * monitors, and any load is announced to the peers (fast path).
+     *
+     * @param module the checksum module name, e.g. {@code proxysql_servers}
+     */
+    public void moduleLoaded(String module) {
+        if (ClusterModule.PROXYSQL_SERVERS.checksumName().equals(module)) {
+            reconcile();
+        }
+        notifyPeers();
+    }
+
+    /**
+     * Feeds {@code stats_proxysql_servers_checksums} and {@code stats_proxysql_servers_metrics} of {@code engine}
+     * from this manager, rows in the tables' DDL column order.
+     */
+    public void registerStatsTables(AdminEngine engine) {
+        engine.registerTableSource("stats_proxysql_servers_checksums", () -> checksumsStatus().stream()
+                .map(s -> List.<Object>of(s.hostname(), s.port(), s.name(), s.version(), s.epoch(), s.checksum(),
+                        s.changedAt(), s.updatedAt(), s.diffCheck()))
+                .toList());
+        engine.registerTableSource("stats_proxysql_servers_metrics", () -> metricsStatus().stream()
+                .map(m -> List.<Object>of(m.hostname(), m.port(), m.weight(), m.comment(), m.responseTimeMs(),
+                        m.uptimeS(), m.lastCheckMs(), m.queries(), m.clientConnectionsConnected(),
+                        m.clientConnectionsCreated()))
+                .toList());
     }
 
     /**
