@@ -126,8 +126,27 @@ final class AdminStatements {
     private final Path configFile;
     /** stats table name to the supplier of its rows, refreshed when a query mentions the table. */
     private final Map<String, Supplier<List<List<Object>>>> tableSources = new LinkedHashMap<>();
-    /** Cluster peers that announced themselves, by client address: {uuid, admin interfaces}. */
-    private final Map<String, String[]> announcedPeers = new HashMap<>();
+    /**
+     * Cluster peers that announced themselves, by client address: {uuid, admin interfaces}. Each reconnect comes
+     * from a new ephemeral port, so the oldest entries are dropped beyond a bound.
+     */
+    private final Map<String, String[]> announcedPeers = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String[]> eldest) {
+            return size() > MAX_ANNOUNCED_PEERS;
+        }
+    };
+    private static final int MAX_ANNOUNCED_PEERS = 1024;
+    /** Tables of the monitor schema; every other table a source feeds lives in stats. */
+    private static final Set<String> MONITOR_TABLES = monitorTables();
+
+    private static Set<String> monitorTables() {
+        var names = new java.util.HashSet<String>();
+        for (String ddl : AdminDatabase.ddl("monitor")) {
+            names.add(ddl.substring("CREATE TABLE ".length(), ddl.indexOf(' ', "CREATE TABLE ".length())));
+        }
+        return Set.copyOf(names);
+    }
     private boolean paused;
 
     AdminStatements(AdminDatabase db, RuntimeModules modules, ConfigHolder holder, RuntimeStatsSource stats,
@@ -632,13 +651,13 @@ final class AdminStatements {
                 refreshStats("stats_mysql_processlist");
                 return run(db.adminConnection(), "SELECT * FROM stats.stats_mysql_processlist");
             }
-            case "SHOW MYSQL USERS" -> {
-                return run(db.adminConnection(),
-                        "SELECT * FROM main.mysql_users ORDER BY username, active DESC, username ASC");
-            }
-            case "SHOW MYSQL SERVERS" -> {
-                return run(db.adminConnection(),
-                        "SELECT * FROM main.mysql_servers ORDER BY hostgroup_id, hostname, port");
+            case "SHOW MYSQL USERS", "SHOW MYSQL SERVERS" -> {
+                if (who.role() == AdminRole.STATS) {
+                    return Error.admin("only SELECT statements are allowed for stats users");
+                }
+                return run(db.adminConnection(), upper.endsWith("USERS")
+                        ? "SELECT * FROM main.mysql_users ORDER BY username, active DESC, username ASC"
+                        : "SELECT * FROM main.mysql_servers ORDER BY hostgroup_id, hostname, port");
             }
             case "SHOW CHARSET", "SHOW CHARACTER SET" -> {
                 return run(db.adminConnection(), "SELECT Charset, Collation AS 'Default collation'"
@@ -761,7 +780,7 @@ final class AdminStatements {
 
     /** Copies live rows into every stats table whose name occurs in {@code lowerSql}. */
     private void refreshStats(String lowerSql) throws SQLException {
-        if (!lowerSql.contains("stats_")) {
+        if (!lowerSql.contains("stats_") && !lowerSql.contains("mysql_server_")) {
             return;
         }
         for (var e : tableSources.entrySet()) {
@@ -775,8 +794,9 @@ final class AdminStatements {
                 LOG.warn("stats source for {} failed: {}", e.getKey(), failure.toString());
                 continue;
             }
-            db.update("DELETE FROM stats." + e.getKey());
-            db.insertAll("stats." + e.getKey(), rows);
+            String table = (MONITOR_TABLES.contains(e.getKey()) ? "monitor." : "stats.") + e.getKey();
+            db.update("DELETE FROM " + table);
+            db.insertAll(table, rows);
         }
     }
 
