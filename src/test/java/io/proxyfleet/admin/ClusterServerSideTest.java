@@ -99,6 +99,39 @@ class ClusterServerSideTest {
     }
 
     @Test
+    void everyProxySelectFormIsAnswered() throws Exception {
+        String prefix = "PROXY_SELECT ";
+        var expectedWidths = new java.util.LinkedHashMap<String, Integer>();
+        expectedWidths.put(PROXY_RULES, 34);
+        expectedWidths.put(PROXY_FAST, 5);
+        expectedWidths.put(PROXY_USERS, 13);
+        expectedWidths.put(PROXY_V2, 12);
+        expectedWidths.put(PROXY_RUNTIME_SERVERS, 12);
+        expectedWidths.put(PROXY_REPLICATION, 4);
+        expectedWidths.put(prefix + "writer_hostgroup, backup_writer_hostgroup, reader_hostgroup, offline_hostgroup,"
+                + " active, max_writers, writer_is_also_reader, max_transactions_behind, comment FROM"
+                + " runtime_mysql_group_replication_hostgroups ORDER BY writer_hostgroup", 9);
+        expectedWidths.put(prefix + "writer_hostgroup, backup_writer_hostgroup, reader_hostgroup, offline_hostgroup,"
+                + " active, max_writers, writer_is_also_reader, max_transactions_behind, comment FROM"
+                + " runtime_mysql_galera_hostgroups ORDER BY writer_hostgroup", 9);
+        expectedWidths.put(prefix + "writer_hostgroup, reader_hostgroup, active, aurora_port, domain_name, max_lag_ms,"
+                + " check_interval_ms, check_timeout_ms, writer_is_also_reader, new_reader_weight, add_lag_ms,"
+                + " min_lag_ms, lag_num_checks, comment FROM runtime_mysql_aws_aurora_hostgroups"
+                + " ORDER BY writer_hostgroup", 14);
+        expectedWidths.put(prefix + "hostgroup_id, max_num_online_servers, autocommit, free_connections_pct,"
+                + " init_connect, multiplex, connection_warming, throttle_connections_per_sec, ignore_session_variables,"
+                + " hostgroup_settings, servers_defaults, comment FROM runtime_mysql_hostgroup_attributes"
+                + " ORDER BY hostgroup_id", 12);
+        expectedWidths.put(prefix + "hostname, port, username, ssl_ca, ssl_cert, ssl_key, ssl_capath, ssl_crl,"
+                + " ssl_crlpath, ssl_cipher, tls_version, comment FROM runtime_mysql_servers_ssl_params"
+                + " ORDER BY hostname, port, username", 12);
+        for (var e : expectedWidths.entrySet()) {
+            assertThat(t.rows(e.getKey()).columns()).as(e.getKey()).hasSize(e.getValue());
+        }
+        assertThat(t.error(AdminTestSupport.STATS, PROXY_USERS)).contains("only SELECT");
+    }
+
+    @Test
     void globalChecksumFollowsLoads() throws Exception {
         String before = t.value("SELECT GLOBAL_CHECKSUM()");
         assertThat(t.rows("SELECT GLOBAL_CHECKSUM()").columns()).containsExactly("CHECKSUM");
