@@ -165,7 +165,10 @@ public final class AdminEngine implements AutoCloseable {
             throw new AdminStartupException("cannot open " + dbFile + ": " + AdminDatabase.sqliteMessage(e), e);
         }
         try {
-            var modules = new RuntimeModules(db, holder, ruleCompiler, control);
+            LibConfig.Value sync = config == null ? null : config.settings().get("cluster_sync_interfaces");
+            boolean syncInterfaces = sync instanceof LibConfig.Bool b && b.value()
+                    || sync instanceof LibConfig.Int i && i.value() != 0;
+            var modules = new RuntimeModules(db, holder, ruleCompiler, control, syncInterfaces);
             String uuid = db.inTransaction(() -> {
                 writeDefaults(db);
                 for (AdminModule module : AdminModule.values()) {
@@ -180,7 +183,9 @@ public final class AdminEngine implements AutoCloseable {
                         modules.copy(module, "main", "disk");
                     }
                 }
-                return nodeUuid(db);
+                String configured = config != null && config.settings().get("uuid") instanceof LibConfig.Str u
+                        ? u.value() : null;
+                return nodeUuid(db, configured);
             });
             for (AdminModule module : AdminModule.values()) {
                 modules.loadToRuntime(module, List.of());
@@ -220,8 +225,15 @@ public final class AdminEngine implements AutoCloseable {
                 + " (255, 'utf8mb4_0900_ai_ci', 'utf8mb4', '')");
     }
 
-    /** The node UUID kept in {@code disk.global_settings}, created on first start. */
-    private static String nodeUuid(AdminDatabase db) throws SQLException {
+    /**
+     * The node UUID: the config file's top-level {@code uuid} when set, else the one kept in
+     * {@code disk.global_settings}, created on first start.
+     */
+    private static String nodeUuid(AdminDatabase db, String configured) throws SQLException {
+        if (configured != null && !configured.isBlank()) {
+            db.update("INSERT OR REPLACE INTO disk.global_settings VALUES ('uuid', ?)", configured);
+            return configured;
+        }
         var rows = db.query("SELECT variable_value FROM disk.global_settings WHERE variable_name = 'uuid'").rows();
         if (!rows.isEmpty()) {
             return String.valueOf(rows.getFirst().getFirst());

@@ -36,6 +36,8 @@ final class AdminStatements {
 
     private static final Pattern LOAD_SAVE =
             Pattern.compile("^(LOAD|SAVE) (.+) (TO|FROM) (RUNTIME|RUN|MEMORY|MEM|DISK|CONFIG)$");
+    private static final Pattern LOAD_ONE_USER = Pattern.compile("(?i)^LOAD MYSQL USER (\\S+) TO RUNTIME$");
+    private static final Pattern VALID_USER_NAME = Pattern.compile("[A-Za-z0-9+_-]+");
     private static final Pattern KILL = Pattern.compile("^KILL (CONNECTION |QUERY )?(\\d+)$");
     private static final Pattern SET_VARIABLE =
             Pattern.compile("^SET\\s+([A-Za-z0-9_]+-[A-Za-z0-9_-]+)\\s*:?=\\s*(.*)$", Pattern.DOTALL);
@@ -164,7 +166,8 @@ final class AdminStatements {
         if (answer != null) {
             return answer;
         }
-        Matcher set = SET_VARIABLE.matcher(bare);
+        // Matched on the uncollapsed text so that a quoted value keeps its spaces.
+        Matcher set = SET_VARIABLE.matcher(stripLeadingComment(text));
         if (set.matches()) {
             if (!admin) {
                 return Error.admin("only SELECT statements are allowed for stats users");
@@ -219,6 +222,15 @@ final class AdminStatements {
             if (answer != null) {
                 return answer;
             }
+        }
+        Matcher oneUser = LOAD_ONE_USER.matcher(bare);
+        if (oneUser.matches()) {
+            String name = oneUser.group(1);
+            if (!VALID_USER_NAME.matcher(name).matches()) {
+                throw new AdminException("Invalid name " + name);
+            }
+            modules.loadUser(name);
+            return Ok.empty();
         }
         if (upper.equals("LOAD COREDUMP TO RUNTIME") || upper.equals("LOAD COREDUMP TO RUN")
                 || upper.equals("LOAD COREDUMP FROM MEMORY") || upper.equals("LOAD COREDUMP FROM MEM")) {

@@ -119,6 +119,17 @@ class ConfigFileStartupTest {
     }
 
     @Test
+    void topLevelUuidAndClusterSyncInterfaces() throws Exception {
+        Path plain = write("plain.cnf", "uuid=\"11111111-2222-3333-4444-555555555555\"\n");
+        reopen(plain, false, false);
+        assertThat(t.engine.nodeUuid()).isEqualTo("11111111-2222-3333-4444-555555555555");
+        String withoutInterfaces = t.engine.moduleVersions().get("admin_variables").checksum();
+        reopen(write("sync.cnf", "cluster_sync_interfaces=true\n"), false, false);
+        assertThat(t.engine.nodeUuid()).as("kept on disk").isEqualTo("11111111-2222-3333-4444-555555555555");
+        assertThat(t.engine.moduleVersions().get("admin_variables").checksum()).isNotEqualTo(withoutInterfaces);
+    }
+
+    @Test
     void noDatabaseAndNoFileStartsWithDefaults() throws Exception {
         reopen(null, false, false);
         assertThat(t.holder.current().servers().rows()).isEmpty();
