@@ -49,6 +49,8 @@ public final class ClusterManager implements AutoCloseable {
     private final Map<PeerAddress, Thread> monitors = new LinkedHashMap<>();
     private final Map<ClusterModule, LongAdder> epochConflicts = new EnumMap<>(ClusterModule.class);
     private final Map<ClusterModule, LongAdder> versionOneConflicts = new EnumMap<>(ClusterModule.class);
+    /** The settings the monitors last acted on; guarded by {@link #stateLock}. */
+    private ClusterSettings observedSettings;
     private volatile boolean closed;
     private Thread supervisor;
 
@@ -312,6 +314,52 @@ public final class ClusterManager implements AutoCloseable {
 
     ModulePuller puller() {
         return puller;
+    }
+
+    /** The entry of a peer, or null; for tests. */
+    PeerNode peer(PeerAddress address) {
+        stateLock.lock();
+        try {
+            return peers.get(address);
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    /**
+     * Called by every monitor with the settings of its check: re-enabling a module's sync (its
+     * {@code diffs_before_sync} going from 0 to non-zero) or changing the servers sync algorithm forgets every
+     * peer's global checksum, so the next checks download all module rows again (ProxySQL's
+     * {@code Reset_Global_Checksums}).
+     */
+    void observeSettings(ClusterSettings settings) {
+        List<String> reasons = new ArrayList<>();
+        stateLock.lock();
+        try {
+            ClusterSettings previous = observedSettings;
+            observedSettings = settings;
+            if (previous == null || previous.equals(settings)) {
+                return;
+            }
+            for (ClusterModule m : ClusterModule.values()) {
+                if (m != ClusterModule.MYSQL_SERVERS && previous.diffs(m) == 0 && settings.diffs(m) != 0) {
+                    reasons.add("Re-enabled previously disabled 'admin-cluster_" + m.variableStem()
+                            + "_diffs_before_sync'. Resetting global checksums to force Cluster re-sync.");
+                }
+            }
+            if (previous.serversSyncAlgorithm() != settings.serversSyncAlgorithm()) {
+                reasons.add("Changed 'admin-cluster_mysql_servers_sync_algorithm' to "
+                        + settings.serversSyncAlgorithm() + ". Resetting global checksums to force Cluster re-sync.");
+            }
+            if (!reasons.isEmpty()) {
+                peers.values().forEach(p -> p.lastGlobalChecksum = 0);
+            }
+        } finally {
+            stateLock.unlock();
+        }
+        for (String reason : reasons) {
+            LOG.info(reason);
+        }
     }
 
     long lastGlobalChecksum(PeerNode p) {

@@ -101,6 +101,7 @@ final class PeerMonitor implements Runnable {
             if (!settings.enabled()) {
                 return;
             }
+            manager.observeSettings(settings);
             long started = System.nanoTime();
             String query = ClusterQueries.GLOBAL_CHECKSUM;
             try {
