@@ -8,6 +8,7 @@ import io.proxyfleet.protocol.client.QueryResult;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -50,29 +51,37 @@ final class PeerMonitor implements Runnable {
         LOG.info("Cluster: starting thread for peer {}", peer.address);
         try {
             while (running()) {
-                ClusterSettings settings = manager.node().settings();
-                if (!settings.enabled()) {
-                    peer.sleep(NO_CREDENTIALS_PAUSE.toMillis());
-                    continue;
-                }
-                BlockingMysqlClient client;
                 try {
-                    client = manager.connector().open(peer.address, settings);
-                } catch (IOException e) {
-                    LOG.warn("Cluster: unable to connect to peer {} . Error: {}", peer.address, e.getMessage());
-                    peer.sleep(settings.checkInterval().plus(CONNECT_FAILURE_EXTRA_PAUSE).toMillis());
-                    continue;
-                }
-                try (client) {
-                    session(client, settings);
+                    connectAndMonitor();
+                } catch (RuntimeException e) {
+                    // A bug or an unreadable setting must not end monitoring for good: report, wait, retry.
+                    LOG.error("Cluster: monitor of peer {} hit an unexpected error", peer.address, e);
+                    peer.sleep(NO_CREDENTIALS_PAUSE.toMillis());
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("Cluster: monitor of peer {} stopped by an unexpected error", peer.address, e);
         } finally {
             LOG.info("Cluster: closing thread for peer {}", peer.address);
+        }
+    }
+
+    private void connectAndMonitor() throws InterruptedException {
+        ClusterSettings settings = manager.node().settings();
+        if (!settings.enabled()) {
+            peer.sleep(NO_CREDENTIALS_PAUSE.toMillis());
+            return;
+        }
+        BlockingMysqlClient client;
+        try {
+            client = manager.connector().open(peer.address, settings);
+        } catch (IOException e) {
+            LOG.warn("Cluster: unable to connect to peer {} . Error: {}", peer.address, e.getMessage());
+            peer.sleep(settings.checkInterval().plus(CONNECT_FAILURE_EXTRA_PAUSE).toMillis());
+            return;
+        }
+        try (client) {
+            session(client, settings);
         }
     }
 
@@ -194,7 +203,7 @@ final class PeerMonitor implements Runnable {
         long started = System.nanoTime();
         QueryResult.Rows rows = client.select(ClusterQueries.METRICS);
         long took = elapsedMillis(started);
-        Map<String, Long> values = new java.util.HashMap<>();
+        Map<String, Long> values = new HashMap<>();
         for (List<String> r : rows.rows()) {
             if (r.size() >= 2 && r.get(0) != null && r.get(1) != null) {
                 try {

@@ -135,7 +135,7 @@ final class SyncLogic {
 
     /** §4.8's outcome. */
     sealed interface Choice {
-        /** Pull from this peer; {@code state} is its module state at choice time. */
+        /** Pull from this peer, which reported this version, epoch and checksum for the module. */
         record Chosen(PeerAddress peer, long version, long epoch, String checksum, String log) implements Choice {
         }
 
