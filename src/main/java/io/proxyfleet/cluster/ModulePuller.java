@@ -103,8 +103,13 @@ final class ModulePuller {
             String computed = Checksums.format(plan.compute().get(i).applyAsLong(tables));
             LOG.info("Cluster: Computed checksum for {} from peer {} : {}", labelOf(exp.module()), peer, computed);
             if (!computed.equals(exp.checksum())) {
-                LOG.error("Cluster: Fetching {} from peer {} failed: Checksum changed from {} to {}",
-                        labelOf(exp.module()), peer, exp.checksum(), computed);
+                if (exp.module() == ClusterModule.MYSQL_QUERY_RULES) {
+                    LOG.error("Cluster: Fetching {} from peer {} failed because of mismatching checksum. Expected: {}"
+                            + " , Computed: {}", labelOf(exp.module()), peer, exp.checksum(), computed);
+                } else {
+                    LOG.error("Cluster: Fetching {} from peer {} failed: Checksum changed from {} to {}",
+                            labelOf(exp.module()), peer, exp.checksum(), computed);
+                }
                 return false;
             }
             adopt.add(new PulledModule.Adopted(exp.module().checksumName(), exp.checksum(), exp.epoch()));
