@@ -3,7 +3,7 @@ package io.proxyfleet.cluster;
 /**
  * The exact statements a node sends to a peer's admin (§4.9). The {@code PROXY_SELECT} ones are not SQL: the admin
  * recognises them by prefix and answers from the result sets it loaded to runtime. Texts are verbatim ProxySQL's,
- * so a ProxyFleet node can pull from a ProxySQL node and the other way round.
+ * so a ProxyFleet node can pull from a ProxySQL node and the other way round. Constants only; thread-safe.
  */
 final class ClusterQueries {
     static final String VERSION = "SELECT @@version";
