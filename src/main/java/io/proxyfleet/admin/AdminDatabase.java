@@ -194,6 +194,18 @@ final class AdminDatabase implements AutoCloseable {
         return ps;
     }
 
+    /** Runs one statement a session sent and turns its outcome into a response (all cells as text). */
+    static AdminResponse run(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            if (st.execute(sql)) {
+                try (ResultSet rs = st.getResultSet()) {
+                    return read(rs, true).toResponse();
+                }
+            }
+            return new AdminResponse.Ok(Math.max(0, st.getUpdateCount()), "");
+        }
+    }
+
     /** Reads a whole result set into memory. */
     static Table read(ResultSet rs, boolean asText) throws SQLException {
         ResultSetMetaData md = rs.getMetaData();

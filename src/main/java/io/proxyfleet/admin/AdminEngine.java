@@ -67,9 +67,10 @@ import org.slf4j.LoggerFactory;
  *       (§4.4), and for users/query rules the advertised checksum is kept verbatim. Completes with the new
  *       versions map. Servers need two entries ({@code mysql_servers_v2} and {@code mysql_servers}).</li>
  *   <li>{@link #saveToDisk(AdminModule)}: {@code SAVE <module> TO DISK}, one SQLite transaction.</li>
- *   <li>{@link #registerTableSource(String, Supplier)}: supply the rows of a {@code stats_*} table (such as
- *       {@code stats_proxysql_servers_checksums} or {@code stats_proxysql_servers_metrics}); the engine copies
- *       them into the table whenever a query mentions it. Suppliers are called on the admin thread.</li>
+ *   <li>{@link #registerTableSource(String, Supplier)}: supply the rows of a {@code stats} table (such as
+ *       {@code stats_proxysql_servers_checksums} or {@code stats_proxysql_servers_metrics}) or {@code monitor}
+ *       table ({@code mysql_server_ping_log}, ...); the engine copies them into the table whenever a query
+ *       mentions it. Suppliers are called on the admin thread.</li>
  * </ul>
  * The {@code PROXY_SELECT} queries a remote peer sends are answered by {@link #execute} from the result sets
  * saved at the last load to runtime, so what a peer fetches is exactly what was hashed.
@@ -164,29 +165,28 @@ public final class AdminEngine implements AutoCloseable {
             throw new AdminStartupException("cannot open " + dbFile + ": " + AdminDatabase.sqliteMessage(e), e);
         }
         try {
+            LibConfig.Value sync = config == null ? null : config.settings().get("cluster_sync_interfaces");
+            boolean syncInterfaces = sync instanceof LibConfig.Bool b && b.value()
+                    || sync instanceof LibConfig.Int i && i.value() != 0;
+            var modules = new RuntimeModules(db, holder, ruleCompiler, control, syncInterfaces);
             String uuid = db.inTransaction(() -> {
                 writeDefaults(db);
                 for (AdminModule module : AdminModule.values()) {
-                    for (String table : module.tables()) {
-                        if (module.variablePrefix().isEmpty()) {
-                            db.update("INSERT OR REPLACE INTO main." + table + " SELECT * FROM disk." + table);
-                        }
-                    }
+                    modules.copy(module, "disk", "main");
                 }
-                db.update("INSERT OR REPLACE INTO main.global_variables SELECT * FROM disk.global_variables");
                 if (applyConfig && config != null) {
                     long rows = ConfigFile.apply(config, db, EnumSet.allOf(AdminModule.class));
                     LOG.info("Read {} rows from config file {}", rows, configFile);
                 }
                 if (applyConfig) {
-                    var modules = new RuntimeModules(db, holder, ruleCompiler, control);
                     for (AdminModule module : AdminModule.values()) {
                         modules.copy(module, "main", "disk");
                     }
                 }
-                return nodeUuid(db);
+                String configured = config != null && config.settings().get("uuid") instanceof LibConfig.Str u
+                        ? u.value() : null;
+                return nodeUuid(db, configured);
             });
-            var modules = new RuntimeModules(db, holder, ruleCompiler, control);
             for (AdminModule module : AdminModule.values()) {
                 modules.loadToRuntime(module, List.of());
             }
@@ -225,8 +225,15 @@ public final class AdminEngine implements AutoCloseable {
                 + " (255, 'utf8mb4_0900_ai_ci', 'utf8mb4', '')");
     }
 
-    /** The node UUID kept in {@code disk.global_settings}, created on first start. */
-    private static String nodeUuid(AdminDatabase db) throws SQLException {
+    /**
+     * The node UUID: the config file's top-level {@code uuid} when set, else the one kept in
+     * {@code disk.global_settings}, created on first start.
+     */
+    private static String nodeUuid(AdminDatabase db, String configured) throws SQLException {
+        if (configured != null && !configured.isBlank()) {
+            db.update("INSERT OR REPLACE INTO disk.global_settings VALUES ('uuid', ?)", configured);
+            return configured;
+        }
         var rows = db.query("SELECT variable_value FROM disk.global_settings WHERE variable_name = 'uuid'").rows();
         if (!rows.isEmpty()) {
             return String.valueOf(rows.getFirst().getFirst());
@@ -346,11 +353,16 @@ public final class AdminEngine implements AutoCloseable {
     }
 
     /**
-     * Makes {@code table} (a {@code stats} schema table) show {@code rows} whenever a query mentions it. Each row
-     * lists the table's columns in DDL order.
+     * Makes {@code table} (a {@code stats} or {@code monitor} schema table, named without its schema) show
+     * {@code rows} whenever a query mentions it. Each row lists the table's columns in DDL order. The latest
+     * registration for a table wins.
      */
     public void registerTableSource(String table, Supplier<List<List<Object>>> rows) {
-        thread.execute(() -> statements.registerTableSource(table, rows));
+        try {
+            thread.execute(() -> statements.registerTableSource(table, rows));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("engine closed; table source for {} ignored", table);
+        }
     }
 
     /** Work for the admin thread that may fail with SQLite or admin errors. */
@@ -373,6 +385,9 @@ public final class AdminEngine implements AutoCloseable {
     /** Closes the database after the statements already queued have run. */
     @Override
     public void close() {
+        if (thread.isShutdown()) {
+            return;
+        }
         thread.execute(db::close);
         thread.shutdown();
         try {

@@ -16,6 +16,7 @@ import io.proxyfleet.config.checksum.Checksums;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +46,8 @@ final class RuntimeModules {
     private static final List<String> ADMIN_UNSYNCED = List.of("admin-mysql_ifaces", "admin-restapi_port",
             "admin-telnet_admin_ifaces", "admin-telnet_stats_ifaces", "admin-web_port");
     /** {@code mysql-threads} never syncs; {@code mysql-interfaces} is per node like the admin interfaces. */
-    private static final List<String> MYSQL_UNSYNCED = List.of("mysql-threads", "mysql-interfaces");
+    private static final String MYSQL_NEVER_SYNCED = "mysql-threads";
+    private static final List<String> MYSQL_UNSYNCED = List.of(MYSQL_NEVER_SYNCED, "mysql-interfaces");
     /** mysql variables that only a restart may change (§1.1); a LOAD keeps their running value. */
     private static final Set<String> MYSQL_RESTART_ONLY = Set.of("interfaces", "threads");
 
@@ -75,6 +77,8 @@ final class RuntimeModules {
     private final ConfigHolder holder;
     private final Function<List<QueryRule>, QueryRuleProgram> ruleCompiler;
     private final NodeControl control;
+    /** The config file's {@code cluster_sync_interfaces}: when true, interface variables are hashed and synced. */
+    private final boolean syncInterfaces;
 
     /** Owned by the admin thread; {@link #published} is the copy other threads read. */
     private final Map<String, ModuleVersion> versions = new LinkedHashMap<>();
@@ -88,8 +92,9 @@ final class RuntimeModules {
     private final Map<String, Table> clusterResults = new HashMap<>();
 
     RuntimeModules(AdminDatabase db, ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
-                   NodeControl control) {
+                   NodeControl control, boolean syncInterfaces) {
         this.db = db;
+        this.syncInterfaces = syncInterfaces;
         this.holder = holder;
         this.ruleCompiler = ruleCompiler;
         this.control = control;
@@ -131,8 +136,34 @@ final class RuntimeModules {
     }
 
     private void loadUsers(List<PeerChecksum> adopt) throws SQLException, AdminException {
-        Table rows = db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
-                + " WHERE active = 1 AND default_hostgroup >= 0 ORDER BY username, backend DESC");
+        publishUsers(readUsers(null), adopt);
+    }
+
+    /**
+     * {@code LOAD MYSQL USER <name> TO RUNTIME}: replaces only that user's runtime accounts with its active rows
+     * of {@code main}; every other runtime user stays as it is.
+     */
+    void loadUser(String username) throws SQLException, AdminException {
+        var users = new ArrayList<MysqlUser>();
+        for (MysqlUser u : holder.current().users().rows()) {
+            if (!u.username().equals(username)) {
+                users.add(u);
+            }
+        }
+        users.addAll(readUsers(username));
+        users.sort(Comparator.comparing(MysqlUser::username).thenComparing(u -> !u.backend()));
+        publishUsers(users, List.of());
+        control.moduleLoaded(AdminModule.MYSQL_USERS.moduleName());
+    }
+
+    /** Active users of {@code main} with a real hostgroup (all of them, or one user's rows when named). */
+    private List<MysqlUser> readUsers(String onlyUser) throws SQLException, AdminException {
+        Table rows = onlyUser == null
+                ? db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
+                        + " WHERE active = 1 AND default_hostgroup >= 0 ORDER BY username, backend DESC")
+                : db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
+                        + " WHERE active = 1 AND default_hostgroup >= 0 AND username = ? ORDER BY backend DESC",
+                        onlyUser);
         var users = new ArrayList<MysqlUser>();
         for (List<Object> r : rows.rows()) {
             try {
@@ -143,16 +174,27 @@ final class RuntimeModules {
                 throw new AdminException("invalid row in mysql_users: " + e.getMessage(), e);
             }
         }
+        return users;
+    }
+
+    private void publishUsers(List<MysqlUser> users, List<PeerChecksum> adopt) {
         String checksum = Checksums.format(Checksums.mysqlUsers(users));
         ModuleVersion version = bump("mysql_users", checksum, adopt, true);
         holder.update(c -> c.withUsers(RuntimeConfig.Users.of(users, version)));
+        // What peers fetch: the loaded rows, NULLs as '' (§4.12).
         var fetched = new ArrayList<List<Object>>();
-        for (List<String> r : db.queryText("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
-                + " WHERE active = 1 AND default_hostgroup >= 0 ORDER BY username, backend DESC").textRows()) {
-            fetched.add(r.stream().map(v -> (Object) (v == null ? "" : v)).toList());
+        for (MysqlUser u : users) {
+            fetched.add(List.of(u.username(), u.password(), flag(u.useSsl()), Integer.toString(u.defaultHostgroup()),
+                    u.defaultSchema() == null ? "" : u.defaultSchema(), flag(u.schemaLocked()),
+                    flag(u.transactionPersistent()), flag(u.fastForward()), flag(u.backend()), flag(u.frontend()),
+                    Integer.toString(u.maxConnections()), u.attributes(), u.comment()));
         }
-        clusterResults.put("runtime_mysql_users", new Table(rows.columns(), fetched));
+        clusterResults.put("runtime_mysql_users", new Table(List.of(USER_COLUMNS.split(", ")), fetched));
         logChecksum("LOAD MYSQL USERS TO RUNTIME", version);
+    }
+
+    private static String flag(boolean b) {
+        return b ? "1" : "0";
     }
 
     private void loadServers(List<PeerChecksum> adopt) throws SQLException, AdminException {
@@ -310,7 +352,8 @@ final class RuntimeModules {
                     e.getValue());
         }
         dumpRuntimeVariables(prefix, values);
-        List<String> unsynced = admin ? ADMIN_UNSYNCED : MYSQL_UNSYNCED;
+        List<String> unsynced = syncInterfaces ? (admin ? List.of() : List.of(MYSQL_NEVER_SYNCED))
+                : admin ? ADMIN_UNSYNCED : MYSQL_UNSYNCED;
         Table hashed = db.queryText("SELECT variable_name, variable_value FROM main.runtime_global_variables"
                 + " WHERE variable_name LIKE ? AND variable_name NOT IN (" + placeholders(unsynced.size())
                 + ") ORDER BY variable_name", concat(prefix + "%", unsynced));

@@ -85,6 +85,34 @@ class AdminEngineTest {
     }
 
     @Test
+    void resultsAndAffectedRowsLookLikeProxySql() throws Exception {
+        t.open(dir);
+        assertThat(t.ok("INSERT INTO mysql_servers (hostgroup_id, hostname) VALUES (0, 'a'), (0, 'b')").affectedRows())
+                .isEqualTo(2);
+        assertThat(t.ok("UPDATE mysql_servers SET weight = 5").affectedRows()).isEqualTo(2);
+        assertThat(t.ok("DELETE FROM mysql_servers WHERE hostname = 'a'").affectedRows()).isEqualTo(1);
+        var empty = t.rows("SELECT * FROM mysql_users");
+        assertThat(empty.columns()).hasSize(14).startsWith("username", "password", "active");
+        assertThat(empty.rows()).isEmpty();
+        var rs = t.rows("SELECT hostgroup_id, hostname, weight, NULL AS n, 1.5 AS r FROM mysql_servers");
+        assertThat(rs.columns()).containsExactly("hostgroup_id", "hostname", "weight", "n", "r");
+        assertThat(rs.rows()).containsExactly(java.util.Arrays.asList("0", "b", "5", null, "1.5"));
+    }
+
+    @Test
+    void diskFileIsAPlainSqliteDatabase() throws Exception {
+        t.open(dir);
+        t.ok("INSERT INTO mysql_users (username, password) VALUES ('app', 'pw')");
+        t.ok("SAVE MYSQL USERS TO DISK");
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("proxysql.db"));
+             var st = c.createStatement();
+             var rs = st.executeQuery("SELECT username FROM mysql_users")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("app");
+        }
+    }
+
+    @Test
     void checkConstraintViolationChangesNothing() throws Exception {
         t.open(dir);
         String message = t.error("INSERT INTO mysql_servers (hostgroup_id, hostname, port) VALUES (0, 'h', 70000)");

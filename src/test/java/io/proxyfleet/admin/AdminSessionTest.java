@@ -115,6 +115,8 @@ class AdminSessionTest {
         assertThat(t.error(STATS, "PRAGMA query_only = OFF")).isEqualTo("ProxySQL Admin Error: Command not allowed");
         assertThat(t.error(STATS, "ATTACH DATABASE 'x.db' AS x")).isEqualTo("ProxySQL Admin Error: Command not allowed");
         assertThat(t.error(STATS, "PROXY_SELECT username FROM runtime_mysql_users")).contains("only SELECT");
+        assertThat(t.error(STATS, "SHOW MYSQL USERS")).contains("only SELECT");
+        assertThat(t.error(STATS, "SELECT GLOBAL_CHECKSUM()")).contains("no such function");
         assertThat(t.value("SELECT variable_value FROM global_variables WHERE variable_name='admin-admin_credentials'"))
                 .isEqualTo("admin:admin");
     }
@@ -169,6 +171,10 @@ class AdminSessionTest {
                     List.of("peer1", 6032, 0, "", 3, 100, 10, 5, 1, 2)));
             assertThat(live.rows("SELECT hostname, Queries FROM stats_proxysql_servers_metrics").rows())
                     .containsExactly(List.of("peer1", "5"));
+            live.engine.registerTableSource("mysql_server_ping_log", () -> List.of(
+                    List.of("db1", 3306, 1000L, 120, "")));
+            assertThat(live.rows(STATS, "SELECT hostname, ping_success_time_us FROM mysql_server_ping_log").rows())
+                    .containsExactly(List.of("db1", "120"));
         } finally {
             live.close();
         }
