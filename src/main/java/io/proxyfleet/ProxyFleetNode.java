@@ -11,6 +11,8 @@ import io.proxyfleet.admin.AdminListener;
 import io.proxyfleet.admin.NodeControl;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.Hostgroups;
+import io.proxyfleet.cluster.AdminClusterNode;
+import io.proxyfleet.cluster.ClusterManager;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.QueryRule;
 import io.proxyfleet.config.QueryRuleProgram;
@@ -49,6 +51,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     private volatile SslContext tls;
     private AdminEngine admin;
     private AdminListener adminListener;
+    private ClusterManager cluster;
     private final List<TrafficServer> traffic = new ArrayList<>();
 
     private ProxyFleetNode(ConfigHolder config, TlsFiles tlsFiles, EventLoopGroup trafficLoops,
@@ -92,6 +95,9 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
             node.adminListener.bind(cfg.adminVariables().get("mysql_ifaces"));
+            node.cluster = new ClusterManager(new AdminClusterNode(admin, config, false, true));
+            node.cluster.registerStatsTables(admin);
+            node.cluster.start();
             log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
                     cfg.mysqlVariables().get("interfaces"), node.trafficPort(),
                     cfg.adminVariables().get("mysql_ifaces"), node.adminPort());
@@ -145,6 +151,9 @@ public final class ProxyFleetNode implements AutoCloseable {
         log.info("ProxyFleet shutting down");
         for (TrafficServer server : traffic) {
             server.close();
+        }
+        if (cluster != null) {
+            cluster.close();
         }
         if (adminListener != null) {
             adminListener.close();
@@ -244,6 +253,10 @@ public final class ProxyFleetNode implements AutoCloseable {
 
         @Override
         public void moduleLoaded(String module) {
+            ProxyFleetNode n = node;
+            if (n != null && n.cluster != null) {
+                n.cluster.moduleLoaded(module);
+            }
         }
     }
 }
