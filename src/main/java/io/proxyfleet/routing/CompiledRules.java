@@ -19,6 +19,9 @@ public final class CompiledRules implements QueryRuleProgram {
     /** The program with no rules: every query keeps its session's default routing. */
     public static final CompiledRules EMPTY = new CompiledRules(new CompiledRule[0], 0, FastRoutingTable.EMPTY);
 
+    /** Line-break state of the query text not computed yet. */
+    private static final int UNKNOWN = -1;
+
     private final CompiledRule[] rules;
     private final LongAdder[] hits;
     private final int regexSlots;
@@ -97,7 +100,9 @@ public final class CompiledRules implements QueryRuleProgram {
         int flagIn = startFlagIn;
         int restartsLeft = ctx.processorIterations();
         CharSequence query = ctx.queryText();
+        int queryBreaks = UNKNOWN;
         CharSequence digestText = null;
+        boolean digestBreaks = false;
         CompiledRule lastExamined = null;
         int k = 0;
         while (k < rs.length) {
@@ -128,13 +133,19 @@ public final class CompiledRules implements QueryRuleProgram {
             if (r.matchDigest != null) {
                 if (digestText == null) {
                     digestText = ctx.digest().text();
+                    digestBreaks = RuleRegex.hasLineBreak(digestText);
                 }
-                if (r.matchDigest.find(ctx, this, digestText) == r.negateMatchPattern) {
+                if (r.matchDigest.find(ctx, this, digestText, digestBreaks) == r.negateMatchPattern) {
                     continue;
                 }
             }
-            if (r.matchPattern != null && r.matchPattern.find(ctx, this, query) == r.negateMatchPattern) {
-                continue;
+            if (r.matchPattern != null) {
+                if (queryBreaks == UNKNOWN) {
+                    queryBreaks = RuleRegex.hasLineBreak(query) ? 1 : 0;
+                }
+                if (r.matchPattern.find(ctx, this, query, queryBreaks == 1) == r.negateMatchPattern) {
+                    continue;
+                }
             }
             hits[k - 1].increment();
             out.lastMatchedRuleId = r.ruleId;
@@ -152,6 +163,7 @@ public final class CompiledRules implements QueryRuleProgram {
                 if (rewritten != null) {
                     out.rewrittenQuery = rewritten;
                     query = rewritten;
+                    queryBreaks = UNKNOWN;
                 }
             }
             if (r.apply) {
