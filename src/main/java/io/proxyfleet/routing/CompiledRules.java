@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Immutable except for the per-rule hit counters ({@link LongAdder}s, for {@code stats_mysql_query_rules});
  * one instance is shared by every event loop until the next {@code LOAD MYSQL QUERY RULES TO RUNTIME}.
- * Evaluation allocates nothing unless a rule rewrites the query or the first comment carries hints.
+ * Evaluation allocates nothing unless a rule rewrites the query, the first comment carries hints, or the digest
+ * is new to this program (its match_digest outcomes are then computed once and cached, see
+ * {@link DigestMatchCache}).
  */
 public final class CompiledRules implements QueryRuleProgram {
     /** The program with no rules: every query keeps its session's default routing. */
@@ -26,15 +28,25 @@ public final class CompiledRules implements QueryRuleProgram {
     private final LongAdder[] hits;
     private final int regexSlots;
     private final FastRoutingTable fastRouting;
+    /** For each rule, the index of its match_digest in {@link #digestMatches}, or -1. */
+    private final int[] digestIndex;
+    private final DigestMatchCache digestMatches;
 
     CompiledRules(CompiledRule[] rules, int regexSlots, FastRoutingTable fastRouting) {
         this.rules = rules;
         this.regexSlots = regexSlots;
         this.fastRouting = fastRouting;
         this.hits = new LongAdder[rules.length];
+        this.digestIndex = new int[rules.length];
+        List<RuleRegex> digestRegexes = new ArrayList<>();
         for (int i = 0; i < rules.length; i++) {
             hits[i] = new LongAdder();
+            digestIndex[i] = rules[i].matchDigest == null ? -1 : digestRegexes.size();
+            if (rules[i].matchDigest != null) {
+                digestRegexes.add(rules[i].matchDigest);
+            }
         }
+        this.digestMatches = new DigestMatchCache(digestRegexes.toArray(new RuleRegex[0]));
     }
 
     /** The compiled program inside a runtime config's query-rules module ({@link #EMPTY} before any LOAD). */
@@ -101,8 +113,7 @@ public final class CompiledRules implements QueryRuleProgram {
         int restartsLeft = ctx.processorIterations();
         CharSequence query = ctx.queryText();
         int queryBreaks = UNKNOWN;
-        CharSequence digestText = null;
-        boolean digestBreaks = false;
+        DigestMatchCache.Entry digestOutcomes = null;
         CompiledRule lastExamined = null;
         int k = 0;
         while (k < rs.length) {
@@ -131,11 +142,10 @@ public final class CompiledRules implements QueryRuleProgram {
                 continue;
             }
             if (r.matchDigest != null) {
-                if (digestText == null) {
-                    digestText = ctx.digest().text();
-                    digestBreaks = RuleRegex.hasLineBreak(digestText);
+                if (digestOutcomes == null) {
+                    digestOutcomes = digestMatches.lookup(ctx, this);
                 }
-                if (r.matchDigest.find(ctx, this, digestText, digestBreaks) == r.negateMatchPattern) {
+                if (digestOutcomes.matched(digestIndex[k - 1]) == r.negateMatchPattern) {
                     continue;
                 }
             }

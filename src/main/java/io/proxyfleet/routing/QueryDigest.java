@@ -132,9 +132,9 @@ public final class QueryDigest {
         return textLength;
     }
 
-    /** Byte {@code i} of the digest text, for allocation-free scanning by the classifier. */
-    byte textByte(int i) {
-        return text[i];
+    /** The buffer holding the digest text in {@code [0, textLength())}; overwritten by the next compute. */
+    byte[] textBytes() {
+        return text;
     }
 
     /** The first {@code /* *}{@code /} comment's content (whitespace turned to spaces), or null if none. */

@@ -322,6 +322,20 @@ class CompiledRulesTest {
     }
 
     @Test
+    void cachedDigestOutcomesStayExactAcrossManyDigests() {
+        CompiledRules p = compile(
+                rule(1).matchDigest("^SELECT a").hostgroup(1).apply(),
+                rule(2).matchDigest("^SELECT b").negate().hostgroup(2).apply(),
+                rule(3).hostgroup(3));
+        for (int i = 0; i < 10_000; i++) {
+            assertThat(route(p, "SELECT a" + i + " FROM t").destinationHostgroup()).isEqualTo(1);
+            assertThat(route(p, "SELECT b" + i + " FROM t").destinationHostgroup()).isEqualTo(3);
+            assertThat(route(p, "SELECT c" + i + " FROM t").destinationHostgroup()).isEqualTo(2);
+        }
+        assertThat(p.hits()).extracting(RuleHits::hits).containsExactly(10_000L, 10_000L, 10_000L);
+    }
+
+    @Test
     void emptyProgramFromTheConfigMarker() {
         assertThat(CompiledRules.of(QueryRuleProgram.EMPTY)).isSameAs(CompiledRules.EMPTY);
         assertThat(route(CompiledRules.EMPTY, "SELECT 1").destinationHostgroup()).isEqualTo(-1);
