@@ -17,19 +17,17 @@ import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.QueryRule;
 import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
-import io.proxyfleet.frontend.BackendPasswords;
 import io.proxyfleet.frontend.ClientSession;
 import io.proxyfleet.frontend.SessionRegistry;
-import io.proxyfleet.frontend.Sha2Cache;
 import io.proxyfleet.frontend.TrafficContext;
 import io.proxyfleet.frontend.TrafficServer;
 import io.proxyfleet.frontend.tls.TlsFiles;
+import io.proxyfleet.routing.RuleCompiler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,7 +64,7 @@ public final class ProxyFleetNode implements AutoCloseable {
 
     /** Starts a node: opens the admin database (loading every module to runtime), then binds the listeners. */
     public static ProxyFleetNode start(NodeOptions options) {
-        return start(options, rules -> QueryRuleProgram.EMPTY);
+        return start(options, RuleCompiler::compile);
     }
 
     static ProxyFleetNode start(NodeOptions options, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler) {
@@ -79,15 +77,20 @@ public final class ProxyFleetNode implements AutoCloseable {
         try {
             // Traffic threads are sized from mysql-threads, which only the admin database knows: open it first.
             var pending = new PendingNode();
+            var tlsRef = new java.util.concurrent.atomic.AtomicReference<ProxyFleetNode>();
+            var context = TrafficContext.create(config, new BackendConnector(hostgroups), sessions,
+                    () -> tlsRef.get() == null ? null : tlsRef.get().tlsContext());
             AdminEngine admin = AdminEngine.open(options.dataDir(), options.configFile(), options.initial(),
-                    options.reload(), config, ruleCompiler, new NodeStats(config, hostgroups, sessions), pending);
+                    options.reload(), config, ruleCompiler, new NodeStats(config, hostgroups, sessions, context),
+                    pending);
+            admin.registerTableSource("stats_mysql_query_digest", context.digests()::rows);
+            admin.registerTableSource("stats_mysql_query_digest_reset", context.digests()::rowsAndReset);
             RuntimeConfig cfg = config.current();
             EventLoopGroup trafficLoops = newGroup(Math.max(1, cfg.mysqlVariables().getInt("threads")));
             node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
             node.admin = admin;
             pending.node = node;
-            var context = new TrafficContext(config, new BackendConnector(hostgroups), sessions, node::tlsContext,
-                    new Sha2Cache(), new BackendPasswords(), new AtomicLong());
+            tlsRef.set(node);
             for (String iface : cfg.mysqlVariables().get("interfaces").split(";")) {
                 HostPort hp = HostPort.parse(iface);
                 node.traffic.add(TrafficServer.start(context, trafficLoops, hp.host(), hp.port()));

@@ -34,6 +34,11 @@ public final class QueryDigestStats {
             this.firstSeen = nowSeconds;
         }
 
+        /** Counts one finished query. */
+        public void record(long micros, long rowsAffected, long rowsSent) {
+            add(micros, rowsAffected, rowsSent, System.currentTimeMillis() / 1000);
+        }
+
         void add(long micros, long rowsAffected, long rowsSent, long nowSeconds) {
             count.increment();
             sumTime.add(micros);
@@ -48,17 +53,17 @@ public final class QueryDigestStats {
     private volatile Map<Key, Entry> entries = new ConcurrentHashMap<>();
 
     /**
-     * Counts one query. {@code digestText} is called only the first time a key is seen, so the normalised text
-     * is materialised once per digest rather than per query.
+     * The entry of {@code key}, created on first sight. {@code digestText} is called only then, so the
+     * normalised text is materialised once per digest rather than per query. The session looks the entry up
+     * when the query starts (while its digest is at hand) and {@link Entry#record counts} it when it ends.
      */
-    public void record(Key key, Supplier<String> digestText, long micros, long rowsAffected, long rowsSent) {
-        long now = System.currentTimeMillis() / 1000;
+    public Entry entry(Key key, Supplier<String> digestText) {
         Map<Key, Entry> map = entries;
         Entry entry = map.get(key);
         if (entry == null) {
-            entry = map.computeIfAbsent(key, k -> new Entry(digestText.get(), now));
+            entry = map.computeIfAbsent(key, k -> new Entry(digestText.get(), System.currentTimeMillis() / 1000));
         }
-        entry.add(micros, rowsAffected, rowsSent, now);
+        return entry;
     }
 
     /** Rows in stats_mysql_query_digest column order. */
