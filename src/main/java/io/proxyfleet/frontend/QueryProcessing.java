@@ -44,7 +44,8 @@ final class QueryProcessing {
 
     private void refresh(RuntimeConfig.Variables variables) {
         digest.options(DigestOptions.from(variables));
-        classifier = new QueryClassifier(variables.get("keep_multiplexing_variables"));
+        classifier = new QueryClassifier(variables.get("keep_multiplexing_variables"),
+                variables.getBoolean("keep_multiplexing_on_system_variable_reads"));
         multiplexing = variables.getBoolean("multiplexing");
         digestsEnabled = variables.getBoolean("query_digests");
         trackHostname = variables.getBoolean("query_digests_track_hostname");

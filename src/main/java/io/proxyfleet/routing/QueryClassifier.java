@@ -48,9 +48,22 @@ public final class QueryClassifier {
             | CALC_FOUND_ROWS | SAVEPOINT;
 
     private final String[] keepVariables;
+    private final boolean keepAllSystemReads;
 
     /** @param keepMultiplexingVariables {@code mysql-keep_multiplexing_variables}, comma separated */
     public QueryClassifier(String keepMultiplexingVariables) {
+        this(keepMultiplexingVariables, false);
+    }
+
+    /**
+     * @param keepAllSystemReads when true, a SELECT that only reads {@code @@} system variables never pins the
+     *                           connection (ProxyFleet's mysql-keep_multiplexing_on_system_variable_reads): the
+     *                           proxy replays every tracked SET, and untracked SETs pin anyway, so such reads
+     *                           see the same values on any connection. Connectors run such a SELECT at connect
+     *                           time, which under ProxySQL's rule disables multiplexing for the whole session.
+     */
+    public QueryClassifier(String keepMultiplexingVariables, boolean keepAllSystemReads) {
+        this.keepAllSystemReads = keepAllSystemReads;
         List<String> names = new ArrayList<>();
         for (String n : keepMultiplexingVariables.split(",")) {
             String t = n.trim().toLowerCase(Locale.ROOT);
@@ -143,7 +156,7 @@ public final class QueryClassifier {
             while (nameEnd < n && isNameChar(t.charAt(nameEnd))) {
                 nameEnd++;
             }
-            if (!isKept(t, nameStart, nameEnd)) {
+            if (!keepAllSystemReads && !isKept(t, nameStart, nameEnd)) {
                 return true;
             }
             i = nameEnd - 1;
