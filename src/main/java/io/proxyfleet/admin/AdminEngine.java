@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -252,7 +253,7 @@ public final class AdminEngine implements AutoCloseable {
     public CompletableFuture<AdminResponse> execute(AdminPrincipal who, String sql) {
         try {
             return CompletableFuture.supplyAsync(() -> statements.handle(who, sql), thread);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(AdminResponse.Error.admin("admin module is shutting down"));
         }
     }
@@ -360,7 +361,7 @@ public final class AdminEngine implements AutoCloseable {
     public void registerTableSource(String table, Supplier<List<List<Object>>> rows) {
         try {
             thread.execute(() -> statements.registerTableSource(table, rows));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             LOG.debug("engine closed; table source for {} ignored", table);
         }
     }

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -318,7 +319,7 @@ final class ClientQueries {
             return AdminDatabase.run(db.adminConnection(), base + " ORDER BY variable_name");
         }
         var union = new StringBuilder(base);
-        var extra = new java.util.TreeMap<>(CLIENT_VARIABLES);
+        var extra = new TreeMap<>(CLIENT_VARIABLES);
         extra.put("max_allowed_packet", holder.current().mysqlVariables().values()
                 .getOrDefault("max_allowed_packet", "67108864"));
         extra.put("version", holder.current().adminVariables().values().getOrDefault("version", ""));

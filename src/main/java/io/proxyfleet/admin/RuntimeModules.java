@@ -15,6 +15,7 @@ import io.proxyfleet.config.ServerStatus;
 import io.proxyfleet.config.checksum.Checksums;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -109,7 +110,7 @@ final class RuntimeModules {
         return published;
     }
 
-    /** The result set a peer's {@code PROXY_SELECT ... FROM <table>} gets, or empty rows before any load. */
+    /** The result set a peer's {@code PROXY_SELECT ... FROM <table>} gets, or null for a table peers never fetch. */
     Table clusterResult(String table) {
         return clusterResults.get(table);
     }
@@ -474,7 +475,7 @@ final class RuntimeModules {
         });
     }
 
-    private void restoreLoaded(java.util.Collection<String> tables) throws SQLException {
+    private void restoreLoaded(Collection<String> tables) throws SQLException {
         for (String table : tables) {
             db.update("DELETE FROM main." + table);
             Table loaded = loadedTables.get(table);

@@ -1,6 +1,5 @@
 package io.proxyfleet.admin;
 
-import static io.proxyfleet.admin.AdminTestSupport.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.proxyfleet.config.MysqlServer;
