@@ -10,6 +10,7 @@ import java.sql.SQLException;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -40,6 +41,9 @@ final class ClientQueries {
     private static final Pattern SHOW_FIELDS = Pattern.compile(
             "(?i)^(?:SHOW (?:FULL )?(?:FIELDS|COLUMNS) (?:FROM|IN)|DESCRIBE|DESC) `?(?:([A-Za-z0-9_]+)`?\\.`?)?"
                     + "([A-Za-z0-9_]+)`?$");
+
+    private static final Pattern SHOW_TABLE_STATUS = Pattern.compile(
+            "(?i)^SHOW TABLE STATUS(?: (?:FROM|IN) `?[A-Za-z0-9_]+`?)? LIKE ['\"`]([A-Za-z0-9_%]+)['\"`]$");
 
     private static final Pattern SHOW_VARIABLES = Pattern.compile(
             "(?i)^SHOW (?:(?:GLOBAL|SESSION|ALL|LOCAL) )?VARIABLES(?: (LIKE|WHERE) (.+))?$", Pattern.DOTALL);
@@ -153,6 +157,13 @@ final class ClientQueries {
         Matcher vars = VARIABLE_LIST.matcher(bare);
         if (vars.matches()) {
             return selectVariables(vars.group(1));
+        }
+        // mysqldump probes for MySQL features the admin does not have (§1.7).
+        if (upper.startsWith("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES")) {
+            return AdminResponse.ResultSet.single("COUNT(*)", "0");
+        }
+        if (upper.contains("FROM INFORMATION_SCHEMA.COLUMN_STATISTICS")) {
+            return new AdminResponse.ResultSet(List.of("COLUMN_NAME", "HISTOGRAM"), List.of());
         }
         return null;
     }
@@ -276,6 +287,15 @@ final class ClientQueries {
                 // patterns below
             }
         }
+        Matcher tableStatus = SHOW_TABLE_STATUS.matcher(bare);
+        if (tableStatus.matches()) {
+            return tableStatus(session, tableStatus.group(1));
+        }
+        if (upper.startsWith("SHOW TRIGGERS")) {
+            return new AdminResponse.ResultSet(List.of("Trigger", "Event", "Table", "Statement", "Timing", "Created",
+                    "sql_mode", "Definer", "character_set_client", "collation_connection", "Database Collation"),
+                    List.of());
+        }
         if (upper.startsWith("SHOW STATUS") || upper.startsWith("SHOW GLOBAL STATUS")
                 || upper.startsWith("SHOW SESSION STATUS")) {
             return new AdminResponse.ResultSet(List.of("Variable_name", "Value"), List.of());
@@ -310,6 +330,30 @@ final class ClientQueries {
                     + " FROM pragma_table_info('" + fields.group(2).replace("'", "''") + "', '" + schema + "')");
         }
         return null;
+    }
+
+    /** {@code SHOW TABLE STATUS LIKE 't'}: MySQL's 18 columns, with SQLite as engine and the row count. */
+    private AdminResponse tableStatus(Connection session, String pattern) throws SQLException {
+        var names = new ArrayList<String>();
+        try (var st = session.createStatement(); var rs = st.executeQuery("SELECT name FROM sqlite_master"
+                + " WHERE type='table' AND name LIKE '" + pattern + "' ORDER BY name")) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        var rows = new ArrayList<List<String>>();
+        for (String name : names) {
+            String count;
+            try (var st = session.createStatement(); var rs = st.executeQuery("SELECT COUNT(*) FROM " + name)) {
+                count = rs.next() ? rs.getString(1) : "0";
+            }
+            rows.add(Arrays.asList(name, "SQLite", "10", "Dynamic", count, "0", "0", "0", "0", "0", null, null, null,
+                    null, "utf8_bin", null, "", ""));
+        }
+        return new AdminResponse.ResultSet(List.of("Name", "Engine", "Version", "Row_format", "Rows",
+                "Avg_row_length", "Data_length", "Max_data_length", "Index_length", "Data_free", "Auto_increment",
+                "Create_time", "Update_time", "Check_time", "Collation", "Checksum", "Create_options", "Comment"),
+                rows);
     }
 
     /** {@code SHOW VARIABLES [LIKE ... | WHERE ...]}: ProxySQL variables plus the values MySQL clients probe. */

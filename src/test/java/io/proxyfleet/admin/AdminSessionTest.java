@@ -91,6 +91,23 @@ class AdminSessionTest {
     }
 
     @Test
+    void mysqldumpProbes() throws Exception {
+        t.ok("INSERT INTO mysql_servers (hostname) VALUES ('a'), ('b')");
+        var status = t.rows("SHOW TABLE STATUS LIKE 'mysql_servers'");
+        assertThat(status.columns()).hasSize(18).startsWith("Name", "Engine", "Version", "Row_format", "Rows");
+        assertThat(status.rows()).singleElement().satisfies(r -> {
+            assertThat(r.get(0)).isEqualTo("mysql_servers");
+            assertThat(r.get(1)).isEqualTo("SQLite");
+            assertThat(r.get(4)).isEqualTo("2");
+        });
+        assertThat(t.rows("SHOW VARIABLES LIKE 'gtid\\_mode'").rows()).isEmpty();
+        assertThat(t.rows("SHOW STATUS LIKE 'binlog_snapshot_gtid_executed'").rows()).isEmpty();
+        assertThat(t.value("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE table_schema = 'performance_schema'"
+                + " AND table_name = 'session_variables'")).isEqualTo("0");
+        assertThat(t.rows("SHOW TRIGGERS LIKE 'mysql\\_servers'").rows()).isEmpty();
+    }
+
+    @Test
     void tablesHaveProxySqlsExactDdl() throws Exception {
         assertThat(t.value("SELECT sql FROM sqlite_master WHERE name = 'runtime_checksums_values'")).isEqualTo(
                 "CREATE TABLE runtime_checksums_values (name VARCHAR NOT NULL , version INT NOT NULL ,"
