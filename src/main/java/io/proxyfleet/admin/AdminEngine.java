@@ -67,7 +67,11 @@ import org.slf4j.LoggerFactory;
  *       advertised; when the loaded rows hash to the advertised checksum the node adopts the peer's epoch
  *       (§4.4), and for users/query rules the advertised checksum is kept verbatim. Completes with the new
  *       versions map. Servers need two entries ({@code mysql_servers_v2} and {@code mysql_servers}).</li>
+ *   <li>{@link #applyPulled(AdminModule, List, List, boolean)}: the whole apply step of a pull (rewrite the
+ *       module's tables, load to runtime adopting the peer's checksum/epoch, optionally save to disk) as one
+ *       admin-thread step that no user statement can interleave with; preferred over the two calls above.</li>
  *   <li>{@link #saveToDisk(AdminModule)}: {@code SAVE <module> TO DISK}, one SQLite transaction.</li>
+ *   <li>{@link #runtimeServersChanged()}: for the root wiring, when the monitor changed runtime servers.</li>
  *   <li>{@link #registerTableSource(String, Supplier)}: supply the rows of a {@code stats} table (such as
  *       {@code stats_proxysql_servers_checksums} or {@code stats_proxysql_servers_metrics}) or {@code monitor}
  *       table ({@code mysql_server_ping_log}, ...); the engine copies them into the table whenever a query
@@ -341,6 +345,50 @@ public final class AdminEngine implements AutoCloseable {
         List<PeerChecksum> copy = List.copyOf(advertised);
         return onAdminThread(() -> {
             modules.loadToRuntime(module, copy);
+            return modules.versions();
+        });
+    }
+
+    /**
+     * Applies rows pulled from a peer the way ProxySQL does under its admin mutex: runs {@code sqlStatements}
+     * (typically {@code DELETE} + {@code INSERT}s of the module's tables) and {@code LOAD <module> TO RUNTIME}
+     * (adopting the advertised checksums and epochs) as one step on the admin thread, so no admin statement can
+     * interleave. If a statement or the load fails, {@code main} is rolled back, runtime is unchanged, and the
+     * future fails with {@link IllegalStateException}. With {@code saveToDisk} the module is then saved to disk.
+     *
+     * @return the versions map after the load
+     */
+    public CompletableFuture<Map<String, ModuleVersion>> applyPulled(AdminModule module, List<String> sqlStatements,
+                                                                    List<PeerChecksum> advertised,
+                                                                    boolean saveToDisk) {
+        List<String> statements = List.copyOf(sqlStatements);
+        List<PeerChecksum> copy = List.copyOf(advertised);
+        return onAdminThread(() -> {
+            db.inTransaction(() -> {
+                for (String sql : statements) {
+                    db.update(sql);
+                }
+                try {
+                    modules.loadToRuntime(module, copy);
+                } catch (AdminException e) {
+                    throw new SQLException(e.getMessage(), e);
+                }
+                return null;
+            });
+            if (saveToDisk) {
+                modules.saveToDisk(module);
+            }
+            return modules.versions();
+        });
+    }
+
+    /**
+     * Tells the engine the runtime server list in the {@link ConfigHolder} was changed by something other than a
+     * LOAD (the monitor): the {@code mysql_servers} checksum and epoch are recomputed without a version bump.
+     */
+    public CompletableFuture<Map<String, ModuleVersion>> runtimeServersChanged() {
+        return onAdminThread(() -> {
+            modules.runtimeServersChanged();
             return modules.versions();
         });
     }

@@ -394,6 +394,27 @@ final class RuntimeModules {
     // ---------------------------------------------------------------- versions
 
     /**
+     * Re-hashes the runtime server list after something other than a LOAD changed it (Monitor moving servers
+     * between hostgroups, shunning): the {@code mysql_servers} checksum and epoch change, the version does not
+     * (§4.4), and peers fetching runtime servers get the new list.
+     *
+     * @return true when the checksum changed
+     */
+    boolean runtimeServersChanged() {
+        Table runtime = runtimeServerRows(holder.current().servers().rows());
+        String checksum = Checksums.format(Checksums.rawChecksum(runtime.textRows()));
+        ModuleVersion old = versions.get("mysql_servers");
+        clusterResults.put("runtime_mysql_servers", runtime);
+        if (old.checksum().equals(checksum)) {
+            return false;
+        }
+        versions.put("mysql_servers", new ModuleVersion(old.version(), System.currentTimeMillis() / 1000, checksum));
+        published = Map.copyOf(versions);
+        LOG.info("Checksum for runtime mysql_servers changed to {} without a load", checksum);
+        return true;
+    }
+
+    /**
      * The next version of a checksum module: version + 1, and epoch = now, or the peer's epoch when a peer
      * advertised this very checksum. For users and query rules a pulled checksum is taken verbatim (§4.4).
      */

@@ -172,6 +172,41 @@ class ClusterServerSideTest {
     }
 
     @Test
+    void applyingAPullIsOneStep() throws Exception {
+        var versions = t.engine.applyPulled(AdminModule.PROXYSQL_SERVERS,
+                List.of("DELETE FROM proxysql_servers", "INSERT INTO proxysql_servers VALUES ('p1', 6032, 0, '')"),
+                List.of(), true).get(10, TimeUnit.SECONDS);
+        assertThat(versions.get("proxysql_servers").version()).isEqualTo(2);
+        assertThat(t.holder.current().peers().rows()).extracting(p -> p.hostname()).containsExactly("p1");
+        assertThat(t.value("SELECT hostname FROM disk.proxysql_servers")).isEqualTo("p1");
+
+        // A refused load rolls the table rewrite back.
+        var refused = t.engine.applyPulled(AdminModule.MYSQL_USERS,
+                List.of("DELETE FROM mysql_users", "INSERT INTO mysql_users (username, password) VALUES ('', 'x')"),
+                List.of(), false);
+        assertThatThrownBy(() -> refused.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("mysql_users");
+        assertThat(t.value("SELECT COUNT(*) FROM mysql_users")).isEqualTo("0");
+        assertThat(t.engine.moduleVersions().get("mysql_users").version()).isEqualTo(1);
+    }
+
+    @Test
+    void monitorChangesToRuntimeServersChangeTheChecksumButNotTheVersion() throws Exception {
+        t.ok("INSERT INTO mysql_servers (hostgroup_id, hostname) VALUES (0, 'a'), (1, 'b')");
+        t.ok("LOAD MYSQL SERVERS TO RUNTIME");
+        var before = t.engine.moduleVersions().get("mysql_servers");
+        var v2Before = t.engine.moduleVersions().get("mysql_servers_v2");
+        t.holder.update(c -> c.withServers(io.proxyfleet.config.RuntimeConfig.Servers.of(
+                List.of(io.proxyfleet.config.MysqlServer.of(0, "a", 3306)), c.servers().version())));
+        var after = t.engine.runtimeServersChanged().get(10, TimeUnit.SECONDS).get("mysql_servers");
+        assertThat(after.version()).isEqualTo(before.version());
+        assertThat(after.checksum()).isNotEqualTo(before.checksum());
+        assertThat(t.rows(PROXY_RUNTIME_SERVERS).rows()).extracting(r -> r.get(1)).containsExactly("a");
+        assertThat(t.engine.moduleVersions().get("mysql_servers_v2")).as("config servers unchanged")
+                .isEqualTo(v2Before);
+    }
+
+    @Test
     void transactionsForPullsAreAtomic() throws Exception {
         t.engine.runInTransaction(List.of("DELETE FROM proxysql_servers",
                 "INSERT INTO proxysql_servers VALUES ('p9', 6032, 0, '')")).get(10, TimeUnit.SECONDS);
