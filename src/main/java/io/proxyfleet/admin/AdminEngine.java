@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -71,6 +73,7 @@ import org.slf4j.LoggerFactory;
  *       module's tables, load to runtime adopting the peer's checksum/epoch, optionally save to disk) as one
  *       admin-thread step that no user statement can interleave with; preferred over the two calls above.</li>
  *   <li>{@link #saveToDisk(AdminModule)}: {@code SAVE <module> TO DISK}, one SQLite transaction.</li>
+ *   <li>{@link #loadRuntimeServers(List, List, boolean)}: the runtime-only servers pull (sync algorithm 1).</li>
  *   <li>{@link #runtimeServersChanged()}: for the root wiring, when the monitor changed runtime servers.</li>
  *   <li>{@link #registerTableSource(String, Supplier)}: supply the rows of a {@code stats} table (such as
  *       {@code stats_proxysql_servers_checksums} or {@code stats_proxysql_servers_metrics}) or {@code monitor}
@@ -377,6 +380,32 @@ public final class AdminEngine implements AutoCloseable {
             });
             if (saveToDisk) {
                 modules.saveToDisk(module);
+            }
+            return modules.versions();
+        });
+    }
+
+    /**
+     * A runtime-only servers pull (ProxySQL's {@code pull_runtime_mysql_servers_from_peer}): {@code rows} are the
+     * peer's answer to {@code PROXY_SELECT ... FROM runtime_mysql_servers} (12 text columns, hostgroup_id ..
+     * comment) and become the runtime servers; {@code main} and the {@code mysql_servers_v2} module are untouched,
+     * the {@code mysql_servers} version is bumped and the peer's epoch adopted when {@code advertised} matches.
+     * With {@code saveToDisk} the runtime servers are then written into {@code main} and saved to disk
+     * ({@code SAVE MYSQL SERVERS TO MEMORY} + {@code TO DISK}).
+     */
+    public CompletableFuture<Map<String, ModuleVersion>> loadRuntimeServers(List<? extends List<String>> rows,
+                                                                           List<PeerChecksum> advertised,
+                                                                           boolean saveToDisk) {
+        List<List<String>> copy = new ArrayList<>();
+        for (List<String> row : rows) {
+            copy.add(Collections.unmodifiableList(new ArrayList<>(row)));
+        }
+        List<PeerChecksum> adopt = List.copyOf(advertised);
+        return onAdminThread(() -> {
+            modules.loadRuntimeServers(copy, adopt);
+            if (saveToDisk) {
+                modules.saveToMemory(AdminModule.MYSQL_SERVERS);
+                modules.saveToDisk(AdminModule.MYSQL_SERVERS);
             }
             return modules.versions();
         });

@@ -61,6 +61,7 @@ final class RuntimeModules {
     static final String FAST_ROUTING_COLUMNS = "username, schemaname, flagIN, destination_hostgroup, comment";
     static final String SERVER_COLUMNS = "hostgroup_id, hostname, port, gtid_port, status, weight, compression,"
             + " max_connections, max_replication_lag, use_ssl, max_latency_ms, comment";
+    private static final int SERVER_COLUMN_COUNT = 12;
     static final String USER_COLUMNS = "username, password, use_ssl, default_hostgroup, default_schema,"
             + " schema_locked, transaction_persistent, fast_forward, backend, frontend, max_connections,"
             + " attributes, comment";
@@ -392,6 +393,38 @@ final class RuntimeModules {
     }
 
     // ---------------------------------------------------------------- versions
+
+    /**
+     * A runtime-only servers pull (§4.10, algorithm 1): the peer's runtime server rows (the 12 columns of
+     * {@code PROXY_SELECT ... FROM runtime_mysql_servers}) become this node's runtime servers without touching
+     * {@code main} or the {@code mysql_servers_v2} module; the {@code mysql_servers} version is bumped and the
+     * peer's epoch adopted when the checksums match.
+     */
+    void loadRuntimeServers(List<? extends List<String>> rows, List<PeerChecksum> adopt) throws AdminException {
+        var servers = new ArrayList<MysqlServer>();
+        for (List<String> r : rows) {
+            if (r.size() != SERVER_COLUMN_COUNT) {
+                throw new AdminException("a runtime server row needs " + SERVER_COLUMN_COUNT + " columns, got "
+                        + r.size());
+            }
+            try {
+                servers.add(new MysqlServer(Integer.parseInt(r.get(0)), r.get(1), Integer.parseInt(r.get(2)),
+                        Integer.parseInt(r.get(3)), ServerStatus.parse(r.get(4)), Integer.parseInt(r.get(5)),
+                        Integer.parseInt(r.get(6)), Integer.parseInt(r.get(7)), Integer.parseInt(r.get(8)),
+                        !"0".equals(r.get(9)), Integer.parseInt(r.get(10)), r.get(11)));
+            } catch (RuntimeException e) {
+                throw new AdminException("invalid runtime server row " + r + ": " + e.getMessage(), e);
+            }
+        }
+        Table runtime = runtimeServerRows(servers);
+        ModuleVersion version = bump("mysql_servers", Checksums.format(Checksums.rawChecksum(runtime.textRows())),
+                adopt, false);
+        holder.update(c -> c.withServers(RuntimeConfig.Servers.of(servers, c.servers().version())));
+        clusterResults.put("runtime_mysql_servers", runtime);
+        LOG.info("Loaded {} runtime servers from a peer; mysql_servers checksum {}", servers.size(),
+                version.checksum());
+        control.moduleLoaded(AdminModule.MYSQL_SERVERS.moduleName());
+    }
 
     /**
      * Re-hashes the runtime server list after something other than a LOAD changed it (Monitor moving servers
