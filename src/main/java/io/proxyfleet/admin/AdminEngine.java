@@ -139,10 +139,8 @@ public final class AdminEngine implements AutoCloseable {
             Files.move(dbFile, dataDir.resolve(DB_FILE + ".bak"), StandardCopyOption.REPLACE_EXISTING);
         }
         boolean fresh = !Files.exists(dbFile);
-        ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = Thread.ofPlatform().name("proxyfleet-admin").daemon(true).unstarted(r);
-            return t;
-        });
+        ExecutorService thread = Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().name("proxyfleet-admin").daemon(true).unstarted(r));
         LibConfig.Group cfg = config;
         try {
             return thread.submit(() -> boot(thread, dbFile, configFileOrNull, cfg, fresh || reload, holder,

@@ -48,8 +48,12 @@ final class ClientQueries {
     private static final Pattern SHOW_VARIABLES = Pattern.compile(
             "(?i)^SHOW (?:(?:GLOBAL|SESSION|ALL|LOCAL) )?VARIABLES(?: (LIKE|WHERE) (.+))?$", Pattern.DOTALL);
 
-    /** Prefixes of statements ProxySQL acknowledges without doing anything (§1.7). */
+    /**
+     * Prefixes of statements ProxySQL acknowledges without doing anything (§1.7). Savepoints are among them
+     * because every session shares one SQLite connection: a transaction left open by one would hold the others.
+     */
     private static final List<String> NO_OP_PREFIXES = List.of("BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK",
+            "SAVEPOINT ", "RELEASE ",
             "SET NAMES", "SET AUTOCOMMIT", "SET CHARACTER_SET_RESULTS", "SET CHARACTER SET", "SET SQL_AUTO_IS_NULL",
             "SET SQL_SAFE_UPDATES", "SET SQL_QUOTE_SHOW_CREATE", "SET SESSION ", "SET @@", "SET SQL_MODE",
             "SET TIME_ZONE", "SET TRANSACTION", "SET WAIT_TIMEOUT", "SET NET_WRITE_TIMEOUT", "LOCK TABLES",
