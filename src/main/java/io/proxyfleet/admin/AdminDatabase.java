@@ -13,6 +13,7 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 
@@ -145,7 +146,7 @@ final class AdminDatabase implements AutoCloseable {
             return;
         }
         int width = rows.getFirst().size();
-        String marks = String.join(",", java.util.Collections.nCopies(width, "?"));
+        String marks = String.join(",", Collections.nCopies(width, "?"));
         try (PreparedStatement ps = admin.prepareStatement("INSERT INTO " + table + " VALUES (" + marks + ")")) {
             for (List<?> row : rows) {
                 for (int i = 0; i < width; i++) {

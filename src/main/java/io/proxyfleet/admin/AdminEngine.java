@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -66,7 +69,12 @@ import org.slf4j.LoggerFactory;
  *       advertised; when the loaded rows hash to the advertised checksum the node adopts the peer's epoch
  *       (§4.4), and for users/query rules the advertised checksum is kept verbatim. Completes with the new
  *       versions map. Servers need two entries ({@code mysql_servers_v2} and {@code mysql_servers}).</li>
+ *   <li>{@link #applyPulled(AdminModule, List, List, boolean)}: the whole apply step of a pull (rewrite the
+ *       module's tables, load to runtime adopting the peer's checksum/epoch, optionally save to disk) as one
+ *       admin-thread step that no user statement can interleave with; preferred over the two calls above.</li>
  *   <li>{@link #saveToDisk(AdminModule)}: {@code SAVE <module> TO DISK}, one SQLite transaction.</li>
+ *   <li>{@link #loadRuntimeServers(List, List, boolean)}: the runtime-only servers pull (sync algorithm 1).</li>
+ *   <li>{@link #runtimeServersChanged()}: for the root wiring, when the monitor changed runtime servers.</li>
  *   <li>{@link #registerTableSource(String, Supplier)}: supply the rows of a {@code stats} table (such as
  *       {@code stats_proxysql_servers_checksums} or {@code stats_proxysql_servers_metrics}) or {@code monitor}
  *       table ({@code mysql_server_ping_log}, ...); the engine copies them into the table whenever a query
@@ -131,10 +139,8 @@ public final class AdminEngine implements AutoCloseable {
             Files.move(dbFile, dataDir.resolve(DB_FILE + ".bak"), StandardCopyOption.REPLACE_EXISTING);
         }
         boolean fresh = !Files.exists(dbFile);
-        ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = Thread.ofPlatform().name("proxyfleet-admin").daemon(true).unstarted(r);
-            return t;
-        });
+        ExecutorService thread = Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().name("proxyfleet-admin").daemon(true).unstarted(r));
         LibConfig.Group cfg = config;
         try {
             return thread.submit(() -> boot(thread, dbFile, configFileOrNull, cfg, fresh || reload, holder,
@@ -252,7 +258,7 @@ public final class AdminEngine implements AutoCloseable {
     public CompletableFuture<AdminResponse> execute(AdminPrincipal who, String sql) {
         try {
             return CompletableFuture.supplyAsync(() -> statements.handle(who, sql), thread);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(AdminResponse.Error.admin("admin module is shutting down"));
         }
     }
@@ -344,6 +350,76 @@ public final class AdminEngine implements AutoCloseable {
         });
     }
 
+    /**
+     * Applies rows pulled from a peer the way ProxySQL does under its admin mutex: runs {@code sqlStatements}
+     * (typically {@code DELETE} + {@code INSERT}s of the module's tables) and {@code LOAD <module> TO RUNTIME}
+     * (adopting the advertised checksums and epochs) as one step on the admin thread, so no admin statement can
+     * interleave. If a statement or the load fails, {@code main} is rolled back, runtime is unchanged, and the
+     * future fails with {@link IllegalStateException}. With {@code saveToDisk} the module is then saved to disk.
+     *
+     * @return the versions map after the load
+     */
+    public CompletableFuture<Map<String, ModuleVersion>> applyPulled(AdminModule module, List<String> sqlStatements,
+                                                                    List<PeerChecksum> advertised,
+                                                                    boolean saveToDisk) {
+        List<String> statements = List.copyOf(sqlStatements);
+        List<PeerChecksum> copy = List.copyOf(advertised);
+        return onAdminThread(() -> {
+            db.inTransaction(() -> {
+                for (String sql : statements) {
+                    db.update(sql);
+                }
+                try {
+                    modules.loadToRuntime(module, copy);
+                } catch (AdminException e) {
+                    throw new SQLException(e.getMessage(), e);
+                }
+                return null;
+            });
+            if (saveToDisk) {
+                modules.saveToDisk(module);
+            }
+            return modules.versions();
+        });
+    }
+
+    /**
+     * A runtime-only servers pull (ProxySQL's {@code pull_runtime_mysql_servers_from_peer}): {@code rows} are the
+     * peer's answer to {@code PROXY_SELECT ... FROM runtime_mysql_servers} (12 text columns, hostgroup_id ..
+     * comment) and become the runtime servers; {@code main} and the {@code mysql_servers_v2} module are untouched,
+     * the {@code mysql_servers} version is bumped and the peer's epoch adopted when {@code advertised} matches.
+     * With {@code saveToDisk} the runtime servers are then written into {@code main} and saved to disk
+     * ({@code SAVE MYSQL SERVERS TO MEMORY} + {@code TO DISK}).
+     */
+    public CompletableFuture<Map<String, ModuleVersion>> loadRuntimeServers(List<? extends List<String>> rows,
+                                                                           List<PeerChecksum> advertised,
+                                                                           boolean saveToDisk) {
+        List<List<String>> copy = new ArrayList<>();
+        for (List<String> row : rows) {
+            copy.add(Collections.unmodifiableList(new ArrayList<>(row)));
+        }
+        List<PeerChecksum> adopt = List.copyOf(advertised);
+        return onAdminThread(() -> {
+            modules.loadRuntimeServers(copy, adopt);
+            if (saveToDisk) {
+                modules.saveToMemory(AdminModule.MYSQL_SERVERS);
+                modules.saveToDisk(AdminModule.MYSQL_SERVERS);
+            }
+            return modules.versions();
+        });
+    }
+
+    /**
+     * Tells the engine the runtime server list in the {@link ConfigHolder} was changed by something other than a
+     * LOAD (the monitor): the {@code mysql_servers} checksum and epoch are recomputed without a version bump.
+     */
+    public CompletableFuture<Map<String, ModuleVersion>> runtimeServersChanged() {
+        return onAdminThread(() -> {
+            modules.runtimeServersChanged();
+            return modules.versions();
+        });
+    }
+
     /** {@code SAVE <module> TO DISK}, atomically. */
     public CompletableFuture<Void> saveToDisk(AdminModule module) {
         return onAdminThread(() -> {
@@ -360,7 +436,7 @@ public final class AdminEngine implements AutoCloseable {
     public void registerTableSource(String table, Supplier<List<List<Object>>> rows) {
         try {
             thread.execute(() -> statements.registerTableSource(table, rows));
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             LOG.debug("engine closed; table source for {} ignored", table);
         }
     }

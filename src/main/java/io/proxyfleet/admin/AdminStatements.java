@@ -142,7 +142,7 @@ final class AdminStatements {
             return Ok.empty();
         }
         if (admin && bareUpper.startsWith("PROXY_SELECT ")) {
-            AdminResponse answer = proxySelect(text);
+            AdminResponse answer = proxySelect(bare);
             if (answer != null) {
                 return answer;
             }

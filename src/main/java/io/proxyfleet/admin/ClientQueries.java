@@ -10,11 +10,13 @@ import java.sql.SQLException;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -40,11 +42,18 @@ final class ClientQueries {
             "(?i)^(?:SHOW (?:FULL )?(?:FIELDS|COLUMNS) (?:FROM|IN)|DESCRIBE|DESC) `?(?:([A-Za-z0-9_]+)`?\\.`?)?"
                     + "([A-Za-z0-9_]+)`?$");
 
+    private static final Pattern SHOW_TABLE_STATUS = Pattern.compile(
+            "(?i)^SHOW TABLE STATUS(?: (?:FROM|IN) `?[A-Za-z0-9_]+`?)? LIKE ['\"`]([A-Za-z0-9_%]+)['\"`]$");
+
     private static final Pattern SHOW_VARIABLES = Pattern.compile(
             "(?i)^SHOW (?:(?:GLOBAL|SESSION|ALL|LOCAL) )?VARIABLES(?: (LIKE|WHERE) (.+))?$", Pattern.DOTALL);
 
-    /** Prefixes of statements ProxySQL acknowledges without doing anything (§1.7). */
+    /**
+     * Prefixes of statements ProxySQL acknowledges without doing anything (§1.7). Savepoints are among them
+     * because every session shares one SQLite connection: a transaction left open by one would hold the others.
+     */
     private static final List<String> NO_OP_PREFIXES = List.of("BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK",
+            "SAVEPOINT ", "RELEASE ",
             "SET NAMES", "SET AUTOCOMMIT", "SET CHARACTER_SET_RESULTS", "SET CHARACTER SET", "SET SQL_AUTO_IS_NULL",
             "SET SQL_SAFE_UPDATES", "SET SQL_QUOTE_SHOW_CREATE", "SET SESSION ", "SET @@", "SET SQL_MODE",
             "SET TIME_ZONE", "SET TRANSACTION", "SET WAIT_TIMEOUT", "SET NET_WRITE_TIMEOUT", "LOCK TABLES",
@@ -152,6 +161,13 @@ final class ClientQueries {
         Matcher vars = VARIABLE_LIST.matcher(bare);
         if (vars.matches()) {
             return selectVariables(vars.group(1));
+        }
+        // mysqldump probes for MySQL features the admin does not have (§1.7).
+        if (upper.startsWith("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES")) {
+            return AdminResponse.ResultSet.single("COUNT(*)", "0");
+        }
+        if (upper.contains("FROM INFORMATION_SCHEMA.COLUMN_STATISTICS")) {
+            return new AdminResponse.ResultSet(List.of("COLUMN_NAME", "HISTOGRAM"), List.of());
         }
         return null;
     }
@@ -275,6 +291,15 @@ final class ClientQueries {
                 // patterns below
             }
         }
+        Matcher tableStatus = SHOW_TABLE_STATUS.matcher(bare);
+        if (tableStatus.matches()) {
+            return tableStatus(session, tableStatus.group(1));
+        }
+        if (upper.startsWith("SHOW TRIGGERS")) {
+            return new AdminResponse.ResultSet(List.of("Trigger", "Event", "Table", "Statement", "Timing", "Created",
+                    "sql_mode", "Definer", "character_set_client", "collation_connection", "Database Collation"),
+                    List.of());
+        }
         if (upper.startsWith("SHOW STATUS") || upper.startsWith("SHOW GLOBAL STATUS")
                 || upper.startsWith("SHOW SESSION STATUS")) {
             return new AdminResponse.ResultSet(List.of("Variable_name", "Value"), List.of());
@@ -311,6 +336,30 @@ final class ClientQueries {
         return null;
     }
 
+    /** {@code SHOW TABLE STATUS LIKE 't'}: MySQL's 18 columns, with SQLite as engine and the row count. */
+    private AdminResponse tableStatus(Connection session, String pattern) throws SQLException {
+        var names = new ArrayList<String>();
+        try (var st = session.createStatement(); var rs = st.executeQuery("SELECT name FROM sqlite_master"
+                + " WHERE type='table' AND name LIKE '" + pattern + "' ORDER BY name")) {
+            while (rs.next()) {
+                names.add(rs.getString(1));
+            }
+        }
+        var rows = new ArrayList<List<String>>();
+        for (String name : names) {
+            String count;
+            try (var st = session.createStatement(); var rs = st.executeQuery("SELECT COUNT(*) FROM " + name)) {
+                count = rs.next() ? rs.getString(1) : "0";
+            }
+            rows.add(Arrays.asList(name, "SQLite", "10", "Dynamic", count, "0", "0", "0", "0", "0", null, null, null,
+                    null, "utf8_bin", null, "", ""));
+        }
+        return new AdminResponse.ResultSet(List.of("Name", "Engine", "Version", "Row_format", "Rows",
+                "Avg_row_length", "Data_length", "Max_data_length", "Index_length", "Data_free", "Auto_increment",
+                "Create_time", "Update_time", "Check_time", "Collation", "Checksum", "Create_options", "Comment"),
+                rows);
+    }
+
     /** {@code SHOW VARIABLES [LIKE ... | WHERE ...]}: ProxySQL variables plus the values MySQL clients probe. */
     private AdminResponse showVariables(String kind, String condition) throws SQLException {
         String base = "SELECT variable_name AS Variable_name, variable_value AS Value FROM main.global_variables";
@@ -318,7 +367,7 @@ final class ClientQueries {
             return AdminDatabase.run(db.adminConnection(), base + " ORDER BY variable_name");
         }
         var union = new StringBuilder(base);
-        var extra = new java.util.TreeMap<>(CLIENT_VARIABLES);
+        var extra = new TreeMap<>(CLIENT_VARIABLES);
         extra.put("max_allowed_packet", holder.current().mysqlVariables().values()
                 .getOrDefault("max_allowed_packet", "67108864"));
         extra.put("version", holder.current().adminVariables().values().getOrDefault("version", ""));

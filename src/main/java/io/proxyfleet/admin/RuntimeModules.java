@@ -15,6 +15,7 @@ import io.proxyfleet.config.ServerStatus;
 import io.proxyfleet.config.checksum.Checksums;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -60,6 +61,7 @@ final class RuntimeModules {
     static final String FAST_ROUTING_COLUMNS = "username, schemaname, flagIN, destination_hostgroup, comment";
     static final String SERVER_COLUMNS = "hostgroup_id, hostname, port, gtid_port, status, weight, compression,"
             + " max_connections, max_replication_lag, use_ssl, max_latency_ms, comment";
+    private static final int SERVER_COLUMN_COUNT = 12;
     static final String USER_COLUMNS = "username, password, use_ssl, default_hostgroup, default_schema,"
             + " schema_locked, transaction_persistent, fast_forward, backend, frontend, max_connections,"
             + " attributes, comment";
@@ -109,7 +111,7 @@ final class RuntimeModules {
         return published;
     }
 
-    /** The result set a peer's {@code PROXY_SELECT ... FROM <table>} gets, or empty rows before any load. */
+    /** The result set a peer's {@code PROXY_SELECT ... FROM <table>} gets, or null for a table peers never fetch. */
     Table clusterResult(String table) {
         return clusterResults.get(table);
     }
@@ -393,6 +395,59 @@ final class RuntimeModules {
     // ---------------------------------------------------------------- versions
 
     /**
+     * A runtime-only servers pull (§4.10, algorithm 1): the peer's runtime server rows (the 12 columns of
+     * {@code PROXY_SELECT ... FROM runtime_mysql_servers}) become this node's runtime servers without touching
+     * {@code main} or the {@code mysql_servers_v2} module; the {@code mysql_servers} version is bumped and the
+     * peer's epoch adopted when the checksums match.
+     */
+    void loadRuntimeServers(List<? extends List<String>> rows, List<PeerChecksum> adopt) throws AdminException {
+        var servers = new ArrayList<MysqlServer>();
+        for (List<String> r : rows) {
+            if (r.size() != SERVER_COLUMN_COUNT) {
+                throw new AdminException("a runtime server row needs " + SERVER_COLUMN_COUNT + " columns, got "
+                        + r.size());
+            }
+            try {
+                servers.add(new MysqlServer(Integer.parseInt(r.get(0)), r.get(1), Integer.parseInt(r.get(2)),
+                        Integer.parseInt(r.get(3)), ServerStatus.parse(r.get(4)), Integer.parseInt(r.get(5)),
+                        Integer.parseInt(r.get(6)), Integer.parseInt(r.get(7)), Integer.parseInt(r.get(8)),
+                        !"0".equals(r.get(9)), Integer.parseInt(r.get(10)), r.get(11)));
+            } catch (RuntimeException e) {
+                throw new AdminException("invalid runtime server row " + r + ": " + e.getMessage(), e);
+            }
+        }
+        Table runtime = runtimeServerRows(servers);
+        ModuleVersion version = bump("mysql_servers", Checksums.format(Checksums.rawChecksum(runtime.textRows())),
+                adopt, false);
+        holder.update(c -> c.withServers(RuntimeConfig.Servers.of(servers, c.servers().version())));
+        clusterResults.put("runtime_mysql_servers", runtime);
+        LOG.info("Loaded {} runtime servers from a peer; mysql_servers checksum {}", servers.size(),
+                version.checksum());
+        control.moduleLoaded(AdminModule.MYSQL_SERVERS.moduleName());
+    }
+
+    /**
+     * Re-hashes the runtime server list after something other than a LOAD changed it (Monitor moving servers
+     * between hostgroups, shunning): the {@code mysql_servers} checksum and epoch change, the version does not
+     * (§4.4), and peers fetching runtime servers get the new list.
+     *
+     * @return true when the checksum changed
+     */
+    boolean runtimeServersChanged() {
+        Table runtime = runtimeServerRows(holder.current().servers().rows());
+        String checksum = Checksums.format(Checksums.rawChecksum(runtime.textRows()));
+        ModuleVersion old = versions.get("mysql_servers");
+        clusterResults.put("runtime_mysql_servers", runtime);
+        if (old.checksum().equals(checksum)) {
+            return false;
+        }
+        versions.put("mysql_servers", new ModuleVersion(old.version(), System.currentTimeMillis() / 1000, checksum));
+        published = Map.copyOf(versions);
+        LOG.info("Checksum for runtime mysql_servers changed to {} without a load", checksum);
+        return true;
+    }
+
+    /**
      * The next version of a checksum module: version + 1, and epoch = now, or the peer's epoch when a peer
      * advertised this very checksum. For users and query rules a pulled checksum is taken verbatim (§4.4).
      */
@@ -474,7 +529,7 @@ final class RuntimeModules {
         });
     }
 
-    private void restoreLoaded(java.util.Collection<String> tables) throws SQLException {
+    private void restoreLoaded(Collection<String> tables) throws SQLException {
         for (String table : tables) {
             db.update("DELETE FROM main." + table);
             Table loaded = loadedTables.get(table);

@@ -1,6 +1,7 @@
 package io.proxyfleet.admin;
 
 import java.sql.SQLException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +25,7 @@ final class StatsTables {
     private static final Set<String> MONITOR_TABLES = monitorTables();
 
     private static Set<String> monitorTables() {
-        var names = new java.util.HashSet<String>();
+        var names = new HashSet<String>();
         for (String ddl : AdminDatabase.ddl("monitor")) {
             names.add(ddl.substring("CREATE TABLE ".length(), ddl.indexOf(' ', "CREATE TABLE ".length())));
         }

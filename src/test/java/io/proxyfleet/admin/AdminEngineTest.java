@@ -1,6 +1,5 @@
 package io.proxyfleet.admin;
 
-import static io.proxyfleet.admin.AdminTestSupport.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.proxyfleet.config.MysqlServer;
@@ -110,6 +109,48 @@ class AdminEngineTest {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("app");
         }
+    }
+
+    @Test
+    void statementsFromManyThreadsRunOneAtATime() throws Exception {
+        t.open(dir);
+        int threads = 8;
+        int perThread = 25;
+        var futures = new java.util.ArrayList<java.util.concurrent.CompletableFuture<AdminResponse>>();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            var submitted = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+            for (int i = 0; i < threads; i++) {
+                int thread = i;
+                submitted.add(pool.submit(() -> {
+                    for (int j = 0; j < perThread; j++) {
+                        synchronized (futures) {
+                            futures.add(t.engine.execute(AdminTestSupport.ADMIN,
+                                    "INSERT INTO proxysql_servers (hostname) VALUES ('h" + thread + "-" + j + "')"));
+                        }
+                    }
+                }));
+            }
+            for (var f : submitted) {
+                f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdown();
+        }
+        for (var f : futures) {
+            assertThat(f.get(10, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(AdminResponse.Ok.class);
+        }
+        assertThat(t.value("SELECT COUNT(*) FROM proxysql_servers")).isEqualTo(Integer.toString(threads * perThread));
+    }
+
+    @Test
+    void closedEngineAnswersWithAnError() throws Exception {
+        t.open(dir);
+        AdminEngine engine = t.engine;
+        t.close();
+        AdminResponse r = engine.execute(AdminTestSupport.ADMIN, "SELECT 1").get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r).isInstanceOf(AdminResponse.Error.class);
+        engine.close();
     }
 
     @Test

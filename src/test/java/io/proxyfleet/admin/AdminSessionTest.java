@@ -44,10 +44,13 @@ class AdminSessionTest {
     @ParameterizedTest
     @ValueSource(strings = {"SET NAMES utf8mb4", "SET autocommit=1", "set character_set_results = NULL", "BEGIN",
             "COMMIT", "ROLLBACK", "START TRANSACTION", "USE main", "SET SQL_SAFE_UPDATES=1",
-            "/*!40101 SET NAMES utf8 */", "LOCK TABLES mysql_servers READ", "UNLOCK TABLES", ""})
+            "/*!40101 SET NAMES utf8 */", "LOCK TABLES mysql_servers READ", "UNLOCK TABLES", "", "SAVEPOINT a",
+            "RELEASE SAVEPOINT a"})
     void clientNoOpsAnswerOk(String sql) throws Exception {
         t.ok(sql);
         assertThat(t.exec(STATS, sql)).isInstanceOf(AdminResponse.Ok.class);
+        // No transaction was left open: saving to disk still works.
+        t.ok("SAVE MYSQL SERVERS TO DISK");
     }
 
     @Test
@@ -88,6 +91,23 @@ class AdminSessionTest {
                 + "    comment VARCHAR NOT NULL DEFAULT '',\n    PRIMARY KEY (hostname, port) )");
         assertThat(t.rows("SHOW FIELDS FROM mysql_servers").rows()).extracting(r -> r.getFirst())
                 .startsWith("hostgroup_id", "hostname", "port");
+    }
+
+    @Test
+    void mysqldumpProbes() throws Exception {
+        t.ok("INSERT INTO mysql_servers (hostname) VALUES ('a'), ('b')");
+        var status = t.rows("SHOW TABLE STATUS LIKE 'mysql_servers'");
+        assertThat(status.columns()).hasSize(18).startsWith("Name", "Engine", "Version", "Row_format", "Rows");
+        assertThat(status.rows()).singleElement().satisfies(r -> {
+            assertThat(r.get(0)).isEqualTo("mysql_servers");
+            assertThat(r.get(1)).isEqualTo("SQLite");
+            assertThat(r.get(4)).isEqualTo("2");
+        });
+        assertThat(t.rows("SHOW VARIABLES LIKE 'gtid\\_mode'").rows()).isEmpty();
+        assertThat(t.rows("SHOW STATUS LIKE 'binlog_snapshot_gtid_executed'").rows()).isEmpty();
+        assertThat(t.value("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE table_schema = 'performance_schema'"
+                + " AND table_name = 'session_variables'")).isEqualTo("0");
+        assertThat(t.rows("SHOW TRIGGERS LIKE 'mysql\\_servers'").rows()).isEmpty();
     }
 
     @Test

@@ -172,6 +172,65 @@ class ClusterServerSideTest {
     }
 
     @Test
+    void applyingAPullIsOneStep() throws Exception {
+        var versions = t.engine.applyPulled(AdminModule.PROXYSQL_SERVERS,
+                List.of("DELETE FROM proxysql_servers", "INSERT INTO proxysql_servers VALUES ('p1', 6032, 0, '')"),
+                List.of(), true).get(10, TimeUnit.SECONDS);
+        assertThat(versions.get("proxysql_servers").version()).isEqualTo(2);
+        assertThat(t.holder.current().peers().rows()).extracting(p -> p.hostname()).containsExactly("p1");
+        assertThat(t.value("SELECT hostname FROM disk.proxysql_servers")).isEqualTo("p1");
+
+        // A refused load rolls the table rewrite back.
+        var refused = t.engine.applyPulled(AdminModule.MYSQL_USERS,
+                List.of("DELETE FROM mysql_users", "INSERT INTO mysql_users (username, password) VALUES ('', 'x')"),
+                List.of(), false);
+        assertThatThrownBy(() -> refused.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("mysql_users");
+        assertThat(t.value("SELECT COUNT(*) FROM mysql_users")).isEqualTo("0");
+        assertThat(t.engine.moduleVersions().get("mysql_users").version()).isEqualTo(1);
+    }
+
+    @Test
+    void monitorChangesToRuntimeServersChangeTheChecksumButNotTheVersion() throws Exception {
+        t.ok("INSERT INTO mysql_servers (hostgroup_id, hostname) VALUES (0, 'a'), (1, 'b')");
+        t.ok("LOAD MYSQL SERVERS TO RUNTIME");
+        var before = t.engine.moduleVersions().get("mysql_servers");
+        var v2Before = t.engine.moduleVersions().get("mysql_servers_v2");
+        t.holder.update(c -> c.withServers(io.proxyfleet.config.RuntimeConfig.Servers.of(
+                List.of(io.proxyfleet.config.MysqlServer.of(0, "a", 3306)), c.servers().version())));
+        var after = t.engine.runtimeServersChanged().get(10, TimeUnit.SECONDS).get("mysql_servers");
+        assertThat(after.version()).isEqualTo(before.version());
+        assertThat(after.checksum()).isNotEqualTo(before.checksum());
+        assertThat(t.rows(PROXY_RUNTIME_SERVERS).rows()).extracting(r -> r.get(1)).containsExactly("a");
+        assertThat(t.engine.moduleVersions().get("mysql_servers_v2")).as("config servers unchanged")
+                .isEqualTo(v2Before);
+    }
+
+    @Test
+    void runtimeOnlyServersPull() throws Exception {
+        t.ok("INSERT INTO mysql_servers (hostgroup_id, hostname) VALUES (0, 'mine')");
+        t.ok("LOAD MYSQL SERVERS TO RUNTIME");
+        var v2Before = t.engine.moduleVersions().get("mysql_servers_v2");
+        List<List<String>> peerRows = List.of(
+                List.of("0", "peer-a", "3306", "0", "ONLINE", "1", "0", "1000", "0", "0", "0", ""),
+                List.of("1", "peer-b", "3306", "0", "OFFLINE_SOFT", "1", "0", "1000", "0", "0", "0", "c"));
+        String advertised = Checksums.format(Checksums.rawChecksum(peerRows));
+        var versions = t.engine.loadRuntimeServers(peerRows,
+                List.of(new PeerChecksum("mysql_servers", 1_650_000_000L, advertised)), false).get(10, TimeUnit.SECONDS);
+        assertThat(versions.get("mysql_servers")).isEqualTo(
+                new io.proxyfleet.config.ModuleVersion(3, 1_650_000_000L, advertised));
+        assertThat(versions.get("mysql_servers_v2")).isEqualTo(v2Before);
+        assertThat(t.holder.current().servers().rows()).extracting(s -> s.hostname()).containsExactly("peer-a", "peer-b");
+        assertThat(t.value("SELECT hostname FROM main.mysql_servers")).isEqualTo("mine");
+
+        t.engine.loadRuntimeServers(peerRows, List.of(), true).get(10, TimeUnit.SECONDS);
+        assertThat(t.rows("SELECT hostname FROM disk.mysql_servers ORDER BY hostname").rows())
+                .containsExactly(List.of("peer-a"), List.of("peer-b"));
+        var bad = t.engine.loadRuntimeServers(List.of(List.of("x")), List.of(), false);
+        assertThatThrownBy(() -> bad.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void transactionsForPullsAreAtomic() throws Exception {
         t.engine.runInTransaction(List.of("DELETE FROM proxysql_servers",
                 "INSERT INTO proxysql_servers VALUES ('p9', 6032, 0, '')")).get(10, TimeUnit.SECONDS);
