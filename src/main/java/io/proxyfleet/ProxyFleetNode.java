@@ -98,7 +98,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
             node.adminListener.bind(cfg.adminVariables().get("mysql_ifaces"));
-            node.cluster = new ClusterManager(new AdminClusterNode(admin, config, false, true));
+            node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true));
             node.cluster.registerStatsTables(admin);
             node.cluster.start();
             log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
@@ -252,6 +252,14 @@ public final class ProxyFleetNode implements AutoCloseable {
                     log.error("Cannot bind admin-mysql_ifaces {}: {}", ifaces, e.getMessage());
                 }
             });
+        }
+
+        @Override
+        public void clusterNotified() {
+            ProxyFleetNode n = node;
+            if (n != null && n.cluster != null) {
+                n.cluster.checkNow();
+            }
         }
 
         @Override

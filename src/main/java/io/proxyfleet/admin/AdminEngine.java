@@ -299,6 +299,11 @@ public final class AdminEngine implements AutoCloseable {
     // ---------------------------------------------------------------- cluster API
 
     /** This node's UUID (kept in {@code disk.global_settings}), for {@code PROXYSQL CLUSTER_NODE_UUID}. */
+    /** Whether the config file set cluster_sync_interfaces, so that interface variables travel too. */
+    public boolean syncInterfaces() {
+        return modules.syncInterfaces();
+    }
+
     public String nodeUuid() {
         return nodeUuid;
     }

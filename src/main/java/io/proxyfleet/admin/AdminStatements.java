@@ -317,6 +317,10 @@ final class AdminStatements {
                 // handled below
             }
         }
+        if (bare.equalsIgnoreCase("PROXYSQL CLUSTER_NOTIFY")) {
+            control.clusterNotified();
+            return Ok.empty();
+        }
         Matcher uuid = CLUSTER_NODE_UUID.matcher(bare);
         if (uuid.matches()) {
             announcedPeers.put(who.clientAddress(), new String[] {uuid.group(1), uuid.group(2)});

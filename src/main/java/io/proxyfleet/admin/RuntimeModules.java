@@ -106,6 +106,11 @@ final class RuntimeModules {
         published = Map.copyOf(versions);
     }
 
+    /** The config file's cluster_sync_interfaces: whether interface variables travel with the cluster. */
+    boolean syncInterfaces() {
+        return syncInterfaces;
+    }
+
     /** The current version of every checksum module; safe from any thread. */
     Map<String, ModuleVersion> versions() {
         return published;
