@@ -9,6 +9,7 @@ import io.proxyfleet.protocol.ResponseTracker.Step;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -336,10 +337,31 @@ class ResponseTrackerTest {
     }
 
     @Test
-    void deprecateEofCursorExecuteEndsAtTheLastColumn() {
+    @Disabled("bug: under CLIENT_DEPRECATE_EOF a cursor COM_STMT_EXECUTE still ends with a 0xFE OK after the columns;"
+            + " the tracker stops before it")
+    void deprecateEofCursorExecuteEndsAtTheOkAfterTheColumns() {
+        // What MariaDB 10.11 sends to Connector/J (useCursorFetch): even with CLIENT_DEPRECATE_EOF the metadata of
+        // a cursor is followed by a terminator whose status says whether the cursor exists.
         tracker.start(Expect.RESULT, true, true);
-        columnCount(2).column("a").column("b");
+        columnCount(2).column("a").column("b").eofOk(StatusFlags.AUTOCOMMIT | StatusFlags.CURSOR_EXISTS);
+        assertThat(feed()).isEqualTo(moreThenDone(4));
+    }
+
+    @Test
+    @Disabled("bug: under CLIENT_DEPRECATE_EOF a cursor COM_STMT_EXECUTE still ends with a 0xFE OK after the columns;"
+            + " the tracker stops before it")
+    void deprecateEofCursorRequestThatOpensNoCursorRelaysTheRows() {
+        tracker.start(Expect.RESULT, true, true);
+        columnCount(1).column("a").eofOk(StatusFlags.AUTOCOMMIT).row("1").eofOk(StatusFlags.AUTOCOMMIT);
+        assertThat(feed()).isEqualTo(moreThenDone(5));
+    }
+
+    @Test
+    void deprecateEofFetchEndsAtTheOkWithLastRowSent() {
+        tracker.start(Expect.ROWS, true, false);
+        row("1").row("2").eofOk(StatusFlags.AUTOCOMMIT | StatusFlags.LAST_ROW_SENT);
         assertThat(feed()).isEqualTo(moreThenDone(3));
+        assertThat(tracker.rows()).isEqualTo(2);
     }
 
     @Test
