@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -97,24 +96,23 @@ public final class Main implements Callable<Integer> {
         return EXIT_OK;
     }
 
-    /** Blocks the main thread until SIGTERM/SIGINT, when the hook closes the node and releases the pid file. */
+    /**
+     * Blocks the main thread until the node stops: on SIGTERM/SIGINT (the hook closes it) or on PROXYSQL
+     * SHUTDOWN (the node closes itself). The pid file is released either way.
+     */
     private static void awaitShutdown(ProxyFleetNode node, PidFile pidFile) {
-        CountDownLatch closed = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             log.info("Received shutdown signal, closing ProxyFleet");
-            try {
-                node.close();
-            } finally {
-                pidFile.close();
-                log.info("ProxyFleet stopped");
-                closed.countDown();
-            }
+            node.close();
+            pidFile.close();
         }, "proxyfleet-shutdown"));
         try {
-            closed.await();
+            node.awaitTermination();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        pidFile.close();
+        log.info("ProxyFleet stopped");
     }
 
     /** The command line resolved against the environment; rejects a {@code -c} file that does not exist. */

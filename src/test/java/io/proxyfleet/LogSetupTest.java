@@ -31,10 +31,10 @@ class LogSetupTest {
 
     @Test
     void restartAppendsAndClosingStopsWritingToTheFile(@TempDir Path dataDir) throws Exception {
-        try (LogSetup ignored = LogSetup.configure(dataDir, true)) {
+        try (LogSetup _ = LogSetup.configure(dataDir, true)) {
             log.info("first start");
         }
-        try (LogSetup ignored = LogSetup.configure(dataDir, true)) {
+        try (LogSetup _ = LogSetup.configure(dataDir, true)) {
             log.info("second start");
         }
         log.info("after close");

@@ -36,7 +36,7 @@ public final class BackendConnector {
 
     /** What a session asks for. */
     public record Request(int hostgroup, BackendCredentials credentials, String schema, int formatCapabilities,
-                          int collation) {
+                          int collation, String charsetState) {
     }
 
     public void acquire(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener,
@@ -76,7 +76,7 @@ public final class BackendConnector {
                 return;
             }
             PoolKey key = new PoolKey(server.key(), request.credentials().username(), request.formatCapabilities(),
-                    request.collation());
+                    request.collation(), request.charsetState());
             BackendConnection pooled = BackendPool.of(loop).poll(key);
             if (pooled != null) {
                 pooled.lend(listener);

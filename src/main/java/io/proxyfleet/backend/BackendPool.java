@@ -1,7 +1,6 @@
 package io.proxyfleet.backend;
 
 import io.netty.channel.EventLoop;
-import io.proxyfleet.protocol.Commands;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -43,29 +42,18 @@ public final class BackendPool {
     }
 
     /**
-     * Takes a connection back from a session. A connection whose state the session may have changed is reset
-     * with COM_RESET_CONNECTION first; one that cannot be trusted, or whose server is no longer ONLINE, is
-     * closed instead.
+     * Takes a connection back from a session. A {@code clean} connection (no transaction, nothing pinned to the
+     * session, variables tracked by the proxy) goes back to the pool as it is: the next borrower aligns it. Any
+     * other one is closed, because resetting it (COM_RESET_CONNECTION) would also reset the character set the
+     * pool key promises.
      */
     public void release(BackendConnection connection, boolean clean) {
         connection.unlend();
-        if (!connection.isUsable() || !connection.server().acceptsNewWork()) {
+        if (!clean || !connection.isUsable() || !connection.server().acceptsNewWork()) {
             connection.close();
             return;
         }
-        if (clean) {
-            offer(connection);
-            return;
-        }
-        connection.runInternal(connection.simpleCommand(Commands.RESET_CONNECTION), err -> {
-            if (err != null) {
-                connection.close();
-                return;
-            }
-            // RESET keeps the schema on MariaDB but not everywhere; re-check on next use.
-            connection.schema(null);
-            offer(connection);
-        });
+        offer(connection);
     }
 
     private void offer(BackendConnection connection) {

@@ -24,8 +24,17 @@ import java.util.function.Consumer;
  * Owned by the event loop of the client's channel.
  */
 public final class FrontendHandshake {
-    /** What the listener knows about a user. */
-    public record Account(String username, String password, boolean requireTls) {
+    /**
+     * What the listener knows about a user.
+     *
+     * @param refusal when not null, the error sent instead of OK once the password checked out (for rules
+     *                such as "admin only from loopback", which ProxySQL applies after authentication)
+     */
+    public record Account(String username, String password, boolean requireTls, ErrPacket refusal) {
+        public Account(String username, String password, boolean requireTls) {
+            this(username, password, requireTls, null);
+        }
+
         boolean hashed() {
             return password.length() == 41 && password.charAt(0) == '*';
         }
@@ -257,6 +266,9 @@ public final class FrontendHandshake {
     }
 
     private Outcome succeed(byte[] stage1) {
+        if (account.refusal() != null) {
+            return deny(account.refusal().message(), account.refusal().code(), account.refusal().sqlState());
+        }
         ByteBuf out = alloc.buffer(16);
         int seq = nextSequence();
         new OkPacket(0, 0, StatusFlags.AUTOCOMMIT, 0, null).writeTo(out, seq);

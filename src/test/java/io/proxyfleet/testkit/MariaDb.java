@@ -59,6 +59,7 @@ public final class MariaDb implements AutoCloseable {
     private static RuntimeException sharedFailure;
 
     static {
+        OrphanReaper.reapOrphans();
         Thread hook = new Thread(MariaDb::closeAllLive, "mariadb-fixture-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
     }
@@ -128,7 +129,8 @@ public final class MariaDb implements AutoCloseable {
         this.options = options;
         this.shared = shared;
         try {
-            this.baseDir = Files.createTempDirectory("proxyfleet-mariadb-");
+            this.baseDir = Files.createTempDirectory(OrphanReaper.DIR_PREFIX);
+            OrphanReaper.claim(baseDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temporary directory for MariaDB", e);
         }
@@ -480,7 +482,7 @@ public final class MariaDb implements AutoCloseable {
             if (!process.isAlive()) {
                 throw startFailure("mariadbd exited with " + process.exitValue(), command, lastFailure);
             }
-            try (Connection ignored = connectAs(ROOT_USER, currentRootPassword, null)) {
+            try (Connection _ = connectAs(ROOT_USER, currentRootPassword, null)) {
                 return;
             } catch (SQLException e) {
                 lastFailure = e;

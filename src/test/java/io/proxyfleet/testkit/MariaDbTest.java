@@ -3,6 +3,8 @@ package io.proxyfleet.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
@@ -103,5 +105,24 @@ class MariaDbTest {
                 .hasMessageContaining("mariadbd exited")
                 // Written by the server into its error log, not echoed from our command line.
                 .hasMessageContaining("unknown option '--no-such-option-for-the-test'");
+    }
+
+    @Test
+    void serverOfADeadTestJvmIsReapedButALiveOwnersIsNot() throws Exception {
+        try (MariaDb orphan = MariaDb.start(MariaDb.Options.defaults());
+             MariaDb mine = MariaDb.start(MariaDb.Options.defaults())) {
+            Path orphanDir = orphan.dataDir().getParent();
+            Process gone = new ProcessBuilder("true").start();
+            gone.waitFor();
+            Files.writeString(orphanDir.resolve(OrphanReaper.OWNER_FILE), gone.pid() + " 0");
+
+            OrphanReaper.reapOrphans();
+
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> !orphan.isRunning());
+            assertThat(orphanDir).doesNotExist();
+            assertThat(mine.isRunning()).isTrue();
+            assertThat(mine.queryValue("SELECT 1")).isEqualTo("1");
+        }
     }
 }
