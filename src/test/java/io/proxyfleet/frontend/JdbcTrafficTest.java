@@ -335,4 +335,113 @@ class JdbcTrafficTest {
             }
         }
     }
+    @ParameterizedTest
+    @EnumSource(JdbcDriver.class)
+    void multiStatementQueryReturnsEveryResult(JdbcDriver driver) throws Exception {
+        try (Connection c = connect(driver, "allowMultiQueries=true"); Statement st = c.createStatement()) {
+            String t = table(c, "multi_" + driver.name().toLowerCase(), "id INT PRIMARY KEY");
+            assertThat(st.execute("SELECT 'first'; INSERT INTO " + t + " VALUES (1), (2); SELECT COUNT(*) FROM " + t
+                    + "; SELECT 'last'")).isTrue();
+            try (ResultSet rs = st.getResultSet()) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("first");
+            }
+            assertThat(st.getMoreResults()).isFalse();
+            assertThat(st.getUpdateCount()).isEqualTo(2);
+            assertThat(st.getMoreResults()).isTrue();
+            try (ResultSet rs = st.getResultSet()) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(2);
+            }
+            assertThat(st.getMoreResults()).isTrue();
+            try (ResultSet rs = st.getResultSet()) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("last");
+            }
+            assertThat(st.getMoreResults()).isFalse();
+            assertThat(st.getUpdateCount()).isEqualTo(-1);
+            try (ResultSet rs = st.executeQuery("SELECT 'next command'")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("next command");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(JdbcDriver.class)
+    void storedProcedureWithTwoResultSets(JdbcDriver driver) throws Exception {
+        String procedure = "two_results_" + driver.name().toLowerCase();
+        db.execute("DROP PROCEDURE IF EXISTS " + DB + "." + procedure,
+                "CREATE PROCEDURE " + DB + "." + procedure + "(IN k INT) BEGIN "
+                        + "SELECT n FROM " + DB + ".numbers WHERE n <= k ORDER BY n; "
+                        + "SELECT k * 2 AS doubled; END");
+        try (Connection c = connect(driver, "useServerPrepStmts=true");
+             java.sql.CallableStatement call = c.prepareCall("{CALL " + procedure + "(?)}")) {
+            call.setInt(1, 3);
+            assertThat(call.execute()).isTrue();
+            try (ResultSet rs = call.getResultSet()) {
+                List<Integer> values = new java.util.ArrayList<>();
+                while (rs.next()) {
+                    values.add(rs.getInt(1));
+                }
+                assertThat(values).containsExactly(1, 2, 3);
+            }
+            assertThat(call.getMoreResults()).isTrue();
+            try (ResultSet rs = call.getResultSet()) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(6);
+            }
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 'after call'")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("after call");
+            }
+        }
+    }
+
+    @Test
+    void connectorJSendsLongDataForStreamsOfServerPreparedStatements() throws Exception {
+        byte[] data = new byte[3 * 1024 * 1024];
+        new Random(11).nextBytes(data);
+        try (Connection c = connect(JdbcDriver.CONNECTOR_J, "useServerPrepStmts=true")) {
+            String t = table(c, "longdata", "id INT PRIMARY KEY, data LONGBLOB");
+            // A stream parameter of a server-side statement travels as COM_STMT_SEND_LONG_DATA chunks.
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + t + " VALUES (?, ?)")) {
+                ps.setInt(1, 1);
+                ps.setBinaryStream(2, new java.io.ByteArrayInputStream(data), data.length);
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+                ps.setInt(1, 2);
+                ps.setBinaryStream(2, new java.io.ByteArrayInputStream(data, 0, 1000), 1000);
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT data FROM " + t + " ORDER BY id")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(Arrays.equals(rs.getBytes(1), data)).as("3 MiB sent as long data").isTrue();
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getBytes(1)).isEqualTo(Arrays.copyOf(data, 1000));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(JdbcDriver.class)
+    void pingAndManyStatementsOnOneConnection(JdbcDriver driver) throws Exception {
+        // Without the drivers' statement caches, closing a statement sends COM_STMT_CLOSE.
+        try (Connection c = connect(driver, "useServerPrepStmts=true&cachePrepStmts=false")) {
+            assertThat(c.isValid(5)).isTrue();
+            // Prepare, execute and close many statements: the backend's statement count stays bounded.
+            for (int i = 0; i < 200; i++) {
+                try (PreparedStatement ps = c.prepareStatement("SELECT ? + " + i)) {
+                    ps.setInt(1, i);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        assertThat(rs.getInt(1)).isEqualTo(2 * i);
+                    }
+                }
+            }
+            assertThat(c.isValid(5)).isTrue();
+            assertThat(Long.parseLong(db.queryValue("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS"
+                    + " WHERE VARIABLE_NAME = 'PREPARED_STMT_COUNT'"))).isLessThan(100);
+        }
+    }
 }
