@@ -1,0 +1,191 @@
+package io.proxyfleet.frontend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.mysql.cj.NativeSession;
+import com.mysql.cj.jdbc.JdbcConnection;
+import io.proxyfleet.config.MysqlServer;
+import io.proxyfleet.config.MysqlUser;
+import io.proxyfleet.testkit.MariaDb;
+import io.proxyfleet.testkit.MysqlCli;
+import java.io.BufferedWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Commands that change a session as a whole: LOAD DATA LOCAL INFILE, COM_CHANGE_USER, COM_RESET_CONNECTION. */
+class SessionCommandsTest {
+    private static final String USER = "sess_user";
+    private static final String PASSWORD = "sess-pw";
+    private static final String OTHER_USER = "sess_other";
+    private static final String OTHER_PASSWORD = "other-pw";
+    private static final String DB = "sess_db";
+    private static final int INFILE_ROWS = 200_000;
+    private static MariaDb db;
+    private static TrafficProxy proxy;
+    @TempDir
+    static Path files;
+    private static Path csv;
+    private static long csvIdSum;
+
+    @BeforeAll
+    static void startProxy() throws Exception {
+        db = MariaDb.shared();
+        for (String user : List.of(USER, OTHER_USER)) {
+            db.execute("DROP USER IF EXISTS " + user);
+        }
+        db.createUser(USER, PASSWORD);
+        db.createUser(OTHER_USER, OTHER_PASSWORD);
+        db.execute("DROP DATABASE IF EXISTS " + DB, "CREATE DATABASE " + DB);
+        if (!"1".equals(db.queryValue("SELECT @@global.local_infile"))) {
+            db.execute("SET GLOBAL local_infile = ON");
+        }
+        csv = files.resolve("rows.csv");
+        try (BufferedWriter out = Files.newBufferedWriter(csv, StandardCharsets.UTF_8)) {
+            for (int i = 1; i <= INFILE_ROWS; i++) {
+                out.write(i + ",label " + i + " ✓\n");
+                csvIdSum += i;
+            }
+        }
+        proxy = TrafficProxy.start(List.of(MysqlServer.of(0, "127.0.0.1", db.port())),
+                List.of(MysqlUser.of(USER, PASSWORD, 0), MysqlUser.of(OTHER_USER, OTHER_PASSWORD, 0)),
+                Map.of("server_version", "5.5.30"));
+    }
+
+    @AfterAll
+    static void stopProxy() {
+        if (proxy != null) {
+            proxy.close();
+        }
+    }
+
+    private static String freshTable(String name) {
+        db.execute("DROP TABLE IF EXISTS " + DB + "." + name,
+                "CREATE TABLE " + DB + "." + name + " (id INT PRIMARY KEY, label VARCHAR(40)) CHARSET utf8mb4");
+        return name;
+    }
+
+    private static String loadDataSql(String table) {
+        return "LOAD DATA LOCAL INFILE '" + csv.toAbsolutePath() + "' INTO TABLE " + table
+                + " CHARACTER SET utf8mb4 FIELDS TERMINATED BY ',' LINES TERMINATED BY '\\n' (id, label)";
+    }
+
+    private static void assertLoaded(String table) {
+        assertThat(db.queryValue("SELECT COUNT(*) FROM " + DB + "." + table)).isEqualTo(String.valueOf(INFILE_ROWS));
+        assertThat(db.queryValue("SELECT SUM(id) FROM " + DB + "." + table)).isEqualTo(String.valueOf(csvIdSum));
+        assertThat(db.queryValue("SELECT label FROM " + DB + "." + table + " WHERE id = 4321"))
+                .isEqualTo("label 4321 ✓");
+    }
+
+    private static Object scalar(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getObject(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(JdbcDriver.class)
+    void loadDataLocalInfile(JdbcDriver driver) throws Exception {
+        String table = freshTable("infile_" + driver.name().toLowerCase());
+        String options = driver == JdbcDriver.CONNECTOR_J ? "allowLoadLocalInfile=true" : "allowLocalInfile=true";
+        try (Connection c = driver.connect(proxy.port(), DB, USER, PASSWORD, options); Statement st = c.createStatement()) {
+            assertThat(st.executeUpdate(loadDataSql(table))).isEqualTo(INFILE_ROWS);
+            // The session goes on normally after the file transfer.
+            assertThat(((Number) scalar(c, "SELECT COUNT(*) FROM " + table)).intValue()).isEqualTo(INFILE_ROWS);
+        }
+        assertLoaded(table);
+    }
+
+    @Test
+    void loadDataLocalInfileWithTheCli() {
+        String table = freshTable("infile_cli");
+        var result = MysqlCli.run(MysqlCli.loginArgs("127.0.0.1", proxy.port(), USER, PASSWORD, "--local-infile=1",
+                "-D", DB, "-N", "-e", loadDataSql(table) + "; SELECT ROW_COUNT()"), "", MysqlCli.DEFAULT_TIMEOUT);
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+        assertLoaded(table);
+    }
+
+    @Test
+    void loadDataLocalInfileOfAMissingFileFailsAndTheSessionGoesOn() throws Exception {
+        String table = freshTable("infile_missing");
+        try (Connection c = JdbcDriver.CONNECTOR_J.connect(proxy.port(), DB, USER, PASSWORD, "allowLoadLocalInfile=true");
+             Statement st = c.createStatement()) {
+            String sql = "LOAD DATA LOCAL INFILE '" + files.resolve("no-such.csv").toAbsolutePath() + "' INTO TABLE "
+                    + table + " FIELDS TERMINATED BY ','";
+            SQLException e = catchThrowableOfType(SQLException.class, () -> st.executeUpdate(sql));
+            assertThat((Throwable) e).isNotNull();
+            assertThat(((Number) scalar(c, "SELECT COUNT(*) FROM " + table)).intValue()).isZero();
+            assertThat(scalar(c, "SELECT 'alive'")).isEqualTo("alive");
+        }
+    }
+
+    @Test
+    void changeUserSwitchesTheIdentityAndClearsSessionState() throws Exception {
+        try (Connection c = JdbcDriver.CONNECTOR_J.connect(proxy.port(), DB, USER, PASSWORD, "")) {
+            JdbcConnection jc = c.unwrap(JdbcConnection.class);
+            try (Statement st = c.createStatement()) {
+                st.execute("SET @before_change = 'set'");
+            }
+            assertThat(scalar(c, "SELECT CURRENT_USER()")).isEqualTo(USER + "@%");
+            jc.changeUser(OTHER_USER, OTHER_PASSWORD);
+            assertThat(scalar(c, "SELECT CURRENT_USER()")).isEqualTo(OTHER_USER + "@%");
+            assertThat(scalar(c, "SELECT @before_change")).isNull();
+            jc.changeUser(USER, PASSWORD);
+            assertThat(scalar(c, "SELECT CURRENT_USER()")).isEqualTo(USER + "@%");
+        }
+    }
+
+    @Test
+    void changeUserWithAWrongPasswordIsRefusedWith1045() throws Exception {
+        try (Connection c = JdbcDriver.CONNECTOR_J.connect(proxy.port(), DB, USER, PASSWORD, "")) {
+            JdbcConnection jc = c.unwrap(JdbcConnection.class);
+            SQLException e = catchThrowableOfType(SQLException.class, () -> jc.changeUser(OTHER_USER, "wrong"));
+            assertThat((Throwable) e).isNotNull();
+            assertThat(e.getErrorCode()).isEqualTo(1045);
+            assertThat(e.getMessage()).startsWith("ProxySQL Error: Access denied for user '" + OTHER_USER + "'");
+        }
+    }
+
+    @Test
+    void resetConnectionClearsUserVariablesAndTemporaryTables() throws Exception {
+        try (Connection c = JdbcDriver.CONNECTOR_J.connect(proxy.port(), DB, USER, PASSWORD, "")) {
+            try (Statement st = c.createStatement()) {
+                st.execute("SET @kept = 42");
+                st.execute("CREATE TEMPORARY TABLE tmp_reset (x INT)");
+            }
+            assertThat(((Number) scalar(c, "SELECT @kept")).intValue()).isEqualTo(42);
+            // COM_RESET_CONNECTION, as the driver sends it for a pooled connection being recycled.
+            ((NativeSession) c.unwrap(JdbcConnection.class).getSession()).resetSessionState();
+            assertThat(scalar(c, "SELECT @kept")).isNull();
+            assertThat(((Number) scalar(c, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'tmp_reset'"
+                    + " AND TABLE_SCHEMA = '" + DB + "'")).intValue()).isZero();
+            assertThat(scalar(c, "SELECT DATABASE()")).isEqualTo(DB);
+        }
+    }
+
+    @Test
+    void connectorJResetServerStateClearsUserVariables() throws Exception {
+        try (Connection c = JdbcDriver.CONNECTOR_J.connect(proxy.port(), DB, USER, PASSWORD, "")) {
+            try (Statement st = c.createStatement()) {
+                st.execute("SET @kept = 7");
+            }
+            c.unwrap(JdbcConnection.class).resetServerState();
+            assertThat(scalar(c, "SELECT @kept")).isNull();
+            assertThat(scalar(c, "SELECT CURRENT_USER()")).isEqualTo(USER + "@%");
+        }
+    }
+}

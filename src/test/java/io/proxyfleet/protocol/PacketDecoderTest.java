@@ -1,0 +1,123 @@
+package io.proxyfleet.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PacketDecoderTest {
+
+    /** A stream of packets of assorted sizes, the empty packet included; returns each packet's hex. */
+    private static List<String> samplePackets(ByteBuf stream) {
+        List<String> packets = new ArrayList<>();
+        int[] sizes = {1, 0, 5, 300, 2, 0, 70};
+        int sequenceId = 0;
+        for (int size : sizes) {
+            int start = stream.writerIndex();
+            int begun = Packets.begin(stream, sequenceId++);
+            for (int i = 0; i < size; i++) {
+                stream.writeByte(i * 7 + size);
+            }
+            Packets.finish(stream, begun);
+            packets.add(ByteBufUtil.hexDump(stream, start, stream.writerIndex() - start));
+        }
+        return packets;
+    }
+
+    private static List<String> drain(EmbeddedChannel channel) {
+        List<String> out = new ArrayList<>();
+        ByteBuf packet;
+        while ((packet = channel.readInbound()) != null) {
+            try {
+                out.add(ByteBufUtil.hexDump(packet));
+            } finally {
+                packet.release();
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void oneByteAtATimeYieldsEveryWholePacketWithItsHeader() {
+        ByteBuf stream = Unpooled.buffer();
+        List<String> expected = samplePackets(stream);
+        EmbeddedChannel channel = new EmbeddedChannel(new PacketDecoder());
+        List<String> decoded = new ArrayList<>();
+        try {
+            while (stream.isReadable()) {
+                channel.writeInbound(stream.readRetainedSlice(1));
+                decoded.addAll(drain(channel));
+            }
+            assertThat(decoded).containsExactlyElementsOf(expected);
+            assertThat(channel.finish()).isFalse();
+        } finally {
+            stream.release();
+        }
+    }
+
+    @Test
+    void everySplitPointYieldsTheSamePackets() {
+        ByteBuf stream = Unpooled.buffer();
+        List<String> expected = samplePackets(stream);
+        try {
+            for (int split = 0; split <= stream.readableBytes(); split++) {
+                EmbeddedChannel channel = new EmbeddedChannel(new PacketDecoder());
+                channel.writeInbound(stream.retainedSlice(0, split));
+                List<String> decoded = new ArrayList<>(drain(channel));
+                channel.writeInbound(stream.retainedSlice(split, stream.readableBytes() - split));
+                decoded.addAll(drain(channel));
+                assertThat(decoded).as("split at %d", split).containsExactlyElementsOf(expected);
+                assertThat(channel.finish()).isFalse();
+            }
+        } finally {
+            stream.release();
+        }
+    }
+
+    @Test
+    void partialPacketIsHeldUntilItsLastByteArrives() {
+        ByteBuf stream = Unpooled.buffer();
+        samplePackets(stream);
+        EmbeddedChannel channel = new EmbeddedChannel(new PacketDecoder());
+        try {
+            // Header of the first packet plus nothing of its 1-byte payload: no output yet.
+            channel.writeInbound(stream.retainedSlice(0, Packets.HEADER_SIZE));
+            assertThat(drain(channel)).isEmpty();
+            channel.writeInbound(stream.retainedSlice(Packets.HEADER_SIZE, 1));
+            assertThat(drain(channel)).hasSize(1);
+        } finally {
+            channel.finishAndReleaseAll();
+            stream.release();
+        }
+    }
+
+    @Test
+    void maximumSizePacketAndItsEmptyFollowerArriveSeparately() {
+        ByteBuf stream = Unpooled.buffer(Packets.MAX_PAYLOAD + 64);
+        int start = Packets.begin(stream, 0);
+        stream.writeZero(Packets.MAX_PAYLOAD);
+        Packets.finish(stream, start);
+        EmbeddedChannel channel = new EmbeddedChannel(new PacketDecoder());
+        try {
+            int chunk = 1 << 16;
+            List<Integer> lengths = new ArrayList<>();
+            while (stream.isReadable()) {
+                channel.writeInbound(stream.readRetainedSlice(Math.min(chunk, stream.readableBytes())));
+                ByteBuf packet;
+                while ((packet = channel.readInbound()) != null) {
+                    lengths.add(packet.readableBytes());
+                    packet.release();
+                }
+            }
+            assertThat(lengths).containsExactly(Packets.HEADER_SIZE + Packets.MAX_PAYLOAD, Packets.HEADER_SIZE);
+        } finally {
+            channel.finishAndReleaseAll();
+            stream.release();
+        }
+    }
+}
