@@ -182,6 +182,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 out -> channel.writeAndFlush(out, channel.voidPromise()));
         handshake.start();
         channel.read();
+        // A client that never finishes logging in must not hold a session forever (mysql-connect_timeout_client).
+        channel.eventLoop().schedule(() -> {
+            if (state == State.HANDSHAKE) {
+                if (log.isDebugEnabled()) {
+                    log.debug("Session {} from {}: handshake not completed in time, closing", id, clientAddress);
+                }
+                close();
+            }
+        }, settings.connectTimeoutClient(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private FrontendHandshake.Account findAccount(String username) {
@@ -201,6 +210,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case FrontendHandshake.Outcome.StartTls t -> {
                 SslHandler ssl = context.tls().get().newHandler(channel.alloc());
                 channel.pipeline().addFirst("tls", ssl);
+                ByteBuf early = channel.pipeline().get(io.proxyfleet.protocol.PacketDecoder.class).takeUnframed();
+                if (early.isReadable()) {
+                    // Bytes that came with the SSLRequest are the ClientHello: hand them to TLS, after this read.
+                    channel.eventLoop().execute(() -> {
+                        channel.pipeline().fireChannelRead(early);
+                        channel.pipeline().fireChannelReadComplete(); // TLS flushes its handshake replies here
+                    });
+                } else {
+                    early.release();
+                }
                 channel.read();
             }
             case FrontendHandshake.Outcome.Failure f -> closeAfterFlush();
@@ -330,6 +349,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (Packets.payloadLength(first, first.readerIndex()) == 0) {
             releaseCommand();
             sendError(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
+            commandDone();
             return;
         }
         int cmd = first.getUnsignedByte(payload);
