@@ -26,6 +26,18 @@ public final class QueryDigest {
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
     private static final byte ELLIPSIS_DOT = '.';
 
+    /**
+     * Bytes stage 1 must look at closely: comment starts, quotes, digits, the N of NULL and whitespace. Every
+     * other byte is copied as it is, which is most of any query.
+     */
+    private static final boolean[] STAGE1_SPECIAL = new boolean[256];
+
+    static {
+        for (char c : "/#-'\"nN \t\n\r0123456789".toCharArray()) {
+            STAGE1_SPECIAL[c] = true;
+        }
+    }
+
     private DigestOptions options;
     private byte[] bufA = new byte[INITIAL_CAPACITY];
     private byte[] bufB = new byte[INITIAL_CAPACITY];
@@ -59,7 +71,8 @@ public final class QueryDigest {
         m = stageSpaces(bufA, m, bufB);
         byte[] src = bufB;
         byte[] dst = bufA;
-        if (options.groupingLimit() > 0) {
+        // Grouping only ever rewrites runs of "?,"; most queries have none and skip both passes.
+        if (options.groupingLimit() > 0 && hasValueList(src, m)) {
             m = stageGrouping(src, m, dst);
             byte[] t = src;
             src = dst;
@@ -207,6 +220,12 @@ public final class QueryDigest {
         int i = off;
         while (i < end) {
             int c = q[i] & 0xFF;
+            if (!STAGE1_SPECIAL[c]) {
+                out[w++] = (byte) (lowercase ? lower(c) : c);
+                prev = c;
+                i++;
+                continue;
+            }
             int rem = end - i;
             if (c == '/' && rem > 2 && q[i + 1] == '*') {
                 int close = findCommentEnd(q, i, end);
@@ -430,6 +449,16 @@ public final class QueryDigest {
         int w = 0;
         for (int i = 0; i < m; i++) {
             int c = s[i] & 0xFF;
+            if (c != ' ' && c != '+' && c != '-') {
+                if (noDigits && isDigit(c)) {
+                    if (w > 0 && out[w - 1] != '?') {
+                        out[w++] = '?';
+                    }
+                } else {
+                    out[w++] = (byte) c;
+                }
+                continue;
+            }
             // ProxySQL compresses in place, so what it sees to the left may already be output, not input.
             int lc = i > 0 ? inPlace(s, out, w, i - 1) : '0';
             int llc = i > 1 ? inPlace(s, out, w, i - 2) : '0';
@@ -446,7 +475,7 @@ public final class QueryDigest {
                 if (!drop) {
                     out[w++] = ' ';
                 }
-            } else if (c == '+' || c == '-') {
+            } else {
                 int rc = at(s, m, i + 1);
                 boolean drop;
                 if (lc == ' ') {
@@ -457,12 +486,6 @@ public final class QueryDigest {
                 if (!drop) {
                     out[w++] = (byte) c;
                 }
-            } else if (noDigits && isDigit(c)) {
-                if (w > 0 && out[w - 1] != '?') {
-                    out[w++] = '?';
-                }
-            } else {
-                out[w++] = (byte) c;
             }
         }
         return w;
@@ -479,7 +502,6 @@ public final class QueryDigest {
         int w = 0;
         int i = 0;
         while (i <= last) {
-            int ci = i;
             if (inParens && i < last - limit * 2 && startsValueList(s, m, i)
                     && !isArithmetic(inPlace(s, out, w, i - 1))) {
                 int count = 0;
@@ -511,13 +533,14 @@ public final class QueryDigest {
                     i = p;
                 }
             } else {
-                out[w++] = s[i++];
-            }
-            int seen = inPlace(s, out, w, ci);
-            if (seen == '(') {
-                inParens = true;
-            } else if (seen == ')') {
-                inParens = false;
+                // Only copied characters can open or close a candidate list; collapsed ones never are parentheses.
+                byte c = s[i++];
+                out[w++] = c;
+                if (c == '(') {
+                    inParens = true;
+                } else if (c == ')') {
+                    inParens = false;
+                }
             }
         }
         return w;
@@ -584,6 +607,15 @@ public final class QueryDigest {
             }
         }
         return true;
+    }
+
+    private static boolean hasValueList(byte[] s, int m) {
+        for (int i = 1; i < m; i++) {
+            if (s[i] == ',' && s[i - 1] == '?') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Trailing spaces and semicolons go; the first character always stays. */
