@@ -1,7 +1,173 @@
 package io.proxyfleet;
 
-public final class Main {
+import io.proxyfleet.config.AdminVariables;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code proxyfleet} command: ProxySQL's start-up flags, logging to the data directory, the pid file, then
+ * one {@link ProxyFleetNode} until the process is told to stop. Runs on the main thread; a shutdown hook closes
+ * the node on SIGTERM or SIGINT.
+ */
+@Command(name = "proxyfleet", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "A ProxySQL-compatible MySQL proxy (admin port 6032, traffic port 6033) whose nodes form "
+                + "a ProxySQL cluster. Without -f, bin/proxyfleet runs it in the background.")
+public final class Main implements Callable<Integer> {
+    /** Used when neither {@code -D} nor a config file says where the data lives. */
+    public static final String DEFAULT_DATA_DIR_NAME = ".proxyfleet";
+    /** Where ProxySQL looks for a config file when {@code -c} is absent, in order. */
+    static final List<String> DEFAULT_CONFIG_FILES =
+            List.of("proxysql.cnf", "proxysql.cfg", "/etc/proxysql.cnf", "/etc/proxysql.cfg");
+    private static final int EXIT_OK = 0;
+    private static final int EXIT_START_FAILED = 1;
+
+    private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = {"-f", "--foreground"}, description = "Run in the foreground and log to stderr too.")
+    private boolean foreground;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "ProxySQL-format config file (default: the first of ./proxysql.cnf, ./proxysql.cfg, "
+                    + "/etc/proxysql.cnf, /etc/proxysql.cfg that exists).")
+    private Path configFile;
+
+    @Option(names = {"-D", "--datadir", "-d", "--directory"}, paramLabel = "DIR",
+            description = "Data directory for proxysql.db, proxysql.log, proxysql.pid and the TLS files "
+                    + "(default: $HOME/" + DEFAULT_DATA_DIR_NAME + ").")
+    private Path dataDir;
+
+    @Option(names = "--initial", description = "Rebuild the database from the config file (old one kept as .bak).")
+    private boolean initial;
+
+    @Option(names = "--reload", description = "Merge the config file into the database.")
+    private boolean reload;
+
     public static void main(String[] args) {
-        System.out.println("ProxyFleet");
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The parser with this command's options, for {@link #main} and tests. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main());
+    }
+
+    @Override
+    public Integer call() {
+        NodeOptions options = nodeOptions();
+        createDataDir(options.dataDir());
+        LogSetup logging = LogSetup.configure(options.dataDir(), options.foreground());
+        log.info("ProxyFleet version {} starting: datadir {}, config file {}, log {}", Version.text(),
+                options.dataDir(), options.configFile() == null ? "(none, built-in defaults)" : options.configFile(),
+                logging.logFile());
+        PidFile pidFile;
+        ProxyFleetNode node;
+        try {
+            pidFile = PidFile.claim(options.dataDir());
+        } catch (RuntimeException e) {
+            log.error("Cannot start: {}", e.getMessage());
+            return EXIT_START_FAILED;
+        }
+        try {
+            node = ProxyFleetNode.start(options);
+        } catch (RuntimeException e) {
+            log.error("ProxyFleet failed to start", e);
+            pidFile.close();
+            return EXIT_START_FAILED;
+        }
+        awaitShutdown(node, pidFile);
+        return EXIT_OK;
+    }
+
+    /**
+     * Blocks the main thread until the node stops: on SIGTERM/SIGINT (the hook closes it) or on PROXYSQL
+     * SHUTDOWN (the node closes itself). The pid file is released either way.
+     */
+    private static void awaitShutdown(ProxyFleetNode node, PidFile pidFile) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("Received shutdown signal, closing ProxyFleet");
+            node.close();
+            pidFile.close();
+        }, "proxyfleet-shutdown"));
+        try {
+            node.awaitTermination();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pidFile.close();
+        log.info("ProxyFleet stopped");
+    }
+
+    /** The command line resolved against the environment; rejects a {@code -c} file that does not exist. */
+    NodeOptions nodeOptions() {
+        Path data = (dataDir != null ? dataDir : Path.of(System.getProperty("user.home"), DEFAULT_DATA_DIR_NAME))
+                .toAbsolutePath().normalize();
+        return new NodeOptions(data, resolveConfigFile().orElse(null), foreground, initial, reload);
+    }
+
+    private Optional<Path> resolveConfigFile() {
+        if (configFile != null) {
+            if (!Files.isRegularFile(configFile)) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "config file " + configFile + " does not exist or is not a regular file");
+            }
+            return Optional.of(configFile.toAbsolutePath().normalize());
+        }
+        return DEFAULT_CONFIG_FILES.stream().map(Path::of).filter(Files::isRegularFile)
+                .map(p -> p.toAbsolutePath().normalize()).findFirst();
+    }
+
+    private static void createDataDir(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create data directory " + dir, e);
+        }
+    }
+
+    /** {@code -V}: the ProxySQL version we answer as ({@code admin-version}) and our own build. */
+    static final class Version implements CommandLine.IVersionProvider {
+        private static final String POM_PROPERTIES = "/META-INF/maven/io.proxyfleet/proxyfleet/pom.properties";
+        private static final String UNPACKAGED_BUILD = "development build";
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"ProxyFleet version " + text()};
+        }
+
+        static String text() {
+            return AdminVariables.DEFAULTS.get("version") + ", " + build();
+        }
+
+        private static String build() {
+            // Maven puts pom.properties into the jar only; running from target/classes has none.
+            try (InputStream in = Main.class.getResourceAsStream(POM_PROPERTIES)) {
+                if (in == null) {
+                    return UNPACKAGED_BUILD;
+                }
+                Properties props = new Properties();
+                props.load(in);
+                return "build " + props.getProperty("version", UNPACKAGED_BUILD);
+            } catch (IOException e) {
+                return UNPACKAGED_BUILD;
+            }
+        }
     }
 }

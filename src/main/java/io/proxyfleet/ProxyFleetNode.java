@@ -1,17 +1,249 @@
 package io.proxyfleet;
 
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslContext;
+import io.proxyfleet.admin.AdminEngine;
+import io.proxyfleet.admin.AdminListener;
+import io.proxyfleet.admin.NodeControl;
+import io.proxyfleet.backend.BackendConnector;
+import io.proxyfleet.backend.Hostgroups;
+import io.proxyfleet.config.ConfigHolder;
+import io.proxyfleet.config.QueryRule;
+import io.proxyfleet.config.QueryRuleProgram;
+import io.proxyfleet.config.RuntimeConfig;
+import io.proxyfleet.frontend.BackendPasswords;
+import io.proxyfleet.frontend.ClientSession;
+import io.proxyfleet.frontend.SessionRegistry;
+import io.proxyfleet.frontend.Sha2Cache;
+import io.proxyfleet.frontend.TrafficContext;
+import io.proxyfleet.frontend.TrafficServer;
+import io.proxyfleet.frontend.tls.TlsFiles;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
- * One running ProxyFleet node: traffic listener, admin listener, admin database and cluster monitors, wired
- * together. Owned by the thread that starts and closes it.
+ * One running ProxyFleet node: admin database, admin listener, traffic listener (and, on top, the cluster),
+ * wired together. Started by one thread; {@link #close} may be called from any thread, once or more.
  */
 public final class ProxyFleetNode implements AutoCloseable {
-    // Wiring lands with the traffic path; see issue 2.
+    private static final Logger log = LoggerFactory.getLogger(ProxyFleetNode.class);
 
+    private final ConfigHolder config;
+    private final EventLoopGroup trafficLoops;
+    private final EventLoopGroup adminLoop;
+    private final SessionRegistry sessions;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final TlsFiles tlsFiles;
+    private volatile SslContext tls;
+    private AdminEngine admin;
+    private AdminListener adminListener;
+    private final List<TrafficServer> traffic = new ArrayList<>();
+
+    private ProxyFleetNode(ConfigHolder config, TlsFiles tlsFiles, EventLoopGroup trafficLoops,
+                           EventLoopGroup adminLoop, SessionRegistry sessions) {
+        this.config = config;
+        this.tlsFiles = tlsFiles;
+        this.tls = tlsFiles.serverContext();
+        this.trafficLoops = trafficLoops;
+        this.adminLoop = adminLoop;
+        this.sessions = sessions;
+    }
+
+    /** Starts a node: opens the admin database (loading every module to runtime), then binds the listeners. */
     public static ProxyFleetNode start(NodeOptions options) {
-        throw new UnsupportedOperationException("not wired yet");
+        return start(options, rules -> QueryRuleProgram.EMPTY);
+    }
+
+    static ProxyFleetNode start(NodeOptions options, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler) {
+        var config = new ConfigHolder(RuntimeConfig.empty());
+        var hostgroups = new Hostgroups();
+        var sessions = new SessionRegistry();
+        TlsFiles tlsFiles = TlsFiles.open(options.dataDir());
+        EventLoopGroup adminLoop = newGroup(1);
+        ProxyFleetNode node = null;
+        try {
+            // Traffic threads are sized from mysql-threads, which only the admin database knows: open it first.
+            var pending = new PendingNode();
+            AdminEngine admin = AdminEngine.open(options.dataDir(), options.configFile(), options.initial(),
+                    options.reload(), config, ruleCompiler, new NodeStats(config, hostgroups, sessions), pending);
+            RuntimeConfig cfg = config.current();
+            EventLoopGroup trafficLoops = newGroup(Math.max(1, cfg.mysqlVariables().getInt("threads")));
+            node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
+            node.admin = admin;
+            pending.node = node;
+            var context = new TrafficContext(config, new BackendConnector(hostgroups), sessions, node::tlsContext,
+                    new Sha2Cache(), new BackendPasswords(), new AtomicLong());
+            for (String iface : cfg.mysqlVariables().get("interfaces").split(";")) {
+                HostPort hp = HostPort.parse(iface);
+                node.traffic.add(TrafficServer.start(context, trafficLoops, hp.host(), hp.port()));
+            }
+            node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
+                    () -> config.current().mysqlVariables().get("server_version"));
+            node.adminListener.bind(cfg.adminVariables().get("mysql_ifaces"));
+            log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
+                    cfg.mysqlVariables().get("interfaces"), node.trafficPort(),
+                    cfg.adminVariables().get("mysql_ifaces"), node.adminPort());
+            return node;
+        } catch (Exception e) {
+            if (node != null) {
+                node.close();
+            } else {
+                adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            }
+            throw new IllegalStateException("ProxyFleet failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    private static EventLoopGroup newGroup(int threads) {
+        return new MultiThreadIoEventLoopGroup(threads,
+                Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    }
+
+    private SslContext tlsContext() {
+        return tls;
+    }
+
+    public ConfigHolder config() {
+        return config;
+    }
+
+    public AdminEngine admin() {
+        return admin;
+    }
+
+    /** Port of the first traffic interface (useful when it was configured as port 0). */
+    public int trafficPort() {
+        return traffic.get(0).port();
+    }
+
+    public int adminPort() {
+        return adminListener.port();
+    }
+
+    /** Blocks until the node is closed, by {@link #close} or by PROXYSQL SHUTDOWN. */
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
     }
 
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        log.info("ProxyFleet shutting down");
+        for (TrafficServer server : traffic) {
+            server.close();
+        }
+        if (adminListener != null) {
+            adminListener.close();
+        }
+        for (ClientSession session : sessions.all()) {
+            session.kill();
+        }
+        if (trafficLoops != null) {
+            trafficLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (admin != null) {
+            admin.close();
+        }
+        terminated.countDown();
+    }
+
+    /** host:port of an interface variable. */
+    record HostPort(String host, int port) {
+        static HostPort parse(String text) {
+            String trimmed = text.trim();
+            int colon = trimmed.lastIndexOf(':');
+            if (colon < 0) {
+                throw new IllegalArgumentException("interface without a port: " + trimmed);
+            }
+            return new HostPort(trimmed.substring(0, colon), Integer.parseInt(trimmed.substring(colon + 1)));
+        }
+    }
+
+    /**
+     * The engine's handle on the node. It exists before the node does (the engine is opened first), so it
+     * forwards to the node once set. Methods are called on the admin thread and hand real work to other threads.
+     */
+    private static final class PendingNode implements NodeControl {
+        private volatile ProxyFleetNode node;
+
+        @Override
+        public void shutdown(boolean slow) {
+            ProxyFleetNode n = node;
+            if (n != null) {
+                Thread.ofPlatform().name("proxyfleet-shutdown-command").start(n::close);
+            }
+        }
+
+        @Override
+        public void pause() {
+            log.info("PROXYSQL PAUSE is accepted but the traffic listener keeps accepting in this version");
+        }
+
+        @Override
+        public void resume() {
+        }
+
+        @Override
+        public void flushLogs() {
+        }
+
+        @Override
+        public void reloadTls() {
+            ProxyFleetNode n = node;
+            if (n != null) {
+                n.tls = n.tlsFiles.reload();
+            }
+        }
+
+        @Override
+        public boolean killConnection(long id) {
+            ProxyFleetNode n = node;
+            ClientSession session = n == null ? null : n.sessions.get(id);
+            if (session == null) {
+                return false;
+            }
+            session.kill();
+            return true;
+        }
+
+        @Override
+        public boolean killQuery(long id) {
+            return killConnection(id);
+        }
+
+        @Override
+        public void adminInterfacesChanged(String ifaces) {
+            ProxyFleetNode n = node;
+            if (n == null || n.adminListener == null) {
+                return;
+            }
+            Thread.ofVirtual().name("admin-rebind").start(() -> {
+                try {
+                    n.adminListener.bind(ifaces);
+                    log.info("Admin listener re-bound to {}", ifaces);
+                } catch (Exception e) {
+                    log.error("Cannot bind admin-mysql_ifaces {}: {}", ifaces, e.getMessage());
+                }
+            });
+        }
+
+        @Override
+        public void moduleLoaded(String module) {
+        }
     }
 }

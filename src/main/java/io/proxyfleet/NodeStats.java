@@ -1,0 +1,117 @@
+package io.proxyfleet;
+
+import io.proxyfleet.admin.RuntimeStatsSource;
+import io.proxyfleet.backend.BackendConnection;
+import io.proxyfleet.backend.Hostgroups;
+import io.proxyfleet.backend.ServerRuntime;
+import io.proxyfleet.config.ConfigHolder;
+import io.proxyfleet.config.MysqlUser;
+import io.proxyfleet.frontend.ClientSession;
+import io.proxyfleet.frontend.SessionRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the rows of the stats_* tables from the live node when the admin reads them. Runs on the admin
+ * thread; reads counters and session fields that other threads update, accepting that a row is a snapshot of
+ * values read one after another.
+ */
+final class NodeStats implements RuntimeStatsSource {
+    private final ConfigHolder config;
+    private final Hostgroups hostgroups;
+    private final SessionRegistry sessions;
+    private final long startedNanos = System.nanoTime();
+
+    NodeStats(ConfigHolder config, Hostgroups hostgroups, SessionRegistry sessions) {
+        this.config = config;
+        this.hostgroups = hostgroups;
+        this.sessions = sessions;
+    }
+
+    @Override
+    public List<List<Object>> connectionPool() {
+        var rows = new ArrayList<List<Object>>();
+        for (ServerRuntime server : hostgroups.all(config.current().servers())) {
+            rows.add(List.of(server.key().hostgroupId(), server.key().hostname(), server.key().port(),
+                    server.status().name(), server.usedConnections(), server.freeConnections(), server.connectOk(),
+                    server.connectErrors(), server.usedConnections(), server.queries(), 0, server.bytesSent(),
+                    server.bytesReceived(), 0));
+        }
+        return rows;
+    }
+
+    @Override
+    public List<List<Object>> processlist() {
+        var rows = new ArrayList<List<Object>>();
+        long now = System.nanoTime();
+        for (ClientSession session : sessions.all()) {
+            String user = session.username();
+            if (user == null) {
+                continue;
+            }
+            BackendConnection backend = session.backend();
+            var row = new ArrayList<Object>();
+            row.add(0);
+            row.add(session.id());
+            row.add(user);
+            row.add(session.schema());
+            row.add(session.clientAddress());
+            row.add(0);
+            row.add(backend == null ? -1 : backend.server().key().hostgroupId());
+            row.add("");
+            row.add(0);
+            row.add(backend == null ? "" : backend.server().key().hostname());
+            row.add(backend == null ? 0 : backend.server().key().port());
+            String command = session.commandName();
+            row.add(command.equals("Sleep") ? "Sleep" : "Query");
+            long since = command.equals("Sleep") ? session.loginNanos() : session.commandStartNanos();
+            row.add(TimeUnit.NANOSECONDS.toMillis(now - since));
+            row.add("");
+            row.add(0);
+            row.add("");
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    @Override
+    public List<List<Object>> commandsCounters() {
+        return List.of();
+    }
+
+    @Override
+    public List<List<Object>> global() {
+        long uptime = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos);
+        int active = 0;
+        for (ClientSession session : sessions.all()) {
+            if (session.inTransaction()) {
+                active++;
+            }
+        }
+        return List.of(
+                List.of("ProxySQL_Uptime", uptime),
+                List.of("Active_Transactions", active),
+                List.of("Client_Connections_connected", sessions.size()),
+                List.of("Servers_table_version", config.current().servers().version().version()));
+    }
+
+    @Override
+    public List<List<Object>> users() {
+        var rows = new ArrayList<List<Object>>();
+        for (MysqlUser user : config.current().users().frontend().values()) {
+            rows.add(List.of(user.username(), sessions.userSessions(user.username()), user.maxConnections()));
+        }
+        return rows;
+    }
+
+    @Override
+    public List<List<Object>> errors() {
+        return List.of();
+    }
+
+    @Override
+    public List<List<Object>> freeConnections() {
+        return List.of();
+    }
+}

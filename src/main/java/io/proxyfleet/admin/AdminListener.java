@@ -1,0 +1,91 @@
+package io.proxyfleet.admin;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.proxyfleet.frontend.Sha2Cache;
+import io.proxyfleet.protocol.PacketDecoder;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The admin listener on admin-mysql_ifaces (several {@code host:port} separated by {@code ;}). Re-binding
+ * replaces every listening socket; sessions already open stay. Started, re-bound and closed by the node's owner
+ * thread or the admin thread, one at a time.
+ */
+public final class AdminListener implements AutoCloseable {
+    private final EventLoopGroup group;
+    private final AdminEngine engine;
+    private final Supplier<SslContext> tls;
+    private final Sha2Cache sha2Cache = new Sha2Cache();
+    private final AtomicLong connectionIds = new AtomicLong();
+    private final Supplier<String> serverVersion;
+    private List<Channel> listeners = List.of();
+
+    public AdminListener(EventLoopGroup group, AdminEngine engine, Supplier<SslContext> tls,
+                         Supplier<String> serverVersion) {
+        this.group = group;
+        this.engine = engine;
+        this.tls = tls;
+        this.serverVersion = serverVersion;
+    }
+
+    /** Binds every interface of {@code ifaces}; on failure nothing stays bound and the old sockets remain. */
+    public synchronized void bind(String ifaces) throws InterruptedException {
+        var bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new PacketDecoder(), new AdminSession(engine, tls, sha2Cache,
+                                serverVersion.get(), connectionIds.incrementAndGet()));
+                    }
+                });
+        var bound = new ArrayList<Channel>();
+        try {
+            for (String iface : ifaces.split(";")) {
+                String trimmed = iface.trim();
+                if (trimmed.isEmpty()) {
+                    continue;
+                }
+                int colon = trimmed.lastIndexOf(':');
+                if (colon < 0) {
+                    throw new IllegalArgumentException("admin-mysql_ifaces entry without a port: " + trimmed);
+                }
+                String host = trimmed.substring(0, colon);
+                int port = Integer.parseInt(trimmed.substring(colon + 1));
+                bound.add(bootstrap.bind(host, port).sync().channel());
+            }
+        } catch (RuntimeException | InterruptedException e) {
+            bound.forEach(Channel::close);
+            throw e;
+        }
+        List<Channel> previous = listeners;
+        listeners = List.copyOf(bound);
+        previous.forEach(ch -> ch.close().syncUninterruptibly());
+    }
+
+    /** The port of the first interface, for tests and logs that bound port 0. */
+    public synchronized int port() {
+        return ((InetSocketAddress) listeners.get(0).localAddress()).getPort();
+    }
+
+    @Override
+    public synchronized void close() {
+        listeners.forEach(ch -> ch.close().syncUninterruptibly());
+        listeners = List.of();
+    }
+}

@@ -1,0 +1,225 @@
+package io.proxyfleet.admin;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.proxyfleet.frontend.FrontendHandshake;
+import io.proxyfleet.frontend.Sha2Cache;
+import io.proxyfleet.protocol.Capabilities;
+import io.proxyfleet.protocol.Commands;
+import io.proxyfleet.protocol.ErrPacket;
+import io.proxyfleet.protocol.OkPacket;
+import io.proxyfleet.protocol.Packets;
+import io.proxyfleet.protocol.ProtocolException;
+import io.proxyfleet.protocol.StatusFlags;
+import io.proxyfleet.protocol.TextResultSet;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection on the admin port: the MySQL handshake with the admin credentials, then each COM_QUERY handed
+ * to the {@link AdminEngine} (which runs it on its SQLite thread) and the answer written back on this channel's
+ * event loop. Owned by that event loop.
+ */
+final class AdminSession extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(AdminSession.class);
+    private static final int ER_CON_COUNT_ERROR = 1040;
+    private static final int ER_UNKNOWN_COM_ERROR = 1047;
+    /** Users that ProxySQL lets in only from the machine itself. */
+    private static final String LOCAL_ONLY_ADMIN = "admin";
+    private static final String LOCAL_ONLY_STATS = "stats";
+
+    private final AdminEngine engine;
+    private final Supplier<SslContext> tls;
+    private final Sha2Cache sha2Cache;
+    private final String serverVersion;
+    private final long connectionId;
+    private Channel channel;
+    private FrontendHandshake handshake;
+    private AdminPrincipal principal;
+    private int capabilities;
+    private boolean busy;
+    private boolean closed;
+
+    AdminSession(AdminEngine engine, Supplier<SslContext> tls, Sha2Cache sha2Cache, String serverVersion,
+                 long connectionId) {
+        this.engine = engine;
+        this.tls = tls;
+        this.sha2Cache = sha2Cache;
+        this.serverVersion = serverVersion;
+        this.connectionId = connectionId;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        String host = "";
+        boolean loopback = false;
+        if (channel.remoteAddress() instanceof InetSocketAddress remote) {
+            InetAddress address = remote.getAddress();
+            host = address.getHostAddress();
+            loopback = address.isLoopbackAddress();
+        }
+        boolean local = loopback;
+        String clientHost = host;
+        FrontendHandshake.Accounts accounts = username -> engine.account(username)
+                .map(a -> new FrontendHandshake.Account(a.username(), a.password(), false,
+                        localOnly(a.username()) && !local ? new ErrPacket(ER_CON_COUNT_ERROR, "42000",
+                                "User '" + a.username() + "' can only connect locally") : null))
+                .orElse(null);
+        handshake = new FrontendHandshake(accounts, serverVersion, connectionId, "mysql_native_password",
+                tls.get() != null, clientHost, sha2Cache, channel.alloc(),
+                out -> channel.writeAndFlush(out, channel.voidPromise()));
+        this.remoteHost = clientHost;
+        handshake.start();
+    }
+
+    private static boolean localOnly(String user) {
+        return LOCAL_ONLY_ADMIN.equals(user) || LOCAL_ONLY_STATS.equals(user);
+    }
+
+    private String remoteHost;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf packet = (ByteBuf) msg;
+        try {
+            if (principal == null) {
+                onHandshakePacket(packet);
+            } else {
+                onCommand(packet);
+            }
+        } catch (ProtocolException | IndexOutOfBoundsException e) {
+            sendErrorAndClose(new ErrPacket(1043, "08S01", "Malformed packet: " + e.getMessage()));
+        } finally {
+            packet.release();
+        }
+    }
+
+    private void onHandshakePacket(ByteBuf packet) {
+        switch (handshake.onPacket(packet)) {
+            case FrontendHandshake.Outcome.Continue c -> { }
+            case FrontendHandshake.Outcome.StartTls t ->
+                    channel.pipeline().addFirst("tls", tls.get().newHandler(channel.alloc()));
+            case FrontendHandshake.Outcome.Failure f -> closeAfterFlush();
+            case FrontendHandshake.Outcome.Success s -> {
+                String user = s.account().username();
+                AdminAccount account = engine.account(user).orElseThrow();
+                capabilities = s.response().capabilities() & handshake.serverCapabilities();
+                principal = new AdminPrincipal(user, account.role(), remoteHost + ":"
+                        + ((InetSocketAddress) channel.remoteAddress()).getPort());
+            }
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
+            handshake.tlsEstablished();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private void onCommand(ByteBuf packet) {
+        int length = Packets.payloadLength(packet, packet.readerIndex());
+        if (length == 0) {
+            sendError(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
+            return;
+        }
+        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+        int cmd = packet.getUnsignedByte(payload);
+        switch (cmd) {
+            case Commands.QUIT -> channel.close();
+            case Commands.PING, Commands.INIT_DB, Commands.RESET_CONNECTION, Commands.SET_OPTION -> sendOk(1);
+            case Commands.QUERY -> {
+                if (busy) {
+                    sendError(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Commands out of sync"), 1);
+                    return;
+                }
+                String sql = packet.toString(payload + 1, length - 1, StandardCharsets.UTF_8);
+                busy = true;
+                channel.config().setAutoRead(false);
+                engine.execute(principal, sql).whenComplete((response, failure) ->
+                        channel.eventLoop().execute(() -> answer(response, failure)));
+            }
+            default -> sendError(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01",
+                    "ProxySQL Admin Error: command " + Commands.name(cmd) + " is not supported on the admin port"), 1);
+        }
+    }
+
+    private void answer(AdminResponse response, Throwable failure) {
+        busy = false;
+        if (closed) {
+            return;
+        }
+        channel.config().setAutoRead(true);
+        if (failure != null) {
+            log.warn("Admin statement failed unexpectedly", failure);
+            sendError(new ErrPacket(AdminResponse.ER_ADMIN, AdminResponse.SQLSTATE_ADMIN,
+                    AdminResponse.ERROR_PREFIX + failure.getMessage()), 1);
+            return;
+        }
+        switch (response) {
+            case AdminResponse.Ok ok -> {
+                ByteBuf out = channel.alloc().buffer(32 + ok.info().length());
+                new OkPacket(ok.affectedRows(), 0, StatusFlags.AUTOCOMMIT, 0, ok.info()).writeTo(out, 1);
+                channel.writeAndFlush(out, channel.voidPromise());
+            }
+            case AdminResponse.Error error -> sendError(new ErrPacket(error.code(), error.sqlState(), error.message()), 1);
+            case AdminResponse.ResultSet rs -> {
+                ByteBuf out = channel.alloc().buffer(256);
+                TextResultSet.write(out, 1, rs.columns(), rs.rows(),
+                        Capabilities.has(capabilities, Capabilities.DEPRECATE_EOF), StatusFlags.AUTOCOMMIT);
+                channel.writeAndFlush(out, channel.voidPromise());
+            }
+        }
+    }
+
+    private void sendOk(int sequenceId) {
+        ByteBuf out = channel.alloc().buffer(16);
+        new OkPacket(0, 0, StatusFlags.AUTOCOMMIT, 0, null).writeTo(out, sequenceId);
+        channel.writeAndFlush(out, channel.voidPromise());
+    }
+
+    private void sendError(ErrPacket error, int sequenceId) {
+        ByteBuf out = channel.alloc().buffer(32 + error.message().length() * 3);
+        error.writeTo(out, sequenceId);
+        channel.writeAndFlush(out, channel.voidPromise());
+    }
+
+    private void sendErrorAndClose(ErrPacket error) {
+        ByteBuf out = channel.alloc().buffer(32 + error.message().length() * 3);
+        error.writeTo(out, 1);
+        channel.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void closeAfterFlush() {
+        channel.writeAndFlush(channel.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (log.isDebugEnabled()) {
+            log.debug("Admin connection error: {}", cause.toString());
+        }
+        ctx.close();
+    }
+
+    boolean tlsActive() {
+        return channel.pipeline().get(SslHandler.class) != null;
+    }
+}

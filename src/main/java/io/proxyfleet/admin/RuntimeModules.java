@@ -1,0 +1,636 @@
+package io.proxyfleet.admin;
+
+import io.proxyfleet.admin.AdminDatabase.Table;
+import io.proxyfleet.config.AdminVariables;
+import io.proxyfleet.config.ConfigHolder;
+import io.proxyfleet.config.ModuleVersion;
+import io.proxyfleet.config.MysqlServer;
+import io.proxyfleet.config.MysqlUser;
+import io.proxyfleet.config.MysqlVariables;
+import io.proxyfleet.config.ProxySqlServer;
+import io.proxyfleet.config.QueryRule;
+import io.proxyfleet.config.QueryRuleProgram;
+import io.proxyfleet.config.RuntimeConfig;
+import io.proxyfleet.config.ServerStatus;
+import io.proxyfleet.config.checksum.Checksums;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves each {@link AdminModule} between the MEMORY ({@code main}), DISK and RUNTIME layers: builds the immutable
+ * runtime module from {@code main}, publishes it through {@link ConfigHolder}, computes the module checksum and
+ * version (reference §4.2-§4.4), keeps the result sets peers fetch with {@code PROXY_SELECT}, and regenerates the
+ * {@code runtime_*} tables on demand.
+ *
+ * <p>Thread ownership: the engine's admin thread only, except {@link #versions()} which any thread may read.
+ */
+final class RuntimeModules {
+    private static final Logger LOG = LoggerFactory.getLogger(RuntimeModules.class);
+
+    /** The checksum modules, in {@code runtime_checksums_values} order. */
+    static final List<String> CHECKSUM_MODULES = List.of("admin_variables", "mysql_query_rules", "mysql_servers",
+            "mysql_servers_v2", "mysql_users", "mysql_variables", "proxysql_servers");
+
+    /** Admin variables left out of the checksum because each node has its own (no cluster_sync_interfaces). */
+    private static final List<String> ADMIN_UNSYNCED = List.of("admin-mysql_ifaces", "admin-restapi_port",
+            "admin-telnet_admin_ifaces", "admin-telnet_stats_ifaces", "admin-web_port");
+    /** {@code mysql-threads} never syncs; {@code mysql-interfaces} is per node like the admin interfaces. */
+    private static final String MYSQL_NEVER_SYNCED = "mysql-threads";
+    private static final List<String> MYSQL_UNSYNCED = List.of(MYSQL_NEVER_SYNCED, "mysql-interfaces");
+    /** mysql variables that only a restart may change (§1.1); a LOAD keeps their running value. */
+    private static final Set<String> MYSQL_RESTART_ONLY = Set.of("interfaces", "threads");
+
+    /** Columns of the query rules result set peers fetch and the checksum hashes (no {@code active}). */
+    static final String RULE_COLUMNS = "rule_id, username, schemaname, flagIN, client_addr, proxy_addr, proxy_port,"
+            + " digest, match_digest, match_pattern, negate_match_pattern, re_modifiers, flagOUT, replace_pattern,"
+            + " destination_hostgroup, cache_ttl, cache_empty_result, cache_timeout, reconnect, timeout, retries,"
+            + " delay, next_query_flagIN, mirror_flagOUT, mirror_hostgroup, error_msg, ok_msg, sticky_conn,"
+            + " multiplex, gtid_from_hostgroup, log, apply, attributes, comment";
+    static final String FAST_ROUTING_COLUMNS = "username, schemaname, flagIN, destination_hostgroup, comment";
+    static final String SERVER_COLUMNS = "hostgroup_id, hostname, port, gtid_port, status, weight, compression,"
+            + " max_connections, max_replication_lag, use_ssl, max_latency_ms, comment";
+    static final String USER_COLUMNS = "username, password, use_ssl, default_hostgroup, default_schema,"
+            + " schema_locked, transaction_persistent, fast_forward, backend, frontend, max_connections,"
+            + " attributes, comment";
+
+    /** The servers-module tables other than mysql_servers, with the key their rows are ordered by. */
+    private static final Map<String, String> HOSTGROUP_TABLES = orderedMap(
+            "mysql_replication_hostgroups", "writer_hostgroup",
+            "mysql_group_replication_hostgroups", "writer_hostgroup",
+            "mysql_galera_hostgroups", "writer_hostgroup",
+            "mysql_aws_aurora_hostgroups", "writer_hostgroup",
+            "mysql_hostgroup_attributes", "hostgroup_id",
+            "mysql_servers_ssl_params", "hostname, port, username");
+
+    private final AdminDatabase db;
+    private final ConfigHolder holder;
+    private final Function<List<QueryRule>, QueryRuleProgram> ruleCompiler;
+    private final NodeControl control;
+    /** The config file's {@code cluster_sync_interfaces}: when true, interface variables are hashed and synced. */
+    private final boolean syncInterfaces;
+
+    /** Owned by the admin thread; {@link #published} is the copy other threads read. */
+    private final Map<String, ModuleVersion> versions = new LinkedHashMap<>();
+    private volatile Map<String, ModuleVersion> published;
+    /**
+     * Rows as they were loaded to runtime, for modules the {@link RuntimeConfig} does not carry (hostgroup tables,
+     * fast routing, scheduler, firewall, REST API), keyed by {@code main} table name.
+     */
+    private final Map<String, Table> loadedTables = new HashMap<>();
+    /** Result sets served to {@code PROXY_SELECT}, keyed by the table the peer names. */
+    private final Map<String, Table> clusterResults = new HashMap<>();
+
+    RuntimeModules(AdminDatabase db, ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
+                   NodeControl control, boolean syncInterfaces) {
+        this.db = db;
+        this.syncInterfaces = syncInterfaces;
+        this.holder = holder;
+        this.ruleCompiler = ruleCompiler;
+        this.control = control;
+        for (String module : CHECKSUM_MODULES) {
+            versions.put(module, ModuleVersion.NONE);
+        }
+        published = Map.copyOf(versions);
+    }
+
+    /** The current version of every checksum module; safe from any thread. */
+    Map<String, ModuleVersion> versions() {
+        return published;
+    }
+
+    /** The result set a peer's {@code PROXY_SELECT ... FROM <table>} gets, or empty rows before any load. */
+    Table clusterResult(String table) {
+        return clusterResults.get(table);
+    }
+
+    // ---------------------------------------------------------------- MEMORY -> RUNTIME
+
+    /**
+     * Validates {@code main}'s rows of {@code module}, publishes them to runtime and bumps the module version.
+     * Nothing is published when validation fails.
+     *
+     * @param adopt what a peer advertised, when the rows came from a cluster pull; empty otherwise
+     */
+    void loadToRuntime(AdminModule module, List<PeerChecksum> adopt) throws SQLException, AdminException {
+        switch (module) {
+            case MYSQL_USERS -> loadUsers(adopt);
+            case MYSQL_SERVERS -> loadServers(adopt);
+            case MYSQL_QUERY_RULES -> loadQueryRules(adopt);
+            case MYSQL_VARIABLES -> loadVariables(module, adopt);
+            case ADMIN_VARIABLES -> loadVariables(module, adopt);
+            case PROXYSQL_SERVERS -> loadPeers(adopt);
+            case SCHEDULER, MYSQL_FIREWALL, RESTAPI -> captureTables(module);
+        }
+        control.moduleLoaded(module.moduleName());
+    }
+
+    private void loadUsers(List<PeerChecksum> adopt) throws SQLException, AdminException {
+        publishUsers(readUsers(null), adopt);
+    }
+
+    /**
+     * {@code LOAD MYSQL USER <name> TO RUNTIME}: replaces only that user's runtime accounts with its active rows
+     * of {@code main}; every other runtime user stays as it is.
+     */
+    void loadUser(String username) throws SQLException, AdminException {
+        var users = new ArrayList<MysqlUser>();
+        for (MysqlUser u : holder.current().users().rows()) {
+            if (!u.username().equals(username)) {
+                users.add(u);
+            }
+        }
+        users.addAll(readUsers(username));
+        users.sort(Comparator.comparing(MysqlUser::username).thenComparing(u -> !u.backend()));
+        publishUsers(users, List.of());
+        control.moduleLoaded(AdminModule.MYSQL_USERS.moduleName());
+    }
+
+    /** Active users of {@code main} with a real hostgroup (all of them, or one user's rows when named). */
+    private List<MysqlUser> readUsers(String onlyUser) throws SQLException, AdminException {
+        Table rows = onlyUser == null
+                ? db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
+                        + " WHERE active = 1 AND default_hostgroup >= 0 ORDER BY username, backend DESC")
+                : db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
+                        + " WHERE active = 1 AND default_hostgroup >= 0 AND username = ? ORDER BY backend DESC",
+                        onlyUser);
+        var users = new ArrayList<MysqlUser>();
+        for (List<Object> r : rows.rows()) {
+            try {
+                users.add(new MysqlUser(str(r.get(0)), str(r.get(1)), true, bool(r.get(2)), integer(r.get(3)),
+                        str(r.get(4)), bool(r.get(5)), bool(r.get(6)), bool(r.get(7)), bool(r.get(8)),
+                        bool(r.get(9)), integer(r.get(10)), str(r.get(11)), str(r.get(12))));
+            } catch (IllegalArgumentException e) {
+                throw new AdminException("invalid row in mysql_users: " + e.getMessage(), e);
+            }
+        }
+        return users;
+    }
+
+    private void publishUsers(List<MysqlUser> users, List<PeerChecksum> adopt) {
+        String checksum = Checksums.format(Checksums.mysqlUsers(users));
+        ModuleVersion version = bump("mysql_users", checksum, adopt, true);
+        holder.update(c -> c.withUsers(RuntimeConfig.Users.of(users, version)));
+        // What peers fetch: the loaded rows, NULLs as '' (§4.12).
+        var fetched = new ArrayList<List<Object>>();
+        for (MysqlUser u : users) {
+            fetched.add(List.of(u.username(), u.password(), flag(u.useSsl()), Integer.toString(u.defaultHostgroup()),
+                    u.defaultSchema() == null ? "" : u.defaultSchema(), flag(u.schemaLocked()),
+                    flag(u.transactionPersistent()), flag(u.fastForward()), flag(u.backend()), flag(u.frontend()),
+                    Integer.toString(u.maxConnections()), u.attributes(), u.comment()));
+        }
+        clusterResults.put("runtime_mysql_users", new Table(List.of(USER_COLUMNS.split(", ")), fetched));
+        logChecksum("LOAD MYSQL USERS TO RUNTIME", version);
+    }
+
+    private static String flag(boolean b) {
+        return b ? "1" : "0";
+    }
+
+    private void loadServers(List<PeerChecksum> adopt) throws SQLException, AdminException {
+        Table rows = db.query("SELECT " + SERVER_COLUMNS + " FROM main.mysql_servers"
+                + " ORDER BY hostgroup_id, hostname, port");
+        var servers = new ArrayList<MysqlServer>();
+        for (List<Object> r : rows.rows()) {
+            try {
+                servers.add(new MysqlServer(integer(r.get(0)), str(r.get(1)), integer(r.get(2)), integer(r.get(3)),
+                        ServerStatus.parse(str(r.get(4))), integer(r.get(5)), integer(r.get(6)), integer(r.get(7)),
+                        integer(r.get(8)), bool(r.get(9)), integer(r.get(10)), str(r.get(11))));
+            } catch (IllegalArgumentException e) {
+                throw new AdminException("invalid row in mysql_servers: " + e.getMessage(), e);
+            }
+        }
+        Table v2 = db.queryText("SELECT hostgroup_id, hostname, port, gtid_port,"
+                + " CASE WHEN UPPER(status) = 'SHUNNED' THEN 'ONLINE' ELSE UPPER(status) END AS status, weight,"
+                + " compression, max_connections, max_replication_lag, use_ssl, max_latency_ms, comment"
+                + " FROM main.mysql_servers WHERE UPPER(status) <> 'OFFLINE_HARD'"
+                + " ORDER BY hostgroup_id, hostname, port");
+        long[] hashes = new long[1 + HOSTGROUP_TABLES.size()];
+        hashes[0] = Checksums.rawChecksum(v2.textRows());
+        int i = 1;
+        var incoming = new HashMap<String, Table>();
+        for (var e : HOSTGROUP_TABLES.entrySet()) {
+            Table t = db.queryText("SELECT * FROM main." + e.getKey() + " ORDER BY " + e.getValue());
+            hashes[i++] = Checksums.rawChecksum(t.textRows());
+            incoming.put(e.getKey(), t);
+        }
+        Table runtime = runtimeServerRows(servers);
+        ModuleVersion v2Version = bump("mysql_servers_v2", Checksums.format(Checksums.mysqlServersV2(hashes)),
+                adopt, false);
+        ModuleVersion runtimeVersion = bump("mysql_servers",
+                Checksums.format(Checksums.rawChecksum(runtime.textRows())), adopt, false);
+        holder.update(c -> c.withServers(RuntimeConfig.Servers.of(servers, v2Version)));
+        for (String table : HOSTGROUP_TABLES.keySet()) {
+            loadedTables.put(table, db.query("SELECT * FROM main." + table));
+            clusterResults.put("runtime_" + table, incoming.get(table));
+        }
+        clusterResults.put("mysql_servers_v2", v2);
+        clusterResults.put("runtime_mysql_servers", runtime);
+        LOG.info("Checksum for table mysql_servers_v2 is {}; runtime mysql_servers is {}", v2Version.checksum(),
+                runtimeVersion.checksum());
+    }
+
+    /** Runtime servers as peers fetch them: no OFFLINE_HARD, SHUNNED shown as ONLINE (§4.2). */
+    private static Table runtimeServerRows(List<MysqlServer> servers) {
+        var rows = new ArrayList<List<Object>>();
+        for (MysqlServer s : servers) {
+            if (s.status() == ServerStatus.OFFLINE_HARD) {
+                continue;
+            }
+            ServerStatus shown = s.status() == ServerStatus.SHUNNED ? ServerStatus.ONLINE : s.status();
+            rows.add(serverRow(s, shown));
+        }
+        return new Table(List.of(SERVER_COLUMNS.split(", ")), rows);
+    }
+
+    private static List<Object> serverRow(MysqlServer s, ServerStatus status) {
+        return List.of(Integer.toString(s.hostgroupId()), s.hostname(), Integer.toString(s.port()),
+                Integer.toString(s.gtidPort()), status.name(), Integer.toString(s.weight()),
+                Integer.toString(s.compression()), Integer.toString(s.maxConnections()),
+                Integer.toString(s.maxReplicationLag()), s.useSsl() ? "1" : "0", Integer.toString(s.maxLatencyMs()),
+                s.comment());
+    }
+
+    private void loadQueryRules(List<PeerChecksum> adopt) throws SQLException, AdminException {
+        Table rows = db.query("SELECT * FROM main.mysql_query_rules WHERE active = 1 ORDER BY rule_id");
+        var rules = new ArrayList<QueryRule>();
+        for (List<Object> r : rows.rows()) {
+            rules.add(new QueryRule(integer(r.get(0)), true, str(r.get(2)), str(r.get(3)), integer(r.get(4)),
+                    str(r.get(5)), str(r.get(6)), boxed(r.get(7)), str(r.get(8)), str(r.get(9)), str(r.get(10)),
+                    bool(r.get(11)), str(r.get(12)), boxed(r.get(13)), str(r.get(14)), boxed(r.get(15)),
+                    boxed(r.get(16)), boxed(r.get(17)), boxed(r.get(18)), boxed(r.get(19)), boxed(r.get(20)),
+                    boxed(r.get(21)), boxed(r.get(22)), boxed(r.get(23)), boxed(r.get(24)), boxed(r.get(25)),
+                    str(r.get(26)), str(r.get(27)), boxed(r.get(28)), boxed(r.get(29)), boxed(r.get(30)),
+                    boxed(r.get(31)), bool(r.get(32)), str(r.get(33)), str(r.get(34))));
+        }
+        QueryRuleProgram program;
+        try {
+            program = ruleCompiler.apply(List.copyOf(rules));
+        } catch (RuntimeException e) {
+            throw new AdminException("invalid query rules: " + e.getMessage(), e);
+        }
+        Table fetchedRules = db.queryText("SELECT " + RULE_COLUMNS
+                + " FROM main.mysql_query_rules WHERE active = 1 ORDER BY rule_id");
+        Table fetchedFast = db.queryText("SELECT " + FAST_ROUTING_COLUMNS
+                + " FROM main.mysql_query_rules_fast_routing ORDER BY username, schemaname, flagIN");
+        long hash = Checksums.queryRules(Checksums.rawChecksum(fetchedRules.textRows()),
+                Checksums.rawChecksum(fetchedFast.textRows()));
+        ModuleVersion version = bump("mysql_query_rules", Checksums.format(hash), adopt, true);
+        holder.update(c -> c.withQueryRules(new RuntimeConfig.QueryRules(rules, program, version)));
+        loadedTables.put("mysql_query_rules_fast_routing", db.query("SELECT * FROM main.mysql_query_rules_fast_routing"));
+        clusterResults.put("runtime_mysql_query_rules", fetchedRules);
+        clusterResults.put("runtime_mysql_query_rules_fast_routing", fetchedFast);
+        logChecksum("LOAD MYSQL QUERY RULES TO RUNTIME", version);
+    }
+
+    private void loadPeers(List<PeerChecksum> adopt) throws SQLException {
+        Table rows = db.queryText("SELECT hostname, port, weight, comment FROM main.proxysql_servers"
+                + " ORDER BY hostname, port");
+        var peers = new ArrayList<ProxySqlServer>();
+        for (List<String> r : rows.textRows()) {
+            peers.add(new ProxySqlServer(r.get(0), Integer.parseInt(r.get(1)), Integer.parseInt(r.get(2)), r.get(3)));
+        }
+        ModuleVersion version = bump("proxysql_servers", Checksums.format(Checksums.rawChecksum(rows.textRows())),
+                adopt, false);
+        holder.update(c -> c.withPeers(new RuntimeConfig.Peers(peers, version)));
+        logChecksum("LOAD PROXYSQL SERVERS TO RUNTIME", version);
+    }
+
+    private void captureTables(AdminModule module) throws SQLException {
+        for (String table : module.tables()) {
+            loadedTables.put(table, db.query("SELECT * FROM main." + table));
+        }
+    }
+
+    // ---------------------------------------------------------------- variables
+
+    private void loadVariables(AdminModule module, List<PeerChecksum> adopt) throws SQLException {
+        boolean admin = module == AdminModule.ADMIN_VARIABLES;
+        String prefix = module.variablePrefix().orElseThrow();
+        Map<String, String> defaults = admin ? AdminVariables.DEFAULTS : MysqlVariables.DEFAULTS;
+        RuntimeConfig current = holder.current();
+        RuntimeConfig.Variables running = admin ? current.adminVariables() : current.mysqlVariables();
+        boolean booting = running.version().version() == 0;
+        var values = new LinkedHashMap<String, String>(running.values());
+        Table rows = db.query("SELECT variable_name, variable_value FROM main.global_variables"
+                + " WHERE variable_name LIKE ?", prefix + "%");
+        for (List<Object> r : rows.rows()) {
+            String fullName = str(r.get(0));
+            String name = fullName.substring(prefix.length());
+            String value = Table.text(r.get(1));
+            if (!defaults.containsKey(name)) {
+                LOG.warn("Impossible to set not existing variable {} with value \"{}\". Deleting.", fullName, value);
+                db.update("DELETE FROM main.global_variables WHERE variable_name = ?", fullName);
+                continue;
+            }
+            String accepted = VariableRules.accept(name, value, defaults.get(name));
+            boolean readOnly = admin && name.equals("version");
+            boolean restartOnly = !admin && !booting && MYSQL_RESTART_ONLY.contains(name);
+            if (accepted == null || readOnly && !value.equals(defaults.get(name))
+                    || restartOnly && !value.equals(running.values().get(name))) {
+                String keep = readOnly ? defaults.get(name) : running.values().get(name);
+                LOG.warn("Impossible to set variable {} with value \"{}\". Resetting to current \"{}\".", fullName,
+                        value, keep);
+                values.put(name, keep);
+            } else {
+                values.put(name, accepted);
+            }
+        }
+        // Runtime values are dumped back so that main shows what actually runs (and rows deleted by hand return).
+        for (var e : values.entrySet()) {
+            db.update("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", prefix + e.getKey(),
+                    e.getValue());
+        }
+        dumpRuntimeVariables(prefix, values);
+        List<String> unsynced = syncInterfaces ? (admin ? List.of() : List.of(MYSQL_NEVER_SYNCED))
+                : admin ? ADMIN_UNSYNCED : MYSQL_UNSYNCED;
+        Table hashed = db.queryText("SELECT variable_name, variable_value FROM main.runtime_global_variables"
+                + " WHERE variable_name LIKE ? AND variable_name NOT IN (" + placeholders(unsynced.size())
+                + ") ORDER BY variable_name", concat(prefix + "%", unsynced));
+        String moduleName = module.moduleName();
+        ModuleVersion version = bump(moduleName, Checksums.format(Checksums.rawChecksum(hashed.textRows())), adopt,
+                false);
+        String oldIfaces = running.values().get("mysql_ifaces");
+        if (admin) {
+            holder.update(c -> c.withAdminVariables(new RuntimeConfig.Variables(values, version)));
+            if (!booting && !Objects.equals(oldIfaces, values.get("mysql_ifaces"))) {
+                control.adminInterfacesChanged(values.get("mysql_ifaces"));
+            }
+        } else {
+            holder.update(c -> c.withMysqlVariables(new RuntimeConfig.Variables(values, version)));
+        }
+        logChecksum("LOAD " + (admin ? "ADMIN" : "MYSQL") + " VARIABLES TO RUNTIME", version);
+    }
+
+    private void dumpRuntimeVariables(String prefix, Map<String, String> values) throws SQLException {
+        db.update("DELETE FROM main.runtime_global_variables WHERE variable_name LIKE ?", prefix + "%");
+        var rows = new ArrayList<List<Object>>();
+        values.forEach((k, v) -> rows.add(List.of(prefix + k, v)));
+        db.insertAll("main.runtime_global_variables", rows);
+    }
+
+    private static String placeholders(int n) {
+        return String.join(", ", Collections.nCopies(n, "?"));
+    }
+
+    private static Object[] concat(String first, List<String> rest) {
+        var all = new ArrayList<Object>();
+        all.add(first);
+        all.addAll(rest);
+        return all.toArray();
+    }
+
+    // ---------------------------------------------------------------- versions
+
+    /**
+     * The next version of a checksum module: version + 1, and epoch = now, or the peer's epoch when a peer
+     * advertised this very checksum. For users and query rules a pulled checksum is taken verbatim (§4.4).
+     */
+    private ModuleVersion bump(String module, String computed, List<PeerChecksum> adopt, boolean verbatim) {
+        ModuleVersion old = versions.get(module);
+        long epoch = System.currentTimeMillis() / 1000;
+        String checksum = computed;
+        for (PeerChecksum peer : adopt) {
+            if (!peer.module().equals(module)) {
+                continue;
+            }
+            if (peer.checksum().equals(computed) || verbatim) {
+                if (!peer.checksum().equals(computed)) {
+                    LOG.warn("Checksum of {} computed locally {} differs from the peer's {}; using the peer's",
+                            module, computed, peer.checksum());
+                }
+                epoch = peer.epoch();
+                checksum = peer.checksum();
+            }
+        }
+        ModuleVersion next = new ModuleVersion(old.version() + 1, epoch, checksum);
+        versions.put(module, next);
+        published = Map.copyOf(versions);
+        return next;
+    }
+
+    private static void logChecksum(String command, ModuleVersion version) {
+        LOG.info("Computed checksum for '{}' was '{}', with epoch '{}'", command, version.checksum(),
+                version.epoch());
+    }
+
+    // ---------------------------------------------------------------- RUNTIME -> MEMORY
+
+    /** {@code SAVE <module> TO MEMORY}: writes what runs into {@code main}. */
+    void saveToMemory(AdminModule module) throws SQLException {
+        RuntimeConfig current = holder.current();
+        db.inTransaction(() -> {
+            switch (module) {
+                case MYSQL_USERS -> {
+                    db.update("UPDATE main.mysql_users SET active = 0");
+                    for (MysqlUser u : current.users().rows()) {
+                        db.update("INSERT OR REPLACE INTO main.mysql_users VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                userRow(u, u.backend(), u.frontend()).toArray());
+                    }
+                }
+                case MYSQL_SERVERS -> {
+                    db.update("DELETE FROM main.mysql_servers");
+                    for (MysqlServer s : current.servers().rows()) {
+                        ServerStatus status = s.status() == ServerStatus.SHUNNED ? ServerStatus.ONLINE : s.status();
+                        db.update("INSERT INTO main.mysql_servers VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                                serverRow(s, status).toArray());
+                    }
+                    restoreLoaded(HOSTGROUP_TABLES.keySet());
+                }
+                case MYSQL_QUERY_RULES -> {
+                    db.update("DELETE FROM main.mysql_query_rules");
+                    db.insertAll("main.mysql_query_rules", ruleRows(current.queryRules().rows()));
+                    restoreLoaded(List.of("mysql_query_rules_fast_routing"));
+                }
+                case MYSQL_VARIABLES, ADMIN_VARIABLES -> {
+                    String prefix = module.variablePrefix().orElseThrow();
+                    var values = module == AdminModule.ADMIN_VARIABLES ? current.adminVariables().values()
+                            : current.mysqlVariables().values();
+                    for (var e : values.entrySet()) {
+                        db.update("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", prefix + e.getKey(),
+                                e.getValue());
+                    }
+                }
+                case PROXYSQL_SERVERS -> {
+                    db.update("DELETE FROM main.proxysql_servers");
+                    for (ProxySqlServer p : current.peers().rows()) {
+                        db.update("INSERT INTO main.proxysql_servers VALUES (?,?,?,?)", p.hostname(), p.port(),
+                                p.weight(), p.comment());
+                    }
+                }
+                case SCHEDULER, MYSQL_FIREWALL, RESTAPI -> restoreLoaded(module.tables());
+            }
+            return null;
+        });
+    }
+
+    private void restoreLoaded(java.util.Collection<String> tables) throws SQLException {
+        for (String table : tables) {
+            db.update("DELETE FROM main." + table);
+            Table loaded = loadedTables.get(table);
+            if (loaded != null) {
+                db.insertAll("main." + table, loaded.rows());
+            }
+        }
+    }
+
+    private static List<Object> userRow(MysqlUser u, boolean backend, boolean frontend) {
+        var row = new ArrayList<Object>();
+        Collections.addAll(row, u.username(), u.password(), u.active() ? 1 : 0, u.useSsl() ? 1 : 0,
+                u.defaultHostgroup(), u.defaultSchema(), u.schemaLocked() ? 1 : 0, u.transactionPersistent() ? 1 : 0,
+                u.fastForward() ? 1 : 0, backend ? 1 : 0, frontend ? 1 : 0, u.maxConnections(), u.attributes(),
+                u.comment());
+        return row;
+    }
+
+    private static List<List<Object>> ruleRows(List<QueryRule> rules) {
+        var rows = new ArrayList<List<Object>>();
+        for (QueryRule r : rules) {
+            var row = new ArrayList<Object>();
+            Collections.addAll(row, r.ruleId(), r.active() ? 1 : 0, r.username(), r.schemaname(), r.flagIn(),
+                    r.clientAddr(), r.proxyAddr(), r.proxyPort(), r.digest(), r.matchDigest(), r.matchPattern(),
+                    r.negateMatchPattern() ? 1 : 0, r.reModifiers(), r.flagOut(), r.replacePattern(),
+                    r.destinationHostgroup(), r.cacheTtl(), r.cacheEmptyResult(), r.cacheTimeout(), r.reconnect(),
+                    r.timeout(), r.retries(), r.delay(), r.nextQueryFlagIn(), r.mirrorFlagOut(),
+                    r.mirrorHostgroup(), r.errorMsg(), r.okMsg(), r.stickyConn(), r.multiplex(),
+                    r.gtidFromHostgroup(), r.log(), r.apply() ? 1 : 0, r.attributes(), r.comment());
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    // ---------------------------------------------------------------- MEMORY <-> DISK
+
+    /** {@code SAVE <module> TO DISK}: one transaction, so a failure leaves {@code disk} as it was. */
+    void saveToDisk(AdminModule module) throws SQLException {
+        db.inTransaction(() -> {
+            copy(module, "main", "disk");
+            return null;
+        });
+    }
+
+    /** {@code LOAD <module> FROM DISK}: one transaction, so a failure leaves {@code main} as it was. */
+    void loadFromDisk(AdminModule module) throws SQLException {
+        db.inTransaction(() -> {
+            copy(module, "disk", "main");
+            return null;
+        });
+    }
+
+    /** Copies a module's tables between schemas; variables are merged, other tables replaced. */
+    void copy(AdminModule module, String from, String to) throws SQLException {
+        var prefix = module.variablePrefix();
+        if (prefix.isPresent()) {
+            db.update("INSERT OR REPLACE INTO " + to + ".global_variables SELECT * FROM " + from
+                    + ".global_variables WHERE variable_name LIKE ?", prefix.get() + "%");
+            return;
+        }
+        for (String table : module.tables()) {
+            db.update("DELETE FROM " + to + "." + table);
+            db.update("INSERT INTO " + to + "." + table + " SELECT * FROM " + from + "." + table);
+        }
+    }
+
+    // ---------------------------------------------------------------- runtime_* tables
+
+    /**
+     * Regenerates the {@code runtime_*} tables whose names occur in {@code sql} from what runs right now, the way
+     * ProxySQL refreshes them by substring just before executing an admin query (§1.4).
+     */
+    void refreshRuntimeTables(String lowerSql) throws SQLException {
+        if (!lowerSql.contains("runtime_") && !lowerSql.contains("global_variables")) {
+            return;
+        }
+        RuntimeConfig current = holder.current();
+        if (lowerSql.contains("runtime_mysql_servers")) {
+            var rows = new ArrayList<List<Object>>();
+            for (MysqlServer s : current.servers().rows()) {
+                rows.add(serverRow(s, s.status()));
+            }
+            replace("main.runtime_mysql_servers", rows);
+        }
+        if (lowerSql.contains("runtime_mysql_users")) {
+            var rows = new ArrayList<List<Object>>();
+            for (MysqlUser u : current.users().rows()) {
+                // Runtime keeps frontend and backend accounts in separate maps, so each shows as its own row.
+                if (u.backend()) {
+                    rows.add(userRow(u, true, false));
+                }
+                if (u.frontend()) {
+                    rows.add(userRow(u, false, true));
+                }
+            }
+            replace("main.runtime_mysql_users", rows);
+        }
+        if (lowerSql.contains("runtime_mysql_query_rules")) {
+            replace("main.runtime_mysql_query_rules", ruleRows(current.queryRules().rows()));
+        }
+        if (lowerSql.contains("runtime_proxysql_servers")) {
+            var rows = new ArrayList<List<Object>>();
+            for (ProxySqlServer p : current.peers().rows()) {
+                rows.add(List.of(p.hostname(), p.port(), p.weight(), p.comment()));
+            }
+            replace("main.runtime_proxysql_servers", rows);
+        }
+        if (lowerSql.contains("global_variables")) {
+            dumpRuntimeVariables("admin-", current.adminVariables().values());
+            dumpRuntimeVariables("mysql-", current.mysqlVariables().values());
+        }
+        if (lowerSql.contains("runtime_checksums_values")) {
+            var rows = new ArrayList<List<Object>>();
+            versions.forEach((name, v) -> rows.add(List.of(name, v.version(), v.epoch(), v.checksum())));
+            replace("main.runtime_checksums_values", rows);
+        }
+        for (var e : loadedTables.entrySet()) {
+            String runtimeTable = "runtime_" + e.getKey();
+            if (lowerSql.contains(runtimeTable)) {
+                replace("main." + runtimeTable, e.getValue().rows());
+            }
+        }
+    }
+
+    private void replace(String table, List<? extends List<?>> rows) throws SQLException {
+        db.update("DELETE FROM " + table);
+        db.insertAll(table, rows);
+    }
+
+    // ---------------------------------------------------------------- cell conversion
+
+    private static String str(Object cell) {
+        return Table.text(cell);
+    }
+
+    private static int integer(Object cell) {
+        return switch (cell) {
+            case null -> 0;
+            case Number n -> n.intValue();
+            default -> Integer.parseInt(cell.toString().trim());
+        };
+    }
+
+    private static Integer boxed(Object cell) {
+        return cell == null ? null : integer(cell);
+    }
+
+    private static boolean bool(Object cell) {
+        return integer(cell) != 0;
+    }
+
+    private static Map<String, String> orderedMap(String... pairs) {
+        var map = new LinkedHashMap<String, String>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            map.put(pairs[i], pairs[i + 1]);
+        }
+        return Collections.unmodifiableMap(map);
+    }
+}

@@ -1,0 +1,483 @@
+package io.proxyfleet.backend;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.Promise;
+import io.proxyfleet.protocol.AuthPlugins;
+import io.proxyfleet.protocol.AuthSwitchRequest;
+import io.proxyfleet.protocol.Capabilities;
+import io.proxyfleet.protocol.Commands;
+import io.proxyfleet.protocol.ErrPacket;
+import io.proxyfleet.protocol.HandshakeResponse41;
+import io.proxyfleet.protocol.HandshakeV10;
+import io.proxyfleet.protocol.Lenenc;
+import io.proxyfleet.protocol.PacketDecoder;
+import io.proxyfleet.protocol.Packets;
+import io.proxyfleet.protocol.ProtocolException;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.Base64;
+import java.util.Map;
+import java.util.function.Consumer;
+import javax.crypto.Cipher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection from the proxy to a backend MySQL server: it logs in, then relays packets for whichever
+ * session it is lent to. Lives on one event loop, the same as the sessions it serves; every method must be
+ * called on that loop.
+ */
+public final class BackendConnection extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
+
+    /** Capabilities the proxy asks of every backend, beyond those of the pool key. */
+    private static final int BASE_CAPABILITIES = Capabilities.LONG_PASSWORD | Capabilities.LONG_FLAG
+            | Capabilities.PROTOCOL_41 | Capabilities.TRANSACTIONS | Capabilities.SECURE_CONNECTION
+            | Capabilities.MULTI_STATEMENTS | Capabilities.MULTI_RESULTS | Capabilities.PS_MULTI_RESULTS
+            | Capabilities.PLUGIN_AUTH | Capabilities.PLUGIN_AUTH_LENENC_CLIENT_DATA | Capabilities.LOCAL_FILES
+            | Capabilities.CONNECT_ATTRS;
+    /** Capabilities that change how results look on the wire, so pooled connections must agree on them. */
+    public static final int FORMAT_CAPABILITIES = Capabilities.DEPRECATE_EOF | Capabilities.FOUND_ROWS;
+    private static final int MAX_PACKET = 1 << 30;
+
+    private enum State { CONNECTING, AUTHENTICATING, IDLE, LENT, INTERNAL, CLOSED }
+
+    private final ServerRuntime server;
+    private final PoolKey key;
+    private final BackendCredentials credentials;
+    private final Promise<BackendConnection> ready;
+    private Channel channel;
+    private State state = State.CONNECTING;
+    private int capabilities;
+    private byte[] scramble;
+    private int sequenceId;
+    private String schema;
+    private BackendListener listener;
+    private Consumer<ErrPacket> internalDone;
+    private long threadId;
+    private long idleSinceNanos;
+
+    private BackendConnection(ServerRuntime server, PoolKey key, BackendCredentials credentials,
+                              Promise<BackendConnection> ready, String schema) {
+        this.server = server;
+        this.key = key;
+        this.credentials = credentials;
+        this.ready = ready;
+        this.schema = schema;
+    }
+
+    /**
+     * Opens and authenticates a connection on {@code loop}. The promise completes on that loop, with the
+     * connection in the lent state, or fails with a {@link BackendException}.
+     */
+    public static Promise<BackendConnection> open(EventLoop loop, ServerRuntime server, PoolKey key,
+                                                  BackendCredentials credentials, String schema,
+                                                  int connectTimeoutMillis) {
+        Promise<BackendConnection> ready = loop.newPromise();
+        var connection = new BackendConnection(server, key, credentials, ready, schema);
+        var bootstrap = new Bootstrap()
+                .group(loop)
+                .channel(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.AUTO_READ, true)
+                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new PacketDecoder(), connection);
+                    }
+                });
+        bootstrap.connect(server.config().hostname(), server.config().port()).addListener((ChannelFutureListener) f -> {
+            if (!f.isSuccess()) {
+                connection.failLogin(new BackendException(2003, "HY000", "Can't connect to MySQL server on '"
+                        + server.config().hostname() + "' (" + server.config().port() + "): " + rootMessage(f.cause())));
+                return;
+            }
+            connection.channel = f.channel();
+            connection.state = State.AUTHENTICATING;
+            // The handshake must arrive within the connect timeout too, or a hung server would hold us forever.
+            loop.schedule(() -> {
+                if (connection.state == State.AUTHENTICATING) {
+                    connection.failLogin(new BackendException(2013, "HY000",
+                            "Lost connection to MySQL server at 'reading initial communication packet'"));
+                }
+            }, connectTimeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        });
+        return ready;
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    public ServerRuntime server() {
+        return server;
+    }
+
+    public PoolKey key() {
+        return key;
+    }
+
+    /** The schema the connection is known to be in, or {@code null} when unknown. */
+    public String schema() {
+        return schema;
+    }
+
+    public void schema(String known) {
+        this.schema = known;
+    }
+
+    public boolean deprecateEof() {
+        return (capabilities & Capabilities.DEPRECATE_EOF) != 0;
+    }
+
+    /** The backend's own connection id, for KILL. */
+    public long threadId() {
+        return threadId;
+    }
+
+    public boolean isUsable() {
+        return state == State.IDLE && channel.isActive();
+    }
+
+    long idleSinceNanos() {
+        return idleSinceNanos;
+    }
+
+    // ---- lending ------------------------------------------------------------------------------------------
+
+    /** Lends the connection to a session: from now on packets go to {@code to}. */
+    public void lend(BackendListener to) {
+        this.listener = to;
+        this.state = State.LENT;
+        server.used.incrementAndGet();
+    }
+
+    /** Takes the connection back from its session; it stays open but delivers nothing. */
+    void unlend() {
+        if (state == State.LENT) {
+            server.used.decrementAndGet();
+        }
+        this.listener = null;
+        this.state = channel != null && channel.isActive() ? State.IDLE : State.CLOSED;
+        this.idleSinceNanos = System.nanoTime();
+    }
+
+    /** Writes a command packet (header included); the caller keeps its reference count balanced. */
+    public void write(ByteBuf packet) {
+        server.bytesSent.add(packet.readableBytes());
+        channel.write(packet, channel.voidPromise());
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    /** Counts one command sent, for stats_mysql_connection_pool. */
+    public void countQuery() {
+        server.queries.increment();
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    /**
+     * Runs one proxy-issued command whose answer is a single OK or ERR (COM_INIT_DB, COM_RESET_CONNECTION,
+     * a SET), then calls {@code done} with {@code null} on success or the ERR.
+     */
+    public void runInternal(ByteBuf command, Consumer<ErrPacket> done) {
+        State previous = state;
+        this.state = State.INTERNAL;
+        this.internalDone = err -> {
+            state = previous;
+            done.accept(err);
+        };
+        write(command);
+        flush();
+    }
+
+    /** Builds COM_INIT_DB for {@code schema}. */
+    public ByteBuf initDbCommand(String targetSchema) {
+        ByteBuf out = channel.alloc().buffer(8 + targetSchema.length() * 3);
+        int start = Packets.begin(out, 0);
+        out.writeByte(Commands.INIT_DB);
+        out.writeCharSequence(targetSchema, StandardCharsets.UTF_8);
+        Packets.finish(out, start);
+        return out;
+    }
+
+    /** Builds a single-byte command packet such as COM_RESET_CONNECTION. */
+    public ByteBuf simpleCommand(int command) {
+        ByteBuf out = channel.alloc().buffer(5);
+        out.writeMediumLE(1);
+        out.writeByte(0);
+        out.writeByte(command);
+        return out;
+    }
+
+    public void close() {
+        if (state == State.LENT) {
+            server.used.decrementAndGet();
+        }
+        state = State.CLOSED;
+        listener = null;
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    // ---- inbound ------------------------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf packet = (ByteBuf) msg;
+        server.bytesReceived.add(packet.readableBytes());
+        switch (state) {
+            case LENT -> listener.onBackendPacket(this, packet);
+            case AUTHENTICATING -> {
+                try {
+                    onLoginPacket(packet);
+                } catch (BackendException e) {
+                    failLogin(e);
+                } catch (ProtocolException | IndexOutOfBoundsException e) {
+                    failLogin(new BackendException(2027, "HY000", "Malformed packet from backend: " + e.getMessage()));
+                } finally {
+                    packet.release();
+                }
+            }
+            case INTERNAL -> {
+                ErrPacket err = null;
+                if (packet.getUnsignedByte(packet.readerIndex() + Packets.HEADER_SIZE) == Packets.ERR) {
+                    err = ErrPacket.decode(packet.skipBytes(Packets.HEADER_SIZE));
+                }
+                packet.release();
+                Consumer<ErrPacket> done = internalDone;
+                internalDone = null;
+                done.accept(err);
+            }
+            default -> {
+                // An idle connection must stay silent; anything else means its state is unknown.
+                packet.release();
+                if (log.isDebugEnabled()) {
+                    log.debug("Unexpected packet from idle backend {}, closing it", server);
+                }
+                close();
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state == State.LENT) {
+            listener.onBackendReadComplete(this);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        State was = state;
+        BackendListener lentTo = listener;
+        if (was == State.LENT) {
+            server.used.decrementAndGet();
+        }
+        state = State.CLOSED;
+        listener = null;
+        if (was == State.AUTHENTICATING || was == State.CONNECTING) {
+            failLogin(new BackendException(2013, "HY000", "Lost connection to MySQL server during authentication"));
+        } else if (was == State.LENT) {
+            lentTo.onBackendClosed(this, "Lost connection to backend server during query");
+        } else if (was == State.INTERNAL && internalDone != null) {
+            Consumer<ErrPacket> done = internalDone;
+            internalDone = null;
+            done.accept(new ErrPacket(2013, "HY000", "Lost connection to backend server"));
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (log.isDebugEnabled()) {
+            log.debug("Backend {} connection error: {}", server, cause.toString());
+        }
+        ctx.close();
+    }
+
+    // ---- login --------------------------------------------------------------------------------------------
+
+    private void onLoginPacket(ByteBuf packet) {
+        sequenceId = Packets.sequenceId(packet, packet.readerIndex());
+        ByteBuf payload = packet.skipBytes(Packets.HEADER_SIZE);
+        int first = payload.isReadable() ? payload.getUnsignedByte(payload.readerIndex()) : -1;
+        if (scramble == null) {
+            if (first == Packets.ERR) {
+                ErrPacket err = ErrPacket.decode(payload);
+                failLogin(new BackendException(err.code(), err.sqlState(), err.message()));
+                return;
+            }
+            onHandshake(HandshakeV10.decode(payload));
+            return;
+        }
+        switch (first) {
+            case Packets.OK -> loggedIn();
+            case Packets.ERR -> {
+                ErrPacket err = ErrPacket.decode(payload);
+                failLogin(new BackendException(err.code(), err.sqlState(), err.message()));
+            }
+            case Packets.AUTH_SWITCH -> {
+                AuthSwitchRequest request = AuthSwitchRequest.decode(payload);
+                scramble = request.authData();
+                sendAuthData(authResponse(request.pluginName(), scramble));
+            }
+            case Packets.AUTH_MORE_DATA -> onAuthMoreData(payload);
+            default -> failLogin(new BackendException(2027, "HY000",
+                    "Unexpected packet 0x" + Integer.toHexString(first) + " during backend login"));
+        }
+    }
+
+    private void onHandshake(HandshakeV10 handshake) {
+        scramble = handshake.authData();
+        threadId = handshake.connectionId();
+        int wanted = BASE_CAPABILITIES | (key.formatCapabilities() & FORMAT_CAPABILITIES);
+        if (schema != null && !schema.isEmpty()) {
+            wanted |= Capabilities.CONNECT_WITH_DB;
+        }
+        capabilities = wanted & (handshake.capabilities() | Capabilities.CONNECT_ATTRS);
+        byte[] auth = authResponse(handshake.authPluginName(), scramble);
+        var response = new HandshakeResponse41(capabilities, MAX_PACKET, key.collation(), credentials.username(),
+                auth, schema, handshake.authPluginName(), Map.of());
+        ByteBuf out = channel.alloc().buffer(128);
+        writeResponse(response, out);
+        channel.writeAndFlush(out);
+    }
+
+    private void writeResponse(HandshakeResponse41 response, ByteBuf out) {
+        int start = Packets.begin(out, ++sequenceId & 0xFF);
+        out.writeIntLE(response.capabilities());
+        out.writeIntLE(response.maxPacketSize());
+        out.writeByte(response.collation());
+        out.writeZero(23);
+        Lenenc.writeNulString(out, response.username());
+        Lenenc.writeBytes(out, response.authResponse());
+        if ((response.capabilities() & Capabilities.CONNECT_WITH_DB) != 0) {
+            Lenenc.writeNulString(out, response.database());
+        }
+        Lenenc.writeNulString(out, response.authPluginName());
+        if ((response.capabilities() & Capabilities.CONNECT_ATTRS) != 0) {
+            writeConnectAttributes(out);
+        }
+        Packets.finish(out, start);
+    }
+
+    private static void writeConnectAttributes(ByteBuf out) {
+        ByteBuf attrs = out.alloc().heapBuffer(64);
+        try {
+            Lenenc.writeString(attrs, "_client_name");
+            Lenenc.writeString(attrs, "proxyfleet");
+            Lenenc.writeString(attrs, "program_name");
+            Lenenc.writeString(attrs, "proxyfleet");
+            Lenenc.writeInt(out, attrs.readableBytes());
+            out.writeBytes(attrs);
+        } finally {
+            attrs.release();
+        }
+    }
+
+    private byte[] authResponse(String plugin, byte[] nonce) {
+        return switch (plugin) {
+            case AuthPlugins.NATIVE_PASSWORD -> AuthPlugins.nativeScramble(credentials.stage1(), nonce);
+            case AuthPlugins.CACHING_SHA2_PASSWORD -> {
+                if (credentials.clearPassword() == null) {
+                    throw new BackendException(1045, "28000", "Backend asks caching_sha2_password for user '"
+                            + credentials.username() + "' but mysql_users stores only a native hash of the password");
+                }
+                yield AuthPlugins.sha2Scramble(credentials.clearPassword(), nonce);
+            }
+            case AuthPlugins.CLEAR_PASSWORD -> nulTerminated(credentials.clearPassword());
+            default -> throw new BackendException(1251, "08004",
+                    "Backend requested unsupported authentication plugin " + plugin);
+        };
+    }
+
+    private static byte[] nulTerminated(String password) {
+        byte[] raw = (password == null ? "" : password).getBytes(StandardCharsets.UTF_8);
+        return java.util.Arrays.copyOf(raw, raw.length + 1);
+    }
+
+    private void onAuthMoreData(ByteBuf payload) {
+        payload.skipBytes(1);
+        if (payload.readableBytes() == 1) {
+            int code = payload.readUnsignedByte();
+            if (code == AuthPlugins.SHA2_FAST_AUTH_SUCCESS) {
+                return; // the OK follows
+            }
+            if (code == AuthPlugins.SHA2_PERFORM_FULL_AUTH) {
+                sendAuthData(new byte[] {(byte) AuthPlugins.SHA2_REQUEST_PUBLIC_KEY});
+                return;
+            }
+        }
+        // The server's RSA public key, PEM encoded: encrypt the scrambled password with it.
+        String pem = payload.toString(StandardCharsets.US_ASCII);
+        sendAuthData(rsaEncrypt(pem, AuthPlugins.xorWithScramble(nulTerminated(credentials.clearPassword()), scramble)));
+    }
+
+    private static byte[] rsaEncrypt(String pem, byte[] data) {
+        try {
+            String base64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+            PublicKey key = KeyFactory.getInstance("RSA").generatePublic(
+                    new X509EncodedKeySpec(Base64.getDecoder().decode(base64)));
+            Cipher cipher = Cipher.getInstance("RSA/ECB/OAEPWithSHA-1AndMGF1Padding");
+            cipher.init(Cipher.ENCRYPT_MODE, key);
+            return cipher.doFinal(data);
+        } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+            throw new BackendException(2061, "HY000", "Could not encrypt the password with the backend's key: " + e);
+        }
+    }
+
+    private void sendAuthData(byte[] data) {
+        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + data.length);
+        int start = Packets.begin(out, ++sequenceId & 0xFF);
+        out.writeBytes(data);
+        Packets.finish(out, start);
+        channel.writeAndFlush(out);
+    }
+
+    private void loggedIn() {
+        server.connectSucceeded();
+        state = State.IDLE;
+        if (!ready.trySuccess(this)) {
+            close();
+        }
+    }
+
+    private void failLogin(BackendException error) {
+        if (state == State.CLOSED && ready.isDone()) {
+            return;
+        }
+        state = State.CLOSED;
+        if (channel != null) {
+            channel.close();
+        }
+        ready.tryFailure(error);
+    }
+
+    @Override
+    public String toString() {
+        return "BackendConnection[" + server + ", thread " + threadId + "]";
+    }
+}

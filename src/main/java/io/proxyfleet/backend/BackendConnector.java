@@ -1,0 +1,166 @@
+package io.proxyfleet.backend;
+
+import io.netty.channel.EventLoop;
+import io.proxyfleet.config.RuntimeConfig;
+import io.proxyfleet.protocol.ErrPacket;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Finds a backend connection for a session: picks an ONLINE server of the hostgroup by weight, reuses an idle
+ * connection of the session's event loop or opens a new one there, and retries other servers until
+ * mysql-connect_timeout_server_max runs out. Stateless apart from the shared {@link Hostgroups}; every call runs
+ * on the session's event loop and calls back on it.
+ */
+public final class BackendConnector {
+    /** ProxySQL's error for a hostgroup that yielded no connection in time. */
+    public static final int ERR_MAX_CONNECT_TIMEOUT = 9001;
+    private static final long IDLE_RETRY_MILLIS = 50;
+
+    private final Hostgroups hostgroups;
+
+    public BackendConnector(Hostgroups hostgroups) {
+        this.hostgroups = hostgroups;
+    }
+
+    public Hostgroups hostgroups() {
+        return hostgroups;
+    }
+
+    /** Receives the outcome of {@link #acquire}. */
+    public interface Callback {
+        void acquired(BackendConnection connection);
+
+        void failed(ErrPacket error);
+    }
+
+    /** What a session asks for. */
+    public record Request(int hostgroup, BackendCredentials credentials, String schema, int formatCapabilities,
+                          int collation) {
+    }
+
+    public void acquire(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener,
+                        Callback callback) {
+        var settings = config.mysqlVariables();
+        long now = System.nanoTime();
+        long deadline = now + TimeUnit.MILLISECONDS.toNanos(settings.getLong("connect_timeout_server_max"));
+        new Attempt(loop, config, request, listener, callback, deadline, now).run();
+    }
+
+    private final class Attempt implements Runnable {
+        private final EventLoop loop;
+        private final RuntimeConfig config;
+        private final Request request;
+        private final BackendListener listener;
+        private final Callback callback;
+        private final long deadline;
+        private final long started;
+
+        Attempt(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener, Callback callback,
+                long deadline, long started) {
+            this.loop = loop;
+            this.config = config;
+            this.request = request;
+            this.listener = listener;
+            this.callback = callback;
+            this.deadline = deadline;
+            this.started = started;
+        }
+
+        @Override
+        public void run() {
+            long now = System.nanoTime();
+            ServerRuntime server = pick(now);
+            if (server == null) {
+                retryOrGiveUp(now, IDLE_RETRY_MILLIS);
+                return;
+            }
+            PoolKey key = new PoolKey(server.key(), request.credentials().username(), request.formatCapabilities(),
+                    request.collation());
+            BackendConnection pooled = BackendPool.of(loop).poll(key);
+            if (pooled != null) {
+                pooled.lend(listener);
+                alignSchema(pooled);
+                return;
+            }
+            int connectTimeout = config.mysqlVariables().getInt("connect_timeout_server");
+            BackendConnection.open(loop, server, key, request.credentials(), request.schema(), connectTimeout)
+                    .addListener(f -> {
+                        if (f.isSuccess()) {
+                            BackendConnection connection = (BackendConnection) f.getNow();
+                            connection.lend(listener);
+                            callback.acquired(connection);
+                            return;
+                        }
+                        BackendException error = (BackendException) f.cause();
+                        if (isNetworkError(error)) {
+                            server.connectFailed(System.nanoTime(), config.mysqlVariables().getInt("shun_on_failures"));
+                            retryOrGiveUp(System.nanoTime(), config.mysqlVariables().getLong("connect_retries_delay"));
+                        } else {
+                            server.connectErrors.increment();
+                            callback.failed(new ErrPacket(error.code(), error.sqlState(), error.getMessage()));
+                        }
+                    });
+        }
+
+        private void alignSchema(BackendConnection connection) {
+            String wanted = request.schema();
+            if (wanted == null || wanted.isEmpty() || wanted.equals(connection.schema())) {
+                callback.acquired(connection);
+                return;
+            }
+            connection.runInternal(connection.initDbCommand(wanted), err -> {
+                if (err == null) {
+                    connection.schema(wanted);
+                    callback.acquired(connection);
+                } else {
+                    BackendPool.of(loop).release(connection, false);
+                    callback.failed(err);
+                }
+            });
+        }
+
+        private void retryOrGiveUp(long now, long delayMillis) {
+            if (now + TimeUnit.MILLISECONDS.toNanos(delayMillis) >= deadline) {
+                long waited = TimeUnit.NANOSECONDS.toMillis(now - started);
+                callback.failed(new ErrPacket(ERR_MAX_CONNECT_TIMEOUT, "HY000",
+                        "Max connect timeout reached while reaching hostgroup " + request.hostgroup()
+                                + " after " + waited + "ms"));
+                return;
+            }
+            loop.schedule(this, Math.max(1, delayMillis), TimeUnit.MILLISECONDS);
+        }
+
+        private ServerRuntime pick(long now) {
+            ServerRuntime[] servers = hostgroups.hostgroup(config.servers(), request.hostgroup());
+            long recovery = TimeUnit.SECONDS.toNanos(config.mysqlVariables().getLong("shun_recovery_time_sec"));
+            long totalWeight = 0;
+            for (ServerRuntime server : servers) {
+                server.maybeRecover(now, recovery);
+                if (server.acceptsConnections()) {
+                    totalWeight += server.config().weight();
+                }
+            }
+            if (totalWeight == 0) {
+                return null;
+            }
+            long k = ThreadLocalRandom.current().nextLong(totalWeight) + 1;
+            long sum = 0;
+            for (ServerRuntime server : servers) {
+                if (server.acceptsConnections()) {
+                    sum += server.config().weight();
+                    if (sum >= k) {
+                        return server;
+                    }
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Errors where another try (maybe on another server) can succeed, as opposed to a refused login. */
+    private static boolean isNetworkError(BackendException error) {
+        return error.code() == 2003 || error.code() == 2013 || error.code() == 2027 || error.code() == 1040
+                || error.code() == 1129 || error.code() == 1130;
+    }
+}

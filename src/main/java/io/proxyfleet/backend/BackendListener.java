@@ -1,0 +1,15 @@
+package io.proxyfleet.backend;
+
+import io.netty.buffer.ByteBuf;
+
+/** Receives a lent backend connection's traffic. Called on the connection's (and the session's) event loop. */
+public interface BackendListener {
+    /** One physical packet of the response, header included; the listener owns (and must release) it. */
+    void onBackendPacket(BackendConnection connection, ByteBuf packet);
+
+    /** The current socket read is fully delivered: flush, and decide whether to read more. */
+    void onBackendReadComplete(BackendConnection connection);
+
+    /** The connection died while lent. */
+    void onBackendClosed(BackendConnection connection, String reason);
+}

@@ -1,0 +1,128 @@
+package io.proxyfleet.backend;
+
+import io.proxyfleet.config.MysqlServer;
+import io.proxyfleet.config.ServerKey;
+import io.proxyfleet.config.ServerStatus;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Live state of one server in one hostgroup: its current configuration, its health status and its counters.
+ * Shared by every event loop; every field is safe to read and update from any thread.
+ */
+public final class ServerRuntime {
+    private final ServerKey key;
+    private volatile MysqlServer config;
+    private volatile ServerStatus status;
+    /** Connections lent to sessions, on every event loop. */
+    final AtomicInteger used = new AtomicInteger();
+    /** Idle connections sitting in the event loops' pools. */
+    final AtomicInteger free = new AtomicInteger();
+    final LongAdder connectOk = new LongAdder();
+    final LongAdder connectErrors = new LongAdder();
+    final LongAdder queries = new LongAdder();
+    final LongAdder bytesSent = new LongAdder();
+    final LongAdder bytesReceived = new LongAdder();
+    private volatile long lastErrorNanos;
+    private volatile int recentErrors;
+
+    ServerRuntime(MysqlServer config) {
+        this.key = config.key();
+        this.config = config;
+        this.status = config.status();
+    }
+
+    public ServerKey key() {
+        return key;
+    }
+
+    public MysqlServer config() {
+        return config;
+    }
+
+    public ServerStatus status() {
+        return status;
+    }
+
+    void reconfigure(MysqlServer next) {
+        this.config = next;
+        this.status = next.status();
+    }
+
+    /** Sets the health status; used by the monitor and by connect-error shunning. */
+    public void status(ServerStatus next) {
+        this.status = next;
+    }
+
+    public int usedConnections() {
+        return used.get();
+    }
+
+    public int freeConnections() {
+        return free.get();
+    }
+
+    public long connectOk() {
+        return connectOk.sum();
+    }
+
+    public long connectErrors() {
+        return connectErrors.sum();
+    }
+
+    public long queries() {
+        return queries.sum();
+    }
+
+    public long bytesSent() {
+        return bytesSent.sum();
+    }
+
+    public long bytesReceived() {
+        return bytesReceived.sum();
+    }
+
+    /** True when a new connection may be opened or lent: ONLINE and below max_connections. */
+    boolean acceptsConnections() {
+        return status == ServerStatus.ONLINE && used.get() < config.maxConnections();
+    }
+
+    /** True while the server may receive new work: ONLINE (an OFFLINE_SOFT server drains, others are cut). */
+    boolean acceptsNewWork() {
+        return status == ServerStatus.ONLINE;
+    }
+
+    /**
+     * Records a failed connect. Shuns the server after mysql-shun_on_failures errors within one second, as
+     * ProxySQL does, so that sessions stop waiting on a dead server.
+     */
+    void connectFailed(long nowNanos, int shunOnFailures) {
+        connectErrors.increment();
+        if (nowNanos - lastErrorNanos > 1_000_000_000L) {
+            recentErrors = 0;
+        }
+        lastErrorNanos = nowNanos;
+        if (++recentErrors >= shunOnFailures && status == ServerStatus.ONLINE) {
+            status = ServerStatus.SHUNNED;
+        }
+    }
+
+    /** Brings an automatically shunned server back once shun_recovery_time_sec passed since its last error. */
+    void maybeRecover(long nowNanos, long recoveryNanos) {
+        if (status == ServerStatus.SHUNNED && config.status() == ServerStatus.ONLINE
+                && nowNanos - lastErrorNanos >= recoveryNanos) {
+            recentErrors = 0;
+            status = ServerStatus.ONLINE;
+        }
+    }
+
+    void connectSucceeded() {
+        connectOk.increment();
+        recentErrors = 0;
+    }
+
+    @Override
+    public String toString() {
+        return key.toString();
+    }
+}

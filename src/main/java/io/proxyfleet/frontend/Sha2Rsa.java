@@ -1,0 +1,55 @@
+package io.proxyfleet.frontend;
+
+import io.proxyfleet.protocol.AuthPlugins;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.util.Base64;
+import javax.crypto.Cipher;
+
+/**
+ * The RSA key pair caching_sha2_password uses to receive a password over an unencrypted connection. Generated
+ * once per process, on first use (or by {@link #warmUp} at start-up, off the event loops).
+ */
+final class Sha2Rsa {
+    private static final int KEY_BITS = 2048;
+
+    private Sha2Rsa() {
+    }
+
+    private static final class Holder {
+        static final KeyPair KEYS = generate();
+        static final String PEM = "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(KEYS.getPublic().getEncoded())
+                + "\n-----END PUBLIC KEY-----\n";
+
+        private static KeyPair generate() {
+            try {
+                KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+                generator.initialize(KEY_BITS);
+                return generator.generateKeyPair();
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("RSA is part of every Java platform", e);
+            }
+        }
+    }
+
+    static void warmUp() {
+        publicKeyPem();
+    }
+
+    static String publicKeyPem() {
+        return Holder.PEM;
+    }
+
+    /** Decrypts an RSA-OAEP password and undoes the XOR with the scramble; garbage in gives garbage out. */
+    static byte[] decrypt(byte[] encrypted, byte[] scramble) {
+        try {
+            Cipher cipher = Cipher.getInstance("RSA/ECB/OAEPWithSHA-1AndMGF1Padding");
+            cipher.init(Cipher.DECRYPT_MODE, Holder.KEYS.getPrivate());
+            return AuthPlugins.xorWithScramble(cipher.doFinal(encrypted), scramble);
+        } catch (GeneralSecurityException e) {
+            return new byte[0];
+        }
+    }
+}

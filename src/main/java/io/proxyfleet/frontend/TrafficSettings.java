@@ -1,0 +1,30 @@
+package io.proxyfleet.frontend;
+
+import io.proxyfleet.config.RuntimeConfig;
+
+/**
+ * The {@code mysql-*} variables the traffic path reads per command, parsed once per loaded variables module
+ * instead of per use. Immutable.
+ */
+record TrafficSettings(RuntimeConfig.Variables source, String serverVersion, int maxConnections,
+                       long maxAllowedPacket, String defaultSchema, String defaultAuthPlugin, boolean haveSsl) {
+
+    private static volatile TrafficSettings last;
+
+    static TrafficSettings of(RuntimeConfig.Variables variables) {
+        TrafficSettings cached = last;
+        if (cached != null && cached.source == variables) {
+            return cached;
+        }
+        String version = variables.get("server_version");
+        TrafficSettings parsed = new TrafficSettings(variables,
+                "5.1.30".equals(version) ? "5.5.30" : version,
+                variables.getInt("max_connections"),
+                variables.getLong("max_allowed_packet"),
+                variables.get("default_schema"),
+                variables.get("default_authentication_plugin"),
+                variables.getBoolean("have_ssl"));
+        last = parsed;
+        return parsed;
+    }
+}

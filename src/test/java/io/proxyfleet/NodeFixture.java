@@ -1,0 +1,52 @@
+package io.proxyfleet;
+
+import io.proxyfleet.testkit.FreePorts;
+import io.proxyfleet.testkit.MysqlCli;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Starts whole nodes in the test JVM on free loopback ports, with a data directory of their own. */
+public final class NodeFixture {
+    private NodeFixture() {
+    }
+
+    /** Writes a ProxySQL-format config file that binds admin and traffic to the given loopback ports. */
+    public static Path writeConfig(Path dir, int adminPort, int trafficPort, String extra) throws IOException {
+        Files.createDirectories(dir);
+        Path file = dir.resolve("proxysql.cnf");
+        Files.writeString(file, """
+                datadir="%s"
+                admin_variables=
+                {
+                    admin_credentials="admin:admin"
+                    mysql_ifaces="127.0.0.1:%d"
+                }
+                mysql_variables=
+                {
+                    interfaces="127.0.0.1:%d"
+                    threads=2
+                    server_version="5.5.30"
+                    connect_timeout_server_max=3000
+                }
+                %s
+                """.formatted(dir, adminPort, trafficPort, extra));
+        return file;
+    }
+
+    public static ProxyFleetNode start(Path dataDir, Path configFile) {
+        return ProxyFleetNode.start(new NodeOptions(dataDir, configFile, true, false, false));
+    }
+
+    public static int freePort() {
+        return FreePorts.loopback();
+    }
+
+    /** Runs statements on the admin port with the mysql CLI in batch mode; returns the result. */
+    public static MysqlCli.Result admin(int port, String... statements) {
+        List<String> args = new ArrayList<>(MysqlCli.loginArgs("127.0.0.1", port, "admin", "admin", "-N", "-B"));
+        return MysqlCli.run(args, String.join(";\n", statements) + ";\n", MysqlCli.DEFAULT_TIMEOUT);
+    }
+}

@@ -1,0 +1,75 @@
+package io.proxyfleet.frontend;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.proxyfleet.backend.BackendConnector;
+import io.proxyfleet.backend.Hostgroups;
+import io.proxyfleet.config.ConfigHolder;
+import io.proxyfleet.config.ModuleVersion;
+import io.proxyfleet.config.MysqlServer;
+import io.proxyfleet.config.MysqlUser;
+import io.proxyfleet.config.MysqlVariables;
+import io.proxyfleet.config.RuntimeConfig;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A traffic listener on a free loopback port with a runtime configuration built directly by the test, for
+ * testing the traffic path before (and apart from) the admin interface.
+ */
+public final class TrafficProxy implements AutoCloseable {
+    private final EventLoopGroup group;
+    private final TrafficServer server;
+    private final ConfigHolder holder;
+    private final SessionRegistry sessions;
+
+    private TrafficProxy(EventLoopGroup group, TrafficServer server, ConfigHolder holder, SessionRegistry sessions) {
+        this.group = group;
+        this.server = server;
+        this.holder = holder;
+        this.sessions = sessions;
+    }
+
+    public static TrafficProxy start(List<MysqlServer> servers, List<MysqlUser> users, Map<String, String> variables)
+            throws Exception {
+        var values = new HashMap<>(MysqlVariables.DEFAULTS);
+        values.putAll(variables);
+        RuntimeConfig config = RuntimeConfig.empty()
+                .withServers(RuntimeConfig.Servers.of(servers, new ModuleVersion(1, 0, "")))
+                .withUsers(RuntimeConfig.Users.of(users, new ModuleVersion(1, 0, "")))
+                .withMysqlVariables(new RuntimeConfig.Variables(values, new ModuleVersion(1, 0, "")));
+        var holder = new ConfigHolder(config);
+        var certificate = new SelfSignedCertificate("proxyfleet-test");
+        SslContext tls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
+        var sessions = new SessionRegistry();
+        var context = new TrafficContext(holder, new BackendConnector(new Hostgroups()), sessions, () -> tls,
+                new Sha2Cache(), new BackendPasswords(), new AtomicLong());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        TrafficServer server = TrafficServer.start(context, group, "127.0.0.1", 0);
+        return new TrafficProxy(group, server, holder, sessions);
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public ConfigHolder config() {
+        return holder;
+    }
+
+    public SessionRegistry sessions() {
+        return sessions;
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
