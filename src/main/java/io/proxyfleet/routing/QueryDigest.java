@@ -89,7 +89,7 @@ public final class QueryDigest {
         text = src;
         textAscii = ByteChars.isAscii(src, 0, textLength);
         textString = null;
-        hash = SpookyHashV2.hash64(src, 0, textLength, 0);
+        hash = DigestHash.hash64(src, 0, textLength, 0);
     }
 
     /** Convenience for callers that hold the query as a string (admin, tests); encodes it as UTF-8. */
