@@ -17,12 +17,14 @@ import java.util.Arrays;
  * whenever it overflows; this class compresses the whole query in one pass and then cuts the text at
  * {@code min(maxQueryLength, maxDigestLength)}. Results are identical whenever the compressed text fits; when it
  * does not, the cut may fall a few characters differently (ProxySQL's own tests call those ends approximate).
- * Its work buffers grow to the largest query seen, so share one instance per event loop rather than per session.
+ * Its work buffers grow with the largest query seen (up to 1 MiB; beyond that they are released after the query).
  */
 public final class QueryDigest {
     /** ProxySQL's FIRST_COMMENT_MAX_LENGTH minus its terminator. */
     static final int FIRST_COMMENT_MAX = 1023;
     private static final int INITIAL_CAPACITY = 512;
+    /** Work buffers larger than this are dropped after the query that needed them (bulk INSERTs). */
+    private static final int RETAINED_CAPACITY = 1 << 20;
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
     private static final byte ELLIPSIS_DOT = '.';
 
@@ -90,6 +92,12 @@ public final class QueryDigest {
         textAscii = ByteChars.isAscii(src, 0, textLength);
         textString = null;
         hash = DigestHash.hash64(src, 0, textLength, 0);
+        if (bufA.length > RETAINED_CAPACITY) {
+            // The text is at most max_digest_length long: keep it, let the big buffers go.
+            bufA = Arrays.copyOf(src, Math.max(INITIAL_CAPACITY, textLength));
+            bufB = new byte[bufA.length];
+            text = bufA;
+        }
     }
 
     /** Convenience for callers that hold the query as a string (admin, tests); encodes it as UTF-8. */
