@@ -79,12 +79,12 @@ public final class CompiledRules implements QueryRuleProgram {
 
     /**
      * Evaluates the rules for the context's current query, then fast routing, then first-comment hints.
-     * The evaluation starts at the flagIN a previous query set with next_query_flagIN (once), else 0; if a
-     * matching rule sets next_query_flagIN, the context remembers it for the next query.
+     * The evaluation starts at the flagIN an earlier query's rule set with next_query_flagIN, else 0; if a
+     * matching rule sets next_query_flagIN, the context keeps it for the session's following queries.
      */
     public void evaluate(QueryContext ctx, RoutingDecision out) {
         out.reset();
-        run(ctx, out, ctx.takeStartFlagIn());
+        run(ctx, out, ctx.startFlagIn());
         String comment = ctx.digest().firstComment();
         if (comment != null) {
             QueryHints.apply(comment, out, ctx);
@@ -95,12 +95,14 @@ public final class CompiledRules implements QueryRuleProgram {
     }
 
     /**
-     * Evaluates for a mirror session: rules start at the {@code mirrorFlagOut} the original query's decision
-     * asked for, and are skipped entirely when it is -1; hints are not applied. The context's pending
+     * Evaluates for a mirror session (the original query's {@link RoutingDecision#mirrorHostgroup()} and
+     * {@link RoutingDecision#mirrorFlagOut()}): the destination starts as the mirror hostgroup; rules then run
+     * from {@code mirrorFlagOut}, or are skipped entirely when it is -1. Hints are not applied and the context's
      * next_query_flagIN is left alone.
      */
-    public void evaluateMirror(QueryContext ctx, int mirrorFlagOut, RoutingDecision out) {
+    public void evaluateMirror(QueryContext ctx, int mirrorHostgroup, int mirrorFlagOut, RoutingDecision out) {
         out.reset();
+        out.destinationHostgroup = mirrorHostgroup;
         if (mirrorFlagOut < 0) {
             return;
         }

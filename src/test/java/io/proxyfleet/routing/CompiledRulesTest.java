@@ -219,15 +219,19 @@ class CompiledRulesTest {
     }
 
     @Test
-    void nextQueryFlagInAppliesToTheNextQueryOnly() {
+    void nextQueryFlagInHoldsForFollowingQueriesUntilARuleChangesIt() {
         CompiledRules p = compile(
                 rule(1).matchDigest("^BEGIN").nextQueryFlagIn(7).apply(),
-                rule(2).flagIn(7).hostgroup(70).apply(),
-                rule(3).hostgroup(1).apply());
+                rule(2).flagIn(7).matchDigest("^COMMIT").nextQueryFlagIn(0).hostgroup(71).apply(),
+                rule(3).flagIn(7).hostgroup(70).apply(),
+                rule(4).hostgroup(1).apply());
+        assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(1);
         assertThat(route(p, "BEGIN").nextQueryFlagIn()).isEqualTo(7);
         assertThat(ctx.nextQueryFlagIn()).isEqualTo(7);
         assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(70);
-        assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(1);
+        assertThat(route(p, "SELECT 2").destinationHostgroup()).isEqualTo(70);
+        assertThat(route(p, "COMMIT").destinationHostgroup()).isEqualTo(71);
+        assertThat(route(p, "SELECT 3").destinationHostgroup()).isEqualTo(1);
     }
 
     @Test
@@ -238,9 +242,10 @@ class CompiledRulesTest {
         RoutingDecision original = route(p, "SELECT /* hostgroup=4 */ 1");
         assertThat(original.destinationHostgroup()).isEqualTo(4);
         RoutingDecision mirror = new RoutingDecision();
-        p.evaluateMirror(ctx, original.mirrorFlagOut(), mirror);
+        p.evaluateMirror(ctx, original.mirrorHostgroup(), original.mirrorFlagOut(), mirror);
         assertThat(mirror.destinationHostgroup()).isEqualTo(99);
-        p.evaluateMirror(ctx, RoutingDecision.UNSET, mirror);
+        p.evaluateMirror(ctx, original.mirrorHostgroup(), RoutingDecision.UNSET, mirror);
+        assertThat(mirror.destinationHostgroup()).isEqualTo(3);
         assertThat(mirror.lastMatchedRuleId()).isEqualTo(-1);
     }
 
