@@ -140,7 +140,7 @@ public final class CompiledRules implements QueryRuleProgram {
             if (r.proxyPort >= 0 && r.proxyPort != ctx.proxyPort()) {
                 continue;
             }
-            if (r.hasDigest && r.digest != ctx.digest().hash()) {
+            if (r.digest != 0 && ctx.digest().hash() != 0 && r.digest != ctx.digest().hash()) {
                 continue;
             }
             if (r.matchDigest != null) {
@@ -161,12 +161,14 @@ public final class CompiledRules implements QueryRuleProgram {
             }
             hits[k - 1].increment();
             out.lastMatchedRuleId = r.ruleId;
-            int nextFlag = flagIn;
+            boolean flagOutSet = false;
             if (r.weightedFlagOutIds != null) {
-                nextFlag = pickWeighted(r.weightedFlagOutIds, r.weightedFlagOutCumulative);
+                flagIn = pickWeighted(r.weightedFlagOutIds, r.weightedFlagOutCumulative);
+                flagOutSet = true;
             }
             if (r.flagOut >= 0) {
-                nextFlag = r.flagOut;
+                flagIn = r.flagOut;
+                flagOutSet = true;
             }
             applyActions(r, out);
             if (r.replace != null && !ctx.isPreparedStatement()) {
@@ -179,15 +181,12 @@ public final class CompiledRules implements QueryRuleProgram {
                 }
             }
             if (r.apply) {
-                flagIn = nextFlag;
                 break;
             }
-            if (nextFlag != flagIn) {
-                flagIn = nextFlag;
-                if (restartsLeft > 0) {
-                    restartsLeft--;
-                    k = 0;
-                }
+            // Like ProxySQL, any flagOUT (even to the same flag) restarts while iterations remain.
+            if (flagOutSet && restartsLeft > 0) {
+                restartsLeft--;
+                k = 0;
             }
         }
         out.finalFlagIn = flagIn;

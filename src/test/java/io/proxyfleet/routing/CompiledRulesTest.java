@@ -216,6 +216,15 @@ class CompiledRulesTest {
         assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(-1);
         ctx.processorIterations(1);
         assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(50);
+        assertThat(p.hits()).extracting(RuleHits::hits).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void aFlagOutToTheSameFlagRestartsUntilIterationsRunOut() {
+        CompiledRules p = compile(rule(1).matchDigest("^SELECT").flagOut(0).retries(1));
+        ctx.processorIterations(3);
+        route(p, "SELECT 1");
+        assertThat(p.hits()).extracting(RuleHits::hits).containsExactly(4L);
     }
 
     @Test
