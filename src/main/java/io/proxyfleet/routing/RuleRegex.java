@@ -161,13 +161,16 @@ final class RuleRegex {
     }
 
     private int indexOf(CharSequence text, String lit, int from) {
-        if (lit.isEmpty()) {
+        int n = lit.length();
+        if (n == 0) {
             return from <= text.length() ? from : -1;
         }
-        int last = text.length() - lit.length();
-        char first = lit.charAt(0);
+        int last = text.length() - n;
+        char lower = foldLower(lit.charAt(0));
+        char upper = foldUpper(lit.charAt(0));
         for (int i = from; i <= last; i++) {
-            if (same(text.charAt(i), first) && regionMatches(text, i, lit)) {
+            char c = text.charAt(i);
+            if ((c == lower || c == upper) && regionMatches(text, i, lit)) {
                 return i;
             }
         }
@@ -180,19 +183,25 @@ final class RuleRegex {
             return false;
         }
         for (int k = 0; k < n; k++) {
-            if (!same(text.charAt(at + k), lit.charAt(k))) {
+            char c = text.charAt(at + k);
+            char l = lit.charAt(k);
+            if (c != l && (!caseless || foldLower(c) != foldLower(l))) {
                 return false;
             }
         }
         return true;
     }
 
-    /** Java's CASE_INSENSITIVE without UNICODE_CASE folds ASCII letters only; so does this. */
-    private boolean same(char a, char b) {
-        if (a == b) {
-            return true;
-        }
-        return caseless && (a | 0x20) == (b | 0x20) && (a | 0x20) >= 'a' && (a | 0x20) <= 'z';
+    /**
+     * Java's CASE_INSENSITIVE without UNICODE_CASE folds ASCII letters only; so do these (without it they are the
+     * identity).
+     */
+    private char foldLower(char c) {
+        return caseless && c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+    }
+
+    private char foldUpper(char c) {
+        return caseless && c >= 'a' && c <= 'z' ? (char) (c - ('a' - 'A')) : c;
     }
 
     /** Whether {@code text} has a character that {@code .} does not match (Java's line terminators). */
