@@ -67,8 +67,9 @@ public final class QueryDigest {
 
     /** Digests {@code query[off, off+len)}, the query bytes as the client sent them. */
     public void compute(byte[] query, int off, int len) {
-        // Stage 1 never grows the text: literals shrink to '?', comments to at most one space.
-        ensureCapacity(len + 2);
+        // Stage 1 never grows the text (literals shrink to '?', comments to at most one space), except that a
+        // kept comment gains a space: at most one byte per 4-byte "/**/".
+        ensureCapacity(options.keepComment() ? len + len / 4 + 8 : len + 2);
         int m = stageLiterals(query, off, len, bufA);
         m = stageSpaces(bufA, m, bufB);
         byte[] src = bufB;
@@ -350,20 +351,21 @@ public final class QueryDigest {
             return w;
         }
         int bodyFrom = start + 2 + (executable ? 1 : 0);
-        if (options.keepComment()) {
-            out[w++] = '/';
-            out[w++] = '*';
-            for (int k = bodyFrom; k <= close; k++) {
-                out[w++] = q[k];
-            }
-            return w;
-        }
         int bodyTo = close - 1;
         int k = bodyFrom;
+        // Like ProxySQL, a comment made only of version-annotation characters leaves nothing behind.
         while (k < bodyTo && (q[k] == '/' || q[k] == '*' || q[k] == '!' || q[k] == ' ' || isDigit(q[k]))) {
             k++;
         }
         if (k == bodyTo) {
+            return w;
+        }
+        if (options.keepComment()) {
+            out[w++] = '/';
+            out[w++] = '*';
+            for (int j = bodyFrom; j <= close; j++) {
+                out[w++] = q[j];
+            }
             return w;
         }
         for (; k < bodyTo; k++) {
