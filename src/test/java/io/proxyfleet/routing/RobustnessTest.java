@@ -42,6 +42,35 @@ class RobustnessTest {
     }
 
     @Test
+    void randomQueriesNeverBreakRuleEvaluation() {
+        CompiledRules rules = RuleCompiler.compile(List.of(
+                RuleBuilder.rule(1).matchPattern("(\\w+)\\s*=\\s*(\\?|'[^']*')").replacePattern("\\1 = \\2")
+                        .reModifiers("CASELESS,GLOBAL").build(),
+                RuleBuilder.rule(2).matchDigest("^SELECT.*FROM").flagOut(3).build(),
+                RuleBuilder.rule(3).flagIn(3).matchPattern("").negate().hostgroup(1).build(),
+                RuleBuilder.rule(4).flagIn(3).matchDigest("IN \\(\\?").hostgroup(2).apply().build()),
+                List.of(new FastRoutingRule("u", "s", 3, 5, "")));
+        QueryContext ctx = new QueryContext(new QueryDigest(DigestOptions.DEFAULTS));
+        ctx.session("u", "10.0.0.1", null, 6033);
+        ctx.schema("s");
+        ctx.processorIterations(2);
+        RoutingDecision out = new RoutingDecision();
+        Random random = new Random(7);
+        List<String> hints = List.of("/* hostgroup=99999999999999 */", "/* min_epoch_ms=1;max_lag_ms=x */",
+                "/*;;=;=1;hostgroup=;*/", "/* min_gtid= ; query_timeout=-5 */", "");
+        for (int round = 0; round < 5_000; round++) {
+            StringBuilder sb = new StringBuilder(hints.get(random.nextInt(hints.size())));
+            int parts = random.nextInt(25);
+            for (int p = 0; p < parts; p++) {
+                sb.append(FRAGMENTS.get(random.nextInt(FRAGMENTS.size())));
+            }
+            ctx.query(sb.toString());
+            rules.evaluate(ctx, out);
+            assertThat(out.finalFlagIn()).isIn(0, 3);
+        }
+    }
+
+    @Test
     void keptCommentsNeverOverflowTheWorkBuffer() {
         QueryDigest digest = new QueryDigest(DigestOptions.DEFAULTS.withKeepComment(true));
         digest.compute("/*a*/".repeat(300));
