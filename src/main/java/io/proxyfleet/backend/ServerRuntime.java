@@ -107,8 +107,23 @@ public final class ServerRuntime {
         }
     }
 
+    /**
+     * Shuns the server automatically, as of {@code nowNanos}: it stays out of rotation until
+     * shun_recovery_time_sec passed without a new error. Used by the monitor when pings fail; calling it again
+     * while the server stays unreachable pushes the recovery back. Servers taken offline by the user are left
+     * alone.
+     */
+    public void shun(long nowNanos) {
+        ServerStatus current = status;
+        if (current == ServerStatus.OFFLINE_SOFT || current == ServerStatus.OFFLINE_HARD) {
+            return;
+        }
+        lastErrorNanos = nowNanos;
+        status = ServerStatus.SHUNNED;
+    }
+
     /** Brings an automatically shunned server back once shun_recovery_time_sec passed since its last error. */
-    void maybeRecover(long nowNanos, long recoveryNanos) {
+    public void maybeRecover(long nowNanos, long recoveryNanos) {
         if (status == ServerStatus.SHUNNED && config.status() == ServerStatus.ONLINE
                 && nowNanos - lastErrorNanos >= recoveryNanos) {
             recentErrors = 0;

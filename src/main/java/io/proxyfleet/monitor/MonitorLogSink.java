@@ -1,0 +1,14 @@
+package io.proxyfleet.monitor;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where the monitor's log rows go: plain SQL statements ({@code INSERT OR REPLACE} into and {@code DELETE} from
+ * the {@code monitor} schema) run as one transaction. In a node this is the admin engine's
+ * {@code runInTransaction}, which runs them on the admin thread.
+ */
+@FunctionalInterface
+public interface MonitorLogSink {
+    CompletableFuture<?> runInTransaction(List<String> statements);
+}
