@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.proxyfleet.NodeOptions;
 import io.proxyfleet.ProxyFleetNode;
 import io.proxyfleet.protocol.client.BlockingMysqlClient;
+import io.proxyfleet.protocol.client.MysqlErrorException;
 import io.proxyfleet.testkit.FreePorts;
 import io.proxyfleet.testkit.MariaDb;
 import java.io.IOException;
@@ -15,9 +16,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,6 +43,11 @@ class MonitorFailoverTest {
     private static final String WRITER_USER = "writer";
     private static final Duration SETTLE = Duration.ofSeconds(15);
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(5);
+    private static final int LOAD_CLIENTS = 16;
+    private static final long LOAD_PAUSE_MILLIS = 50;
+    private static final long STEADY_MILLIS = 1_000;
+    /** MariaDB's "running with the --read-only option". */
+    private static final int ER_OPTION_PREVENTS_STATEMENT = 1290;
 
     private static MariaDb primary;
     private static MariaDb replica;
@@ -65,7 +74,9 @@ class MonitorFailoverTest {
                     "CREATE USER 'repl'@'%' IDENTIFIED BY 'replpw'",
                     "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'",
                     "CREATE DATABASE app",
-                    "CREATE TABLE app.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(20))");
+                    "CREATE TABLE app.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(20))",
+                    // No key: rows written on either server during a failover never collide in replication.
+                    "CREATE TABLE app.w (v VARCHAR(40))");
         }
         String position = primary.queryValue("SELECT @@global.gtid_binlog_pos");
         replica.execute("SET GLOBAL gtid_slave_pos = " + MariaDb.quote(position == null ? "" : position),
@@ -158,6 +169,8 @@ class MonitorFailoverTest {
 
     @Test
     void killedReplicaIsShunnedReadsGoToThePrimaryAndItReturnsAfterRestart() throws Exception {
+        // Reads on both servers first, so the proxy holds pooled connections to the replica when it dies.
+        await().atMost(SETTLE).until(() -> serverIdAs(APP).equals("2"));
         replica.kill();
 
         await().atMost(SETTLE).untilAsserted(() ->
@@ -270,6 +283,88 @@ class MonitorFailoverTest {
             afterDrain = List.copyOf(servedBy.subList(drainedAt, servedBy.size()));
         }
         assertThat(afterDrain).as("reads after the drain").containsOnly("1");
+    }
+
+    /** A failed client statement, with the scenario phase it happened in. */
+    record ClientError(String phase, String user, int code, String error) {
+    }
+
+    @Test
+    void sixteenClientsThroughKillRestartAndFailoverSeeOnlyExplainedErrors() throws Exception {
+        var phase = new AtomicReference<>("steady");
+        var errors = new CopyOnWriteArrayList<ClientError>();
+        var statements = new AtomicInteger();
+        var stop = new AtomicBoolean();
+        var clients = new ArrayList<Thread>();
+        for (int i = 0; i < LOAD_CLIENTS; i++) {
+            String user = i % 2 == 0 ? APP : WRITER_USER;
+            String sql = user.equals(APP) ? "SELECT @@server_id" : "INSERT INTO app.w VALUES ('load')";
+            clients.add(Thread.ofVirtual().name("load-" + i).start(() -> {
+                while (!stop.get()) {
+                    try (BlockingMysqlClient c = client(user)) {
+                        while (!stop.get()) {
+                            c.execute(sql);
+                            statements.incrementAndGet();
+                            Thread.sleep(LOAD_PAUSE_MILLIS);
+                        }
+                    } catch (IOException e) {
+                        int code = e instanceof MysqlErrorException err ? err.code() : 0;
+                        errors.add(new ClientError(phase.get(), user, code, e.toString()));
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }));
+        }
+        Thread.sleep(STEADY_MILLIS);
+
+        phase.set("replica killed");
+        replica.kill();
+        await().atMost(SETTLE).until(() -> "SHUNNED".equals(poolStatus(READER, replica.port())));
+        phase.set("replica shunned");
+        Thread.sleep(STEADY_MILLIS);
+        phase.set("replica restarting");
+        replica.restart();
+        await().atMost(SETTLE).until(() -> "ONLINE".equals(poolStatus(READER, replica.port())));
+        phase.set("failover");
+        primary.execute("SET GLOBAL read_only = 1");
+        replica.execute("SET GLOBAL read_only = 0");
+        await().atMost(SETTLE).until(() -> runtimeServers().contains(WRITER + ":" + replica.port())
+                && !runtimeServers().contains(WRITER + ":" + primary.port()));
+        phase.set("after failover");
+        Thread.sleep(STEADY_MILLIS);
+        phase.set("failback");
+        replica.execute("SET GLOBAL read_only = 1");
+        primary.execute("SET GLOBAL read_only = 0");
+        await().atMost(SETTLE).until(() -> runtimeServers().contains(WRITER + ":" + primary.port())
+                && !runtimeServers().contains(WRITER + ":" + replica.port()));
+        phase.set("steady again");
+        Thread.sleep(STEADY_MILLIS);
+        stop.set(true);
+        for (Thread t : clients) {
+            t.join(CLIENT_TIMEOUT.multipliedBy(2));
+        }
+
+        assertThat(clients).as("client threads that hang").noneMatch(Thread::isAlive);
+        List<ClientError> unexplained = errors.stream().filter(e -> !explained(e)).toList();
+        String note = "%d statements, %d client errors by phase: %s".formatted(statements.get(), errors.size(),
+                errors.stream().collect(Collectors.groupingBy(e -> e.phase() + "/" + e.user() + "/" + e.code(),
+                        TreeMap::new, Collectors.counting())));
+        System.out.println("MonitorFailoverTest closing note: " + note);
+        assertThat(unexplained).as(note).isEmpty();
+        assertThat(statements.get()).as(note).isGreaterThan(LOAD_CLIENTS * 10);
+    }
+
+    /**
+     * The errors a client may see: a read in flight on the replica when it is killed loses its connection (no
+     * retry is safe once the statement was sent), and between a read_only flip and the monitor's move a write may
+     * reach the server that just became read-only (1290).
+     */
+    private static boolean explained(ClientError e) {
+        boolean readerLostReplica = e.user().equals(APP) && e.phase().equals("replica killed");
+        boolean writeDuringFlip = e.user().equals(WRITER_USER) && e.code() == ER_OPTION_PREVENTS_STATEMENT
+                && (e.phase().equals("failover") || e.phase().equals("failback"));
+        return readerLostReplica || writeDuringFlip;
     }
 
     // ---------------------------------------------------------------- helpers
