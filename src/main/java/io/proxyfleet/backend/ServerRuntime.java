@@ -24,6 +24,8 @@ public final class ServerRuntime {
     final LongAdder bytesSent = new LongAdder();
     final LongAdder bytesReceived = new LongAdder();
     private volatile long lastErrorNanos;
+    /** Latency of the last successful monitor ping, in microseconds; 0 until the monitor measured one. */
+    private volatile long pingLatencyMicros;
     private volatile int recentErrors;
 
     ServerRuntime(MysqlServer config) {
@@ -80,6 +82,16 @@ public final class ServerRuntime {
 
     public long bytesReceived() {
         return bytesReceived.sum();
+    }
+
+    /** Latency of the last successful monitor ping (Latency_us in stats_mysql_connection_pool). */
+    public long pingLatencyMicros() {
+        return pingLatencyMicros;
+    }
+
+    /** Recorded by the monitor after each successful ping; feeds max_latency_ms (reference §5.1.2). */
+    public void pingLatencyMicros(long micros) {
+        this.pingLatencyMicros = micros;
     }
 
     /** True when a new connection may be opened or lent: ONLINE and below max_connections. */

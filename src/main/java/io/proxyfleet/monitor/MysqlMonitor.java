@@ -281,14 +281,16 @@ public final class MysqlMonitor implements AutoCloseable {
 
     private void pingCheck(HostPort server, MonitorSettings settings) {
         long startUs = MonitorLogWriter.nowMicros();
-        long t0 = System.nanoTime();
         MonitorConnections.Lease lease = null;
         try {
             lease = connections.borrow(server, MonitorConnections.Purpose.PING, settings, settings.pingTimeout());
+            // Latency is the round trip of the ping alone; a reconnect must not look like a slow server.
+            long pingStart = System.nanoTime();
             lease.client().execute(PING_QUERY);
+            long latency = micros(pingStart);
             connections.release(lease);
-            log.add(new LogRow(LogRow.Table.PING, server, startUs, micros(t0), null, null), settings.historyMillis());
-            pingSucceeded(server, settings);
+            log.add(new LogRow(LogRow.Table.PING, server, startUs, latency, null, null), settings.historyMillis());
+            pingSucceeded(server, latency, settings);
         } catch (IOException e) {
             if (lease != null) {
                 connections.discard(lease, e);
@@ -299,7 +301,7 @@ public final class MysqlMonitor implements AutoCloseable {
         }
     }
 
-    private void pingSucceeded(HostPort server, MonitorSettings settings) {
+    private void pingSucceeded(HostPort server, long latencyMicros, MonitorSettings settings) {
         Integer previous = pingFailures.remove(server);
         if (previous != null && previous >= settings.pingMaxFailures()) {
             LOG.info("Server {} answers pings again; it returns once shunned for {} s without errors", server,
@@ -308,6 +310,7 @@ public final class MysqlMonitor implements AutoCloseable {
         long now = System.nanoTime();
         long recovery = settings.shunRecoveryTime().toNanos();
         for (ServerRuntime runtime : runtimesOf(server)) {
+            runtime.pingLatencyMicros(latencyMicros);
             ServerStatus before = runtime.status();
             runtime.maybeRecover(now, recovery);
             if (before != runtime.status()) {

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * One runtime row of {@code mysql_replication_hostgroups}: servers answering read_only=0 belong in
- * {@code writerHostgroup}, the others in {@code readerHostgroup}. Immutable.
+ * {@code writerHostgroup}, the others in {@code readerHostgroup}. Immutable; shared freely between threads.
  */
 public record ReplicationHostgroup(int writerHostgroup, int readerHostgroup, CheckType checkType, String comment) {
     public ReplicationHostgroup {
