@@ -119,6 +119,7 @@ public final class MysqlMonitor implements AutoCloseable {
     // ---------------------------------------------------------------- scheduling
 
     private void schedule() {
+        String lastSchedulingError = null;
         var nextDue = new EnumMap<Check, Long>(Check.class);
         long start = System.nanoTime();
         for (Check check : Check.values()) {
@@ -139,9 +140,15 @@ public final class MysqlMonitor implements AutoCloseable {
                         startRound(check, config, settings);
                     }
                 }
+                lastSchedulingError = null;
             } catch (RuntimeException e) {
-                // A bad variable value must not kill the monitor; the next tick re-reads them.
-                LOG.error("Monitor scheduling failed: {}", e.toString(), e);
+                // A bad variable value must not kill the monitor; the next tick re-reads them. Logged once per
+                // distinct failure, since the scheduler ticks every few milliseconds.
+                String failure = e.toString();
+                if (!failure.equals(lastSchedulingError)) {
+                    LOG.error("Monitor scheduling failed, checks are paused: {}", failure, e);
+                    lastSchedulingError = failure;
+                }
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
         }
