@@ -161,6 +161,11 @@ public final class ProxyFleetNode implements AutoCloseable {
         return admin;
     }
 
+    /** The backend monitor (health checks and replication hostgroups). */
+    public MysqlMonitor monitor() {
+        return monitor;
+    }
+
     /** Port of the first traffic interface (useful when it was configured as port 0). */
     public int trafficPort() {
         return traffic.get(0).port();

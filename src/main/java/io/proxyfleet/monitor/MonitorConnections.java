@@ -5,6 +5,7 @@ import io.proxyfleet.protocol.client.MysqlErrorException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -98,6 +99,18 @@ final class MonitorConnections implements AutoCloseable {
             Pooled pooled = idle.remove(new Key(server, purpose));
             if (pooled != null) {
                 pooled.client().close();
+            }
+        }
+    }
+
+    /** Closes the idle connections of servers no longer configured. */
+    void retainOnly(Set<HostPort> servers) {
+        for (Key key : idle.keySet()) {
+            if (!servers.contains(key.server())) {
+                Pooled pooled = idle.remove(key);
+                if (pooled != null) {
+                    pooled.client().close();
+                }
             }
         }
     }

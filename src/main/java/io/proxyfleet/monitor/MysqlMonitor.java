@@ -5,6 +5,7 @@ import io.proxyfleet.backend.ServerRuntime;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.MysqlServer;
 import io.proxyfleet.config.RuntimeConfig;
+import io.proxyfleet.config.ServerKey;
 import io.proxyfleet.config.ServerStatus;
 import io.proxyfleet.config.checksum.Checksums;
 import io.proxyfleet.protocol.client.BlockingMysqlClient;
@@ -15,6 +16,7 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -79,7 +81,7 @@ public final class MysqlMonitor implements AutoCloseable {
     /** Consecutive read_only timeouts per server. */
     private final Map<HostPort, Integer> readOnlyTimeouts = new ConcurrentHashMap<>();
     /** Consecutive lag checks above max_replication_lag per server row. */
-    private final Map<io.proxyfleet.config.ServerKey, Integer> lagCounts = new ConcurrentHashMap<>();
+    private final Map<ServerKey, Integer> lagCounts = new ConcurrentHashMap<>();
     /** Checks running right now, "kind/host:port", so a slow server is never checked twice at once. */
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
@@ -171,7 +173,9 @@ public final class MysqlMonitor implements AutoCloseable {
                 }
             }
             case PING -> {
-                for (HostPort server : monitoredServers(config)) {
+                Set<HostPort> servers = monitoredServers(config);
+                forgetRemoved(config, servers);
+                for (HostPort server : servers) {
                     launch(check, server, () -> pingCheck(server, settings));
                 }
             }
@@ -194,6 +198,18 @@ public final class MysqlMonitor implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** Drops connections and counters of servers that left the configuration, once per ping round. */
+    private void forgetRemoved(RuntimeConfig config, Set<HostPort> servers) {
+        connections.retainOnly(servers);
+        pingFailures.keySet().retainAll(servers);
+        readOnlyTimeouts.keySet().retainAll(servers);
+        Set<ServerKey> rows = new HashSet<>();
+        for (MysqlServer row : config.servers().rows()) {
+            rows.add(row.key());
+        }
+        lagCounts.keySet().retainAll(rows);
     }
 
     private void launch(Check check, HostPort server, Runnable work) {

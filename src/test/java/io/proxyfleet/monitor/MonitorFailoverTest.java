@@ -218,6 +218,9 @@ class MonitorFailoverTest {
         assertThat(adminValue("SELECT COUNT(*) FROM monitor.mysql_server_read_only_log WHERE port = "
                 + replica.port() + " AND read_only = 0 AND error IS NULL")).isNotEqualTo("0");
         assertThat(movedMillis).as("moved within a few check intervals").isLessThan(5_000);
+        // What a runtime checksum row would show: the moved list's checksum, without a new version.
+        assertThat(node.monitor().lastRuntimeServersChange().checksum())
+                .isEqualTo(MysqlMonitor.runtimeChecksum(node.config().current().servers().rows()));
     }
 
     @Test
