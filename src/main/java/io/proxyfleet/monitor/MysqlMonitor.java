@@ -7,12 +7,8 @@ import io.proxyfleet.config.MysqlServer;
 import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.config.ServerKey;
 import io.proxyfleet.config.ServerStatus;
-import io.proxyfleet.config.checksum.Checksums;
 import io.proxyfleet.protocol.client.BlockingMysqlClient;
-import io.proxyfleet.protocol.client.MysqlErrorException;
-import io.proxyfleet.protocol.client.QueryResult;
 import java.io.IOException;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -59,8 +55,6 @@ public final class MysqlMonitor implements AutoCloseable {
     private static final List<String> NOT_A_HEARTBEAT_FAILURE = List.of("Access denied for user",
             "ProxySQL Error: Access denied for user", "Your password has expired.");
     private static final String PING_QUERY = "DO 1";
-    private static final String SLAVE_STATUS_QUERY = "SHOW SLAVE STATUS";
-    private static final String LAG_COLUMN = "Seconds_Behind_Master";
 
     /** The kinds of check, each with its own interval. */
     private enum Check { CONNECT, PING, READ_ONLY, REPLICATION_LAG }
@@ -73,15 +67,12 @@ public final class MysqlMonitor implements AutoCloseable {
     private final Hostgroups hostgroups;
     private final MonitorLogWriter log;
     private final MonitorConnections connections = new MonitorConnections();
+    private final ReadOnlyChecks readOnly;
+    private final ReplicationLagChecks lag;
     private volatile List<ReplicationHostgroup> replicationHostgroups = List.of();
-    private volatile RuntimeServersChange lastRuntimeChange;
 
     /** Consecutive failed pings per server. */
     private final Map<HostPort, Integer> pingFailures = new ConcurrentHashMap<>();
-    /** Consecutive read_only timeouts per server. */
-    private final Map<HostPort, Integer> readOnlyTimeouts = new ConcurrentHashMap<>();
-    /** Consecutive lag checks above max_replication_lag per server row. */
-    private final Map<ServerKey, Integer> lagCounts = new ConcurrentHashMap<>();
     /** Checks running right now, "kind/host:port", so a slow server is never checked twice at once. */
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
@@ -98,6 +89,8 @@ public final class MysqlMonitor implements AutoCloseable {
         this.holder = holder;
         this.hostgroups = hostgroups;
         this.log = new MonitorLogWriter(logSink);
+        this.readOnly = new ReadOnlyChecks(holder, connections, log);
+        this.lag = new ReplicationLagChecks(connections, log);
         this.scheduler = Thread.ofVirtual().name("monitor").start(this::schedule);
     }
 
@@ -115,7 +108,7 @@ public final class MysqlMonitor implements AutoCloseable {
 
     /** The last change the monitor made to the runtime server list, or null if it made none yet. */
     public RuntimeServersChange lastRuntimeServersChange() {
-        return lastRuntimeChange;
+        return readOnly.lastRuntimeChange();
     }
 
     // ---------------------------------------------------------------- scheduling
@@ -183,9 +176,10 @@ public final class MysqlMonitor implements AutoCloseable {
                 for (var e : readOnlyTargets(config, settings).entrySet()) {
                     HostPort server = e.getKey();
                     Set<CheckType> types = e.getValue();
+                    List<ReplicationHostgroup> pairs = replicationHostgroups;
                     launch(check, server, () -> {
                         for (CheckType type : types) {
-                            readOnlyCheck(server, type, settings);
+                            readOnly.check(server, type, pairs, settings);
                         }
                     });
                 }
@@ -194,7 +188,7 @@ public final class MysqlMonitor implements AutoCloseable {
                 for (var e : lagTargets(config, settings).entrySet()) {
                     HostPort server = e.getKey();
                     List<ServerRuntime> rows = e.getValue();
-                    launch(check, server, () -> lagCheck(server, rows, settings));
+                    launch(check, server, () -> lag.check(server, rows, settings));
                 }
             }
         }
@@ -204,12 +198,12 @@ public final class MysqlMonitor implements AutoCloseable {
     private void forgetRemoved(RuntimeConfig config, Set<HostPort> servers) {
         connections.retainOnly(servers);
         pingFailures.keySet().retainAll(servers);
-        readOnlyTimeouts.keySet().retainAll(servers);
+        readOnly.retainOnly(servers);
         Set<ServerKey> rows = new HashSet<>();
         for (MysqlServer row : config.servers().rows()) {
             rows.add(row.key());
         }
-        lagCounts.keySet().retainAll(rows);
+        lag.retainOnly(rows);
     }
 
     private void launch(Check check, HostPort server, Runnable work) {
@@ -292,10 +286,10 @@ public final class MysqlMonitor implements AutoCloseable {
         try (BlockingMysqlClient client = BlockingMysqlClient.connect(BlockingMysqlClient.Options.of(server.host(),
                 server.port(), settings.username(), settings.password(), settings.connectTimeout(),
                 settings.connectTimeout()))) {
-            log.add(new LogRow(LogRow.Table.CONNECT, server, startUs, micros(t0), null, null),
+            log.add(new LogRow(LogRow.Table.CONNECT, server, startUs, CheckErrors.micros(t0), null, null),
                     settings.historyMillis());
         } catch (IOException e) {
-            log.add(new LogRow(LogRow.Table.CONNECT, server, startUs, 0, null, message(e)),
+            log.add(new LogRow(LogRow.Table.CONNECT, server, startUs, 0, null, CheckErrors.message(e)),
                     settings.historyMillis());
         }
     }
@@ -310,7 +304,7 @@ public final class MysqlMonitor implements AutoCloseable {
             // Latency is the round trip of the ping alone; a reconnect must not look like a slow server.
             long pingStart = System.nanoTime();
             lease.client().execute(PING_QUERY);
-            long latency = micros(pingStart);
+            long latency = CheckErrors.micros(pingStart);
             connections.release(lease);
             log.add(new LogRow(LogRow.Table.PING, server, startUs, latency, null, null), settings.historyMillis());
             pingSucceeded(server, latency, settings);
@@ -318,7 +312,7 @@ public final class MysqlMonitor implements AutoCloseable {
             if (lease != null) {
                 connections.discard(lease, e);
             }
-            String error = message(e);
+            String error = CheckErrors.message(e);
             log.add(new LogRow(LogRow.Table.PING, server, startUs, 0, null, error), settings.historyMillis());
             pingFailed(server, error, settings);
         }
@@ -373,206 +367,6 @@ public final class MysqlMonitor implements AutoCloseable {
             }
         }
         return result;
-    }
-
-    // ---------------------------------------------------------------- read_only
-
-    private void readOnlyCheck(HostPort server, CheckType type, MonitorSettings settings) {
-        long startUs = MonitorLogWriter.nowMicros();
-        long t0 = System.nanoTime();
-        MonitorConnections.Lease lease = null;
-        Boolean readOnly;
-        try {
-            lease = connections.borrow(server, MonitorConnections.Purpose.READ_ONLY, settings,
-                    settings.readOnlyTimeout());
-            QueryResult.Rows rows = lease.client().select(type.query());
-            connections.release(lease);
-            readOnly = parseReadOnly(rows);
-            log.add(new LogRow(LogRow.Table.READ_ONLY, server, startUs, micros(t0), readOnly ? 1L : 0L, null),
-                    settings.historyMillis());
-            readOnlyTimeouts.remove(server);
-        } catch (IOException | IllegalArgumentException e) {
-            if (lease != null) {
-                if (e instanceof IOException io) {
-                    connections.discard(lease, io);
-                } else {
-                    connections.release(lease);
-                }
-            }
-            log.add(new LogRow(LogRow.Table.READ_ONLY, server, startUs, 0, null, message(e)),
-                    settings.historyMillis());
-            readOnly = afterReadOnlyError(server, e, settings);
-        }
-        if (readOnly != null) {
-            readOnlyAction(server, type, readOnly, settings);
-        }
-    }
-
-    /**
-     * A failed check moves nothing, except that {@code monitor_read_only_max_timeout_count} consecutive timeouts
-     * make the server count as read-only, so no writes go to a server that stopped answering in time.
-     */
-    private Boolean afterReadOnlyError(HostPort server, Exception e, MonitorSettings settings) {
-        if (!(e instanceof SocketTimeoutException)) {
-            return null;
-        }
-        int timeouts = readOnlyTimeouts.merge(server, 1, Integer::sum);
-        LOG.error("Timeout on read_only check for {} after {}ms. If the server is overloaded, increase"
-                + " mysql-monitor_read_only_timeout.", server, settings.readOnlyTimeout().toMillis());
-        return timeouts >= settings.readOnlyMaxTimeoutCount() ? Boolean.TRUE : null;
-    }
-
-    /** read_only as the server printed it: 0/1, or OFF/ON on servers that answer with words. */
-    static boolean parseReadOnly(QueryResult.Rows rows) {
-        if (rows.rows().isEmpty() || rows.rows().getFirst().isEmpty() || rows.rows().getFirst().getFirst() == null) {
-            throw new IllegalArgumentException("read_only check returned no value");
-        }
-        String value = rows.rows().getFirst().getFirst().trim();
-        return switch (value.toUpperCase()) {
-            case "0", "OFF" -> false;
-            case "1", "ON" -> true;
-            default -> throw new IllegalArgumentException("unexpected read_only value " + value);
-        };
-    }
-
-    private void readOnlyAction(HostPort server, CheckType type, boolean readOnly, MonitorSettings settings) {
-        List<ReplicationHostgroup> pairs = replicationHostgroups.stream().filter(p -> p.checkType() == type).toList();
-        if (pairs.isEmpty()) {
-            return;
-        }
-        var moved = new RuntimeServersChange[1];
-        holder.update(config -> {
-            RuntimeConfig.Servers servers = config.servers();
-            List<MysqlServer> next = ReadOnlyAction.apply(servers.rows(), pairs, server, readOnly,
-                    settings.writerIsAlsoReader());
-            if (next == servers.rows()) {
-                return config;
-            }
-            // Same version: a monitor move is runtime state, not a configuration load peers should pull.
-            moved[0] = new RuntimeServersChange(runtimeChecksum(next), System.currentTimeMillis() / 1000);
-            return config.withServers(RuntimeConfig.Servers.of(next, servers.version()));
-        });
-        if (moved[0] != null) {
-            lastRuntimeChange = moved[0];
-            LOG.info("read_only_action RO={} on server {}: moved between hostgroups {}; checksum for table"
-                    + " mysql_servers is {}", readOnly ? 1 : 0, server, pairs.stream().map(p -> p.writerHostgroup()
-                    + "/" + p.readerHostgroup()).toList(), moved[0].checksum());
-        } else if (LOG.isDebugEnabled()) {
-            LOG.debug("read_only_action RO={} on server {} but no need to reconfigure", readOnly ? 1 : 0, server);
-        }
-    }
-
-    /**
-     * ProxySQL's runtime {@code mysql_servers} checksum (§4.2): OFFLINE_HARD rows left out, shunned rows counted
-     * as ONLINE, in hostgroup/host/port order.
-     */
-    static String runtimeChecksum(List<MysqlServer> rows) {
-        var text = new ArrayList<List<String>>();
-        for (MysqlServer s : rows) {
-            if (s.status() == ServerStatus.OFFLINE_HARD) {
-                continue;
-            }
-            String status = s.status() == ServerStatus.OFFLINE_SOFT ? "OFFLINE_SOFT" : "ONLINE";
-            text.add(List.of(Integer.toString(s.hostgroupId()), s.hostname(), Integer.toString(s.port()),
-                    Integer.toString(s.gtidPort()), status, Integer.toString(s.weight()),
-                    Integer.toString(s.compression()), Integer.toString(s.maxConnections()),
-                    Integer.toString(s.maxReplicationLag()), s.useSsl() ? "1" : "0",
-                    Integer.toString(s.maxLatencyMs()), s.comment()));
-        }
-        return Checksums.format(Checksums.rawChecksum(text));
-    }
-
-    // ---------------------------------------------------------------- replication lag
-
-    private void lagCheck(HostPort server, List<ServerRuntime> rows, MonitorSettings settings) {
-        long startUs = MonitorLogWriter.nowMicros();
-        long t0 = System.nanoTime();
-        MonitorConnections.Lease lease = null;
-        Integer lag;
-        try {
-            lease = connections.borrow(server, MonitorConnections.Purpose.REPLICATION_LAG, settings,
-                    settings.replicationLagTimeout());
-            QueryResult.Rows status = lease.client().select(SLAVE_STATUS_QUERY);
-            connections.release(lease);
-            lag = lagOf(server, status, settings);
-            log.add(new LogRow(LogRow.Table.REPLICATION_LAG, server, startUs, micros(t0),
-                    lag == null ? null : lag.longValue(), null), settings.historyMillis());
-        } catch (IOException e) {
-            if (lease != null) {
-                connections.discard(lease, e);
-            }
-            log.add(new LogRow(LogRow.Table.REPLICATION_LAG, server, startUs, 0, null, message(e)),
-                    settings.historyMillis());
-            return;
-        }
-        if (lag != null) {
-            for (ServerRuntime row : rows) {
-                lagAction(row, lag, settings);
-            }
-        }
-    }
-
-    /**
-     * Seconds_Behind_Master, with NULL (replication stopped or broken) replaced by
-     * {@code mysql-monitor_slave_lag_when_null}; null when the server is no replica at all.
-     */
-    private static Integer lagOf(HostPort server, QueryResult.Rows status, MonitorSettings settings) {
-        int column = status.columnIndex(LAG_COLUMN);
-        if (status.rows().isEmpty() || column < 0) {
-            return null;
-        }
-        String value = status.rows().getFirst().get(column);
-        if (value == null) {
-            LOG.warn("Replication lag on server {}:{} is NULL, using value {}", server.host(), server.port(),
-                    settings.slaveLagWhenNull());
-            return settings.slaveLagWhenNull();
-        }
-        return Integer.parseInt(value.trim());
-    }
-
-    /** ProxySQL's {@code replication_lag_action}: shun after N checks over the limit, re-enable within it. */
-    private void lagAction(ServerRuntime row, int lag, MonitorSettings settings) {
-        int max = row.config().maxReplicationLag();
-        var key = row.key();
-        if (row.status() == ServerStatus.ONLINE) {
-            if (lag > max) {
-                int count = lagCounts.merge(key, 1, Integer::sum);
-                if (count >= settings.replicationLagCount()) {
-                    row.status(ServerStatus.SHUNNED_REPLICATION_LAG);
-                    LOG.warn("Shunning server {}:{} from HG {} with replication lag of {} second, count number: '{}'",
-                            key.hostname(), key.port(), key.hostgroupId(), lag, count);
-                } else {
-                    LOG.info("Not shunning server {}:{} from HG {} with replication lag of {} second, count number:"
-                            + " '{}' < replication_lag_count: '{}'", key.hostname(), key.port(), key.hostgroupId(),
-                            lag, count, settings.replicationLagCount());
-                }
-            } else {
-                lagCounts.remove(key);
-            }
-        } else if (row.status() == ServerStatus.SHUNNED_REPLICATION_LAG && lag <= max) {
-            row.status(ServerStatus.ONLINE);
-            lagCounts.remove(key);
-            LOG.warn("Re-enabling server {}:{} from HG {} with replication lag of {} second", key.hostname(),
-                    key.port(), key.hostgroupId(), lag);
-        }
-    }
-
-    // ---------------------------------------------------------------- helpers
-
-    private static long micros(long startNanos) {
-        return Math.max(1, TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNanos));
-    }
-
-    /** The error text as the log tables show it: the server's own message for ERR packets. */
-    private static String message(Exception e) {
-        if (e instanceof MysqlErrorException err) {
-            return err.serverMessage();
-        }
-        if (e instanceof SocketTimeoutException) {
-            return "timeout: " + e.getMessage();
-        }
-        String text = e.getMessage();
-        return text == null ? e.getClass().getSimpleName() : text;
     }
 
     @Override

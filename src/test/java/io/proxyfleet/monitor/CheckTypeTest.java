@@ -29,11 +29,11 @@ class CheckTypeTest {
 
     @Test
     void readOnlyValuesAreReadAsNumbersOrWords() {
-        assertThat(MysqlMonitor.parseReadOnly(rows("0"))).isFalse();
-        assertThat(MysqlMonitor.parseReadOnly(rows("1"))).isTrue();
-        assertThat(MysqlMonitor.parseReadOnly(rows("ON"))).isTrue();
-        assertThat(MysqlMonitor.parseReadOnly(rows("OFF"))).isFalse();
-        assertThatThrownBy(() -> MysqlMonitor.parseReadOnly(rows(null))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(ReadOnlyChecks.parseReadOnly(rows("0"))).isFalse();
+        assertThat(ReadOnlyChecks.parseReadOnly(rows("1"))).isTrue();
+        assertThat(ReadOnlyChecks.parseReadOnly(rows("ON"))).isTrue();
+        assertThat(ReadOnlyChecks.parseReadOnly(rows("OFF"))).isFalse();
+        assertThatThrownBy(() -> ReadOnlyChecks.parseReadOnly(rows(null))).isInstanceOf(IllegalArgumentException.class);
     }
 
     private static QueryResult.Rows rows(String value) {

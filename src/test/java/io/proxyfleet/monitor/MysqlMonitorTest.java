@@ -99,15 +99,4 @@ class MysqlMonitorTest {
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(statements).anySatisfy(sql ->
                 assertThat(sql).startsWith("DELETE FROM monitor.mysql_server_ping_log WHERE time_start_us < ")));
     }
-
-    @Test
-    void runtimeChecksumCountsShunnedAsOnlineAndSkipsOfflineHard() {
-        MysqlServer online = MysqlServer.of(0, "db1", 3306);
-        MysqlServer shunned = new MysqlServer(0, "db1", 3306, 0, ServerStatus.SHUNNED, 1, 0, 1000, 0, false, 0, "");
-        MysqlServer hard = new MysqlServer(1, "db2", 3306, 0, ServerStatus.OFFLINE_HARD, 1, 0, 1000, 0, false, 0, "");
-
-        assertThat(MysqlMonitor.runtimeChecksum(List.of(shunned, hard)))
-                .isEqualTo(MysqlMonitor.runtimeChecksum(List.of(online)))
-                .isNotEqualTo(MysqlMonitor.runtimeChecksum(List.of(online, MysqlServer.of(1, "db2", 3306))));
-    }
 }

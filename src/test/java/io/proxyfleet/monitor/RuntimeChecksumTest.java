@@ -7,9 +7,12 @@ import io.proxyfleet.admin.AdminResponse;
 import io.proxyfleet.admin.NodeControl;
 import io.proxyfleet.admin.RuntimeStatsSource;
 import io.proxyfleet.config.ConfigHolder;
+import io.proxyfleet.config.MysqlServer;
 import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
+import io.proxyfleet.config.ServerStatus;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,8 +45,19 @@ class RuntimeChecksumTest {
                         .isInstanceOf(AdminResponse.Ok.class);
             }
 
-            assertThat(MysqlMonitor.runtimeChecksum(holder.current().servers().rows()))
+            assertThat(ReadOnlyChecks.runtimeChecksum(holder.current().servers().rows()))
                     .isEqualTo(engine.moduleVersions().get("mysql_servers").checksum());
         }
+    }
+
+    @Test
+    void runtimeChecksumCountsShunnedAsOnlineAndSkipsOfflineHard() {
+        MysqlServer online = MysqlServer.of(0, "db1", 3306);
+        MysqlServer shunned = new MysqlServer(0, "db1", 3306, 0, ServerStatus.SHUNNED, 1, 0, 1000, 0, false, 0, "");
+        MysqlServer hard = new MysqlServer(1, "db2", 3306, 0, ServerStatus.OFFLINE_HARD, 1, 0, 1000, 0, false, 0, "");
+
+        assertThat(ReadOnlyChecks.runtimeChecksum(List.of(shunned, hard)))
+                .isEqualTo(ReadOnlyChecks.runtimeChecksum(List.of(online)))
+                .isNotEqualTo(ReadOnlyChecks.runtimeChecksum(List.of(online, MysqlServer.of(1, "db2", 3306))));
     }
 }
