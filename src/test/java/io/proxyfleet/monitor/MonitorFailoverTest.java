@@ -224,6 +224,21 @@ class MonitorFailoverTest {
     }
 
     @Test
+    void replicationHostgroupsFollowLoadMysqlServers() throws Exception {
+        assertThat(node.monitor().replicationHostgroups())
+                .containsExactly(new ReplicationHostgroup(WRITER, READER, CheckType.READ_ONLY, "pair"));
+
+        adminExecute("DELETE FROM mysql_replication_hostgroups");
+        adminExecute("LOAD MYSQL SERVERS TO RUNTIME");
+
+        await().atMost(SETTLE).until(() -> node.monitor().replicationHostgroups().isEmpty());
+        // Without a pair nothing copies the primary into the reader hostgroup again.
+        Thread.sleep(STEADY_MILLIS);
+        assertThat(runtimeServers()).containsExactlyInAnyOrder(WRITER + ":" + primary.port(),
+                READER + ":" + replica.port());
+    }
+
+    @Test
     void stoppedSqlThreadShunsTheReplicaForLagAndItReturnsWhenReplicationResumes() throws Exception {
         sql(replica, "STOP SLAVE SQL_THREAD");
         sql(primary, "INSERT INTO app.t (v) VALUES ('behind')");
