@@ -8,6 +8,7 @@ import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.frontend.ClientSession;
 import io.proxyfleet.frontend.SessionRegistry;
+import io.proxyfleet.frontend.TrafficContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,10 +24,13 @@ final class NodeStats implements RuntimeStatsSource {
     private final SessionRegistry sessions;
     private final long startedNanos = System.nanoTime();
 
-    NodeStats(ConfigHolder config, Hostgroups hostgroups, SessionRegistry sessions) {
+    private final TrafficContext traffic;
+
+    NodeStats(ConfigHolder config, Hostgroups hostgroups, SessionRegistry sessions, TrafficContext traffic) {
         this.config = config;
         this.hostgroups = hostgroups;
         this.sessions = sessions;
+        this.traffic = traffic;
     }
 
     @Override
@@ -68,7 +72,7 @@ final class NodeStats implements RuntimeStatsSource {
             long since = command.equals("Sleep") ? session.loginNanos() : session.commandStartNanos();
             row.add(TimeUnit.NANOSECONDS.toMillis(now - since));
             row.add("");
-            row.add(0);
+            row.add(session.statusFlags());
             row.add("");
             rows.add(row);
         }
@@ -77,7 +81,7 @@ final class NodeStats implements RuntimeStatsSource {
 
     @Override
     public List<List<Object>> commandsCounters() {
-        return List.of();
+        return traffic.commands().rows();
     }
 
     @Override

@@ -12,25 +12,25 @@ import io.proxyfleet.admin.AdminResponse;
 import io.proxyfleet.admin.NodeControl;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.Hostgroups;
+import io.proxyfleet.cluster.AdminClusterNode;
+import io.proxyfleet.cluster.ClusterManager;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.QueryRule;
 import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
-import io.proxyfleet.frontend.BackendPasswords;
 import io.proxyfleet.frontend.ClientSession;
 import io.proxyfleet.frontend.SessionRegistry;
-import io.proxyfleet.frontend.Sha2Cache;
 import io.proxyfleet.frontend.TrafficContext;
 import io.proxyfleet.frontend.TrafficServer;
 import io.proxyfleet.frontend.tls.TlsFiles;
 import io.proxyfleet.monitor.MysqlMonitor;
 import io.proxyfleet.monitor.ReplicationHostgroup;
+import io.proxyfleet.routing.RuleCompiler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +53,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     private AdminEngine admin;
     private AdminListener adminListener;
     private volatile MysqlMonitor monitor;
+    private ClusterManager cluster;
     private final List<TrafficServer> traffic = new ArrayList<>();
 
     private ProxyFleetNode(ConfigHolder config, TlsFiles tlsFiles, EventLoopGroup trafficLoops,
@@ -67,7 +68,7 @@ public final class ProxyFleetNode implements AutoCloseable {
 
     /** Starts a node: opens the admin database (loading every module to runtime), then binds the listeners. */
     public static ProxyFleetNode start(NodeOptions options) {
-        return start(options, rules -> QueryRuleProgram.EMPTY);
+        return start(options, RuleCompiler::compile);
     }
 
     static ProxyFleetNode start(NodeOptions options, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler) {
@@ -80,15 +81,20 @@ public final class ProxyFleetNode implements AutoCloseable {
         try {
             // Traffic threads are sized from mysql-threads, which only the admin database knows: open it first.
             var pending = new PendingNode();
+            var tlsRef = new java.util.concurrent.atomic.AtomicReference<ProxyFleetNode>();
+            var context = TrafficContext.create(config, new BackendConnector(hostgroups), sessions,
+                    () -> tlsRef.get() == null ? null : tlsRef.get().tlsContext());
             AdminEngine admin = AdminEngine.open(options.dataDir(), options.configFile(), options.initial(),
-                    options.reload(), config, ruleCompiler, new NodeStats(config, hostgroups, sessions), pending);
+                    options.reload(), config, ruleCompiler, new NodeStats(config, hostgroups, sessions, context),
+                    pending);
+            admin.registerTableSource("stats_mysql_query_digest", context.digests()::rows);
+            admin.registerTableSource("stats_mysql_query_digest_reset", context.digests()::rowsAndReset);
             RuntimeConfig cfg = config.current();
             EventLoopGroup trafficLoops = newGroup(Math.max(1, cfg.mysqlVariables().getInt("threads")));
             node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
             node.admin = admin;
             pending.node = node;
-            var context = new TrafficContext(config, new BackendConnector(hostgroups), sessions, node::tlsContext,
-                    new Sha2Cache(), new BackendPasswords(), new AtomicLong());
+            tlsRef.set(node);
             for (String iface : cfg.mysqlVariables().get("interfaces").split(";")) {
                 HostPort hp = HostPort.parse(iface);
                 node.traffic.add(TrafficServer.start(context, trafficLoops, hp.host(), hp.port()));
@@ -97,6 +103,9 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
             node.adminListener.bind(cfg.adminVariables().get("mysql_ifaces"));
+            node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true));
+            node.cluster.registerStatsTables(admin);
+            node.cluster.start();
             log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
                     cfg.mysqlVariables().get("interfaces"), node.trafficPort(),
                     cfg.adminVariables().get("mysql_ifaces"), node.adminPort());
@@ -113,9 +122,18 @@ public final class ProxyFleetNode implements AutoCloseable {
 
     // ---------------------------------------------------------------- monitor
 
-    /** Starts the backend monitor; it writes its logs through the admin engine and reads config from the holder. */
+    /**
+     * Starts the backend monitor: it reads config from the holder, writes its logs through the admin engine, and
+     * tells the engine when it moved servers so the runtime {@code mysql_servers} checksum follows (no new
+     * version, §4.4).
+     */
     private void startMonitor(Hostgroups hostgroups) {
-        monitor = new MysqlMonitor(config, hostgroups, admin::runInTransaction);
+        monitor = new MysqlMonitor(config, hostgroups, admin::runInTransaction, () ->
+                admin.runtimeServersChanged().whenComplete((versions, failure) -> {
+                    if (failure != null) {
+                        log.error("Cannot re-hash runtime mysql_servers after a monitor move: {}", failure.toString());
+                    }
+                }));
         refreshReplicationHostgroups();
     }
 
@@ -188,6 +206,9 @@ public final class ProxyFleetNode implements AutoCloseable {
         log.info("ProxyFleet shutting down");
         for (TrafficServer server : traffic) {
             server.close();
+        }
+        if (cluster != null) {
+            cluster.close();
         }
         if (adminListener != null) {
             adminListener.close();
@@ -289,10 +310,21 @@ public final class ProxyFleetNode implements AutoCloseable {
         }
 
         @Override
+        public void clusterNotified() {
+            ProxyFleetNode n = node;
+            if (n != null && n.cluster != null) {
+                n.cluster.checkNow();
+            }
+        }
+
+        @Override
         public void moduleLoaded(String module) {
             ProxyFleetNode n = node;
             if (n != null && module.equals("mysql_servers")) {
                 n.refreshReplicationHostgroups();
+            }
+            if (n != null && n.cluster != null) {
+                n.cluster.moduleLoaded(module);
             }
         }
     }

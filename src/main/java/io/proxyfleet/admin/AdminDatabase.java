@@ -13,6 +13,7 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 
@@ -145,7 +146,7 @@ final class AdminDatabase implements AutoCloseable {
             return;
         }
         int width = rows.getFirst().size();
-        String marks = String.join(",", java.util.Collections.nCopies(width, "?"));
+        String marks = String.join(",", Collections.nCopies(width, "?"));
         try (PreparedStatement ps = admin.prepareStatement("INSERT INTO " + table + " VALUES (" + marks + ")")) {
             for (List<?> row : rows) {
                 for (int i = 0; i < width; i++) {
@@ -192,6 +193,18 @@ final class AdminDatabase implements AutoCloseable {
             ps.setObject(i + 1, params[i]);
         }
         return ps;
+    }
+
+    /** Runs one statement a session sent and turns its outcome into a response (all cells as text). */
+    static AdminResponse run(Connection c, String sql) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            if (st.execute(sql)) {
+                try (ResultSet rs = st.getResultSet()) {
+                    return read(rs, true).toResponse();
+                }
+            }
+            return new AdminResponse.Ok(Math.max(0, st.getUpdateCount()), "");
+        }
     }
 
     /** Reads a whole result set into memory. */

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -66,10 +69,16 @@ import org.slf4j.LoggerFactory;
  *       advertised; when the loaded rows hash to the advertised checksum the node adopts the peer's epoch
  *       (§4.4), and for users/query rules the advertised checksum is kept verbatim. Completes with the new
  *       versions map. Servers need two entries ({@code mysql_servers_v2} and {@code mysql_servers}).</li>
+ *   <li>{@link #applyPulled(AdminModule, List, List, boolean)}: the whole apply step of a pull (rewrite the
+ *       module's tables, load to runtime adopting the peer's checksum/epoch, optionally save to disk) as one
+ *       admin-thread step that no user statement can interleave with; preferred over the two calls above.</li>
  *   <li>{@link #saveToDisk(AdminModule)}: {@code SAVE <module> TO DISK}, one SQLite transaction.</li>
- *   <li>{@link #registerTableSource(String, Supplier)}: supply the rows of a {@code stats_*} table (such as
- *       {@code stats_proxysql_servers_checksums} or {@code stats_proxysql_servers_metrics}); the engine copies
- *       them into the table whenever a query mentions it. Suppliers are called on the admin thread.</li>
+ *   <li>{@link #loadRuntimeServers(List, List, boolean)}: the runtime-only servers pull (sync algorithm 1).</li>
+ *   <li>{@link #runtimeServersChanged()}: for the root wiring, when the monitor changed runtime servers.</li>
+ *   <li>{@link #registerTableSource(String, Supplier)}: supply the rows of a {@code stats} table (such as
+ *       {@code stats_proxysql_servers_checksums} or {@code stats_proxysql_servers_metrics}) or {@code monitor}
+ *       table ({@code mysql_server_ping_log}, ...); the engine copies them into the table whenever a query
+ *       mentions it. Suppliers are called on the admin thread.</li>
  * </ul>
  * The {@code PROXY_SELECT} queries a remote peer sends are answered by {@link #execute} from the result sets
  * saved at the last load to runtime, so what a peer fetches is exactly what was hashed.
@@ -130,10 +139,8 @@ public final class AdminEngine implements AutoCloseable {
             Files.move(dbFile, dataDir.resolve(DB_FILE + ".bak"), StandardCopyOption.REPLACE_EXISTING);
         }
         boolean fresh = !Files.exists(dbFile);
-        ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = Thread.ofPlatform().name("proxyfleet-admin").daemon(true).unstarted(r);
-            return t;
-        });
+        ExecutorService thread = Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().name("proxyfleet-admin").daemon(true).unstarted(r));
         LibConfig.Group cfg = config;
         try {
             return thread.submit(() -> boot(thread, dbFile, configFileOrNull, cfg, fresh || reload, holder,
@@ -164,29 +171,28 @@ public final class AdminEngine implements AutoCloseable {
             throw new AdminStartupException("cannot open " + dbFile + ": " + AdminDatabase.sqliteMessage(e), e);
         }
         try {
+            LibConfig.Value sync = config == null ? null : config.settings().get("cluster_sync_interfaces");
+            boolean syncInterfaces = sync instanceof LibConfig.Bool b && b.value()
+                    || sync instanceof LibConfig.Int i && i.value() != 0;
+            var modules = new RuntimeModules(db, holder, ruleCompiler, control, syncInterfaces);
             String uuid = db.inTransaction(() -> {
                 writeDefaults(db);
                 for (AdminModule module : AdminModule.values()) {
-                    for (String table : module.tables()) {
-                        if (module.variablePrefix().isEmpty()) {
-                            db.update("INSERT OR REPLACE INTO main." + table + " SELECT * FROM disk." + table);
-                        }
-                    }
+                    modules.copy(module, "disk", "main");
                 }
-                db.update("INSERT OR REPLACE INTO main.global_variables SELECT * FROM disk.global_variables");
                 if (applyConfig && config != null) {
                     long rows = ConfigFile.apply(config, db, EnumSet.allOf(AdminModule.class));
                     LOG.info("Read {} rows from config file {}", rows, configFile);
                 }
                 if (applyConfig) {
-                    var modules = new RuntimeModules(db, holder, ruleCompiler, control);
                     for (AdminModule module : AdminModule.values()) {
                         modules.copy(module, "main", "disk");
                     }
                 }
-                return nodeUuid(db);
+                String configured = config != null && config.settings().get("uuid") instanceof LibConfig.Str u
+                        ? u.value() : null;
+                return nodeUuid(db, configured);
             });
-            var modules = new RuntimeModules(db, holder, ruleCompiler, control);
             for (AdminModule module : AdminModule.values()) {
                 modules.loadToRuntime(module, List.of());
             }
@@ -225,8 +231,15 @@ public final class AdminEngine implements AutoCloseable {
                 + " (255, 'utf8mb4_0900_ai_ci', 'utf8mb4', '')");
     }
 
-    /** The node UUID kept in {@code disk.global_settings}, created on first start. */
-    private static String nodeUuid(AdminDatabase db) throws SQLException {
+    /**
+     * The node UUID: the config file's top-level {@code uuid} when set, else the one kept in
+     * {@code disk.global_settings}, created on first start.
+     */
+    private static String nodeUuid(AdminDatabase db, String configured) throws SQLException {
+        if (configured != null && !configured.isBlank()) {
+            db.update("INSERT OR REPLACE INTO disk.global_settings VALUES ('uuid', ?)", configured);
+            return configured;
+        }
         var rows = db.query("SELECT variable_value FROM disk.global_settings WHERE variable_name = 'uuid'").rows();
         if (!rows.isEmpty()) {
             return String.valueOf(rows.getFirst().getFirst());
@@ -245,7 +258,7 @@ public final class AdminEngine implements AutoCloseable {
     public CompletableFuture<AdminResponse> execute(AdminPrincipal who, String sql) {
         try {
             return CompletableFuture.supplyAsync(() -> statements.handle(who, sql), thread);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(AdminResponse.Error.admin("admin module is shutting down"));
         }
     }
@@ -286,6 +299,11 @@ public final class AdminEngine implements AutoCloseable {
     // ---------------------------------------------------------------- cluster API
 
     /** This node's UUID (kept in {@code disk.global_settings}), for {@code PROXYSQL CLUSTER_NODE_UUID}. */
+    /** Whether the config file set cluster_sync_interfaces, so that interface variables travel too. */
+    public boolean syncInterfaces() {
+        return modules.syncInterfaces();
+    }
+
     public String nodeUuid() {
         return nodeUuid;
     }
@@ -337,6 +355,76 @@ public final class AdminEngine implements AutoCloseable {
         });
     }
 
+    /**
+     * Applies rows pulled from a peer the way ProxySQL does under its admin mutex: runs {@code sqlStatements}
+     * (typically {@code DELETE} + {@code INSERT}s of the module's tables) and {@code LOAD <module> TO RUNTIME}
+     * (adopting the advertised checksums and epochs) as one step on the admin thread, so no admin statement can
+     * interleave. If a statement or the load fails, {@code main} is rolled back, runtime is unchanged, and the
+     * future fails with {@link IllegalStateException}. With {@code saveToDisk} the module is then saved to disk.
+     *
+     * @return the versions map after the load
+     */
+    public CompletableFuture<Map<String, ModuleVersion>> applyPulled(AdminModule module, List<String> sqlStatements,
+                                                                    List<PeerChecksum> advertised,
+                                                                    boolean saveToDisk) {
+        List<String> statements = List.copyOf(sqlStatements);
+        List<PeerChecksum> copy = List.copyOf(advertised);
+        return onAdminThread(() -> {
+            db.inTransaction(() -> {
+                for (String sql : statements) {
+                    db.update(sql);
+                }
+                try {
+                    modules.loadToRuntime(module, copy);
+                } catch (AdminException e) {
+                    throw new SQLException(e.getMessage(), e);
+                }
+                return null;
+            });
+            if (saveToDisk) {
+                modules.saveToDisk(module);
+            }
+            return modules.versions();
+        });
+    }
+
+    /**
+     * A runtime-only servers pull (ProxySQL's {@code pull_runtime_mysql_servers_from_peer}): {@code rows} are the
+     * peer's answer to {@code PROXY_SELECT ... FROM runtime_mysql_servers} (12 text columns, hostgroup_id ..
+     * comment) and become the runtime servers; {@code main} and the {@code mysql_servers_v2} module are untouched,
+     * the {@code mysql_servers} version is bumped and the peer's epoch adopted when {@code advertised} matches.
+     * With {@code saveToDisk} the runtime servers are then written into {@code main} and saved to disk
+     * ({@code SAVE MYSQL SERVERS TO MEMORY} + {@code TO DISK}).
+     */
+    public CompletableFuture<Map<String, ModuleVersion>> loadRuntimeServers(List<? extends List<String>> rows,
+                                                                           List<PeerChecksum> advertised,
+                                                                           boolean saveToDisk) {
+        List<List<String>> copy = new ArrayList<>();
+        for (List<String> row : rows) {
+            copy.add(Collections.unmodifiableList(new ArrayList<>(row)));
+        }
+        List<PeerChecksum> adopt = List.copyOf(advertised);
+        return onAdminThread(() -> {
+            modules.loadRuntimeServers(copy, adopt);
+            if (saveToDisk) {
+                modules.saveToMemory(AdminModule.MYSQL_SERVERS);
+                modules.saveToDisk(AdminModule.MYSQL_SERVERS);
+            }
+            return modules.versions();
+        });
+    }
+
+    /**
+     * Tells the engine the runtime server list in the {@link ConfigHolder} was changed by something other than a
+     * LOAD (the monitor): the {@code mysql_servers} checksum and epoch are recomputed without a version bump.
+     */
+    public CompletableFuture<Map<String, ModuleVersion>> runtimeServersChanged() {
+        return onAdminThread(() -> {
+            modules.runtimeServersChanged();
+            return modules.versions();
+        });
+    }
+
     /** {@code SAVE <module> TO DISK}, atomically. */
     public CompletableFuture<Void> saveToDisk(AdminModule module) {
         return onAdminThread(() -> {
@@ -346,11 +434,16 @@ public final class AdminEngine implements AutoCloseable {
     }
 
     /**
-     * Makes {@code table} (a {@code stats} schema table) show {@code rows} whenever a query mentions it. Each row
-     * lists the table's columns in DDL order.
+     * Makes {@code table} (a {@code stats} or {@code monitor} schema table, named without its schema) show
+     * {@code rows} whenever a query mentions it. Each row lists the table's columns in DDL order. The latest
+     * registration for a table wins.
      */
     public void registerTableSource(String table, Supplier<List<List<Object>>> rows) {
-        thread.execute(() -> statements.registerTableSource(table, rows));
+        try {
+            thread.execute(() -> statements.registerTableSource(table, rows));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("engine closed; table source for {} ignored", table);
+        }
     }
 
     /** Work for the admin thread that may fail with SQLite or admin errors. */
@@ -373,6 +466,9 @@ public final class AdminEngine implements AutoCloseable {
     /** Closes the database after the statements already queued have run. */
     @Override
     public void close() {
+        if (thread.isShutdown()) {
+            return;
+        }
         thread.execute(db::close);
         thread.shutdown();
         try {

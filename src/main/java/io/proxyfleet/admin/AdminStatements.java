@@ -11,14 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.ZoneId;
-import java.time.ZonedDateTime;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -42,69 +36,16 @@ final class AdminStatements {
 
     private static final Pattern LOAD_SAVE =
             Pattern.compile("^(LOAD|SAVE) (.+) (TO|FROM) (RUNTIME|RUN|MEMORY|MEM|DISK|CONFIG)$");
+    private static final Pattern LOAD_ONE_USER = Pattern.compile("(?i)^LOAD MYSQL USER (\\S+) TO RUNTIME$");
+    private static final Pattern VALID_USER_NAME = Pattern.compile("[A-Za-z0-9+_-]+");
     private static final Pattern KILL = Pattern.compile("^KILL (CONNECTION |QUERY )?(\\d+)$");
     private static final Pattern SET_VARIABLE =
             Pattern.compile("^SET\\s+([A-Za-z0-9_]+-[A-Za-z0-9_-]+)\\s*:?=\\s*(.*)$", Pattern.DOTALL);
     private static final Pattern CHECKSUM = Pattern.compile("^CHECKSUM (?:(DISK|MEMORY|MEM) )?(MYSQL .+)$");
     private static final Pattern PROXY_SELECT = Pattern.compile("(?is)^PROXY_SELECT .* FROM ([A-Za-z0-9_]+).*$");
-    private static final Pattern VARIABLE_LIST = Pattern.compile(
-            "(?i)^SELECT\\s+(@@[A-Za-z0-9_.$-]+(?:\\s+AS\\s+\\S+)?(?:\\s*,\\s*@@[A-Za-z0-9_.$-]+(?:\\s+AS\\s+\\S+)?)*)"
-                    + "(?:\\s+LIMIT\\s+\\d+)?$");
-    private static final Pattern SHOW_TABLES = Pattern.compile(
-            "(?i)^SHOW (?:FULL )?TABLES(?: (?:FROM|IN) `?([A-Za-z0-9_]+)`?)?(?: LIKE ['\"`]?([^'\"`]*)['\"`]?)?$");
-    private static final Pattern SHOW_CREATE = Pattern.compile(
-            "(?i)^SHOW CREATE TABLE `?(?:([A-Za-z0-9_]+)`?\\.`?)?([A-Za-z0-9_]+)`?$");
-    private static final Pattern SHOW_FIELDS = Pattern.compile(
-            "(?i)^(?:SHOW (?:FULL )?(?:FIELDS|COLUMNS) (?:FROM|IN)|DESCRIBE|DESC) `?(?:([A-Za-z0-9_]+)`?\\.`?)?"
-                    + "([A-Za-z0-9_]+)`?$");
-    private static final Pattern SHOW_VARIABLES = Pattern.compile(
-            "(?i)^SHOW (?:(?:GLOBAL|SESSION|ALL|LOCAL) )?VARIABLES(?: (LIKE|WHERE) (.+))?$", Pattern.DOTALL);
     private static final Pattern CLUSTER_NODE_UUID = Pattern.compile("(?i)^PROXYSQL CLUSTER_NODE_UUID (\\S+) (.*)$");
     private static final Pattern CONFIG_TO_FILE =
             Pattern.compile("(?i)^(?:SAVE CONFIG TO FILE|SELECT CONFIG INTO OUTFILE) (.+)$");
-
-    /** Prefixes of statements ProxySQL acknowledges without doing anything (§1.7). */
-    private static final List<String> NO_OP_PREFIXES = List.of("BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK",
-            "SET NAMES", "SET AUTOCOMMIT", "SET CHARACTER_SET_RESULTS", "SET CHARACTER SET", "SET SQL_AUTO_IS_NULL",
-            "SET SQL_SAFE_UPDATES", "SET SQL_QUOTE_SHOW_CREATE", "SET SESSION ", "SET @@", "SET SQL_MODE",
-            "SET TIME_ZONE", "SET TRANSACTION", "SET WAIT_TIMEOUT", "SET NET_WRITE_TIMEOUT", "LOCK TABLES",
-            "UNLOCK TABLES", "USE ", "/*!");
-
-    /** Values MySQL clients ask for with {@code SELECT @@name} that are not ProxySQL variables. */
-    private static final Map<String, String> CLIENT_VARIABLES = clientVariables();
-
-    private static Map<String, String> clientVariables() {
-        var m = new HashMap<String, String>();
-        for (String name : List.of("character_set_client", "character_set_connection", "character_set_server",
-                "character_set_database", "character_set_results", "character_set_system")) {
-            m.put(name, "utf8");
-        }
-        for (String name : List.of("collation_connection", "collation_server", "collation_database")) {
-            m.put(name, "utf8_general_ci");
-        }
-        m.put("sql_mode", "");
-        m.put("license", "");
-        m.put("init_connect", "");
-        m.put("auto_increment_increment", "1");
-        m.put("autocommit", "1");
-        m.put("lower_case_table_names", "0");
-        m.put("time_zone", "SYSTEM");
-        m.put("system_time_zone", "UTC");
-        m.put("tx_isolation", "REPEATABLE-READ");
-        m.put("transaction_isolation", "REPEATABLE-READ");
-        m.put("tx_read_only", "0");
-        m.put("transaction_read_only", "0");
-        m.put("wait_timeout", "28800");
-        m.put("interactive_timeout", "28800");
-        m.put("net_write_timeout", "60");
-        m.put("net_buffer_length", "16384");
-        m.put("performance_schema", "0");
-        m.put("query_cache_size", "0");
-        m.put("query_cache_type", "OFF");
-        m.put("have_query_cache", "NO");
-        m.put("version_comment", "(ProxySQL Admin Module)");
-        return Collections.unmodifiableMap(m);
-    }
 
     /** The tables the CHECKSUM command knows, by command words, with their ordering key. */
     private static final Map<String, String[]> CHECKSUM_TABLES = Map.of(
@@ -124,10 +65,20 @@ final class AdminStatements {
     private final ConfigHolder holder;
     private final NodeControl control;
     private final Path configFile;
-    /** stats table name to the supplier of its rows, refreshed when a query mentions the table. */
-    private final Map<String, Supplier<List<List<Object>>>> tableSources = new LinkedHashMap<>();
-    /** Cluster peers that announced themselves, by client address: {uuid, admin interfaces}. */
-    private final Map<String, String[]> announcedPeers = new HashMap<>();
+    private final StatsTables stats;
+    private final ClientQueries clientQueries;
+    /**
+     * Cluster peers that announced themselves, by client address: {uuid, admin interfaces}. Each reconnect comes
+     * from a new ephemeral port, so the oldest entries are dropped beyond a bound.
+     */
+    private final Map<String, String[]> announcedPeers = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String[]> eldest) {
+            return size() > MAX_ANNOUNCED_PEERS;
+        }
+    };
+    private static final int MAX_ANNOUNCED_PEERS = 1024;
+
     private boolean paused;
 
     AdminStatements(AdminDatabase db, RuntimeModules modules, ConfigHolder holder, RuntimeStatsSource stats,
@@ -137,19 +88,12 @@ final class AdminStatements {
         this.holder = holder;
         this.control = control;
         this.configFile = configReadable ? configFile : null;
-        tableSources.put("stats_mysql_connection_pool_reset", stats::connectionPool);
-        tableSources.put("stats_mysql_connection_pool", stats::connectionPool);
-        tableSources.put("stats_mysql_processlist", stats::processlist);
-        tableSources.put("stats_mysql_commands_counters", stats::commandsCounters);
-        tableSources.put("stats_mysql_global", stats::global);
-        tableSources.put("stats_mysql_users", stats::users);
-        tableSources.put("stats_mysql_errors_reset", stats::errors);
-        tableSources.put("stats_mysql_errors", stats::errors);
-        tableSources.put("stats_mysql_free_connections", stats::freeConnections);
+        this.stats = new StatsTables(db, stats);
+        this.clientQueries = new ClientQueries(db, holder, this.stats);
     }
 
     void registerTableSource(String table, Supplier<List<List<Object>>> rows) {
-        tableSources.put(table.toLowerCase(Locale.ROOT), rows);
+        stats.register(table, rows);
     }
 
     /** Answers one statement; every failure becomes an error response. */
@@ -198,7 +142,7 @@ final class AdminStatements {
             return Ok.empty();
         }
         if (admin && bareUpper.startsWith("PROXY_SELECT ")) {
-            AdminResponse answer = proxySelect(text);
+            AdminResponse answer = proxySelect(bare);
             if (answer != null) {
                 return answer;
             }
@@ -218,21 +162,22 @@ final class AdminStatements {
                 return answer;
             }
         }
-        AdminResponse answer = housekeeping(who, bare, bareUpper);
+        AdminResponse answer = clientQueries.housekeeping(who, bare, bareUpper);
         if (answer != null) {
             return answer;
         }
-        Matcher set = SET_VARIABLE.matcher(bare);
+        // Matched on the uncollapsed text so that a quoted value keeps its spaces.
+        Matcher set = SET_VARIABLE.matcher(stripLeadingComment(text));
         if (set.matches()) {
             if (!admin) {
                 return Error.admin("only SELECT statements are allowed for stats users");
             }
-            return setVariable(set.group(1), unquote(set.group(2).strip()));
+            return setVariable(set.group(1), ClientQueries.unquote(set.group(2).strip()));
         }
         if (bareUpper.startsWith("SET ")) {
             return Ok.empty();
         }
-        answer = show(who, bare, bareUpper);
+        answer = clientQueries.show(who, bare, bareUpper);
         if (answer != null) {
             return answer;
         }
@@ -278,6 +223,15 @@ final class AdminStatements {
                 return answer;
             }
         }
+        Matcher oneUser = LOAD_ONE_USER.matcher(bare);
+        if (oneUser.matches()) {
+            String name = oneUser.group(1);
+            if (!VALID_USER_NAME.matcher(name).matches()) {
+                throw new AdminException("Invalid name " + name);
+            }
+            modules.loadUser(name);
+            return Ok.empty();
+        }
         if (upper.equals("LOAD COREDUMP TO RUNTIME") || upper.equals("LOAD COREDUMP TO RUN")
                 || upper.equals("LOAD COREDUMP FROM MEMORY") || upper.equals("LOAD COREDUMP FROM MEM")) {
             return Ok.empty();
@@ -301,7 +255,7 @@ final class AdminStatements {
         }
         Matcher toFile = CONFIG_TO_FILE.matcher(bare);
         if (toFile.matches()) {
-            String path = unquote(toFile.group(1).strip());
+            String path = ClientQueries.unquote(toFile.group(1).strip());
             try {
                 Files.writeString(Path.of(path), ConfigFile.render(db), StandardCharsets.UTF_8);
             } catch (IOException | RuntimeException e) {
@@ -362,6 +316,10 @@ final class AdminStatements {
             default -> {
                 // handled below
             }
+        }
+        if (bare.equalsIgnoreCase("PROXYSQL CLUSTER_NOTIFY")) {
+            control.clusterNotified();
+            return Ok.empty();
         }
         Matcher uuid = CLUSTER_NODE_UUID.matcher(bare);
         if (uuid.matches()) {
@@ -477,122 +435,6 @@ final class AdminStatements {
         return result == null ? null : result.toResponse();
     }
 
-    // ---------------------------------------------------------------- housekeeping (§1.7)
-
-    private AdminResponse housekeeping(AdminPrincipal who, String bare, String upper) throws SQLException {
-        for (String prefix : NO_OP_PREFIXES) {
-            if (upper.startsWith(prefix) || upper.equals(prefix.strip())) {
-                return Ok.empty();
-            }
-        }
-        String lower = bare.toLowerCase(Locale.ROOT);
-        String version = holder.current().adminVariables().values().getOrDefault("version", "");
-        switch (lower) {
-            case "select @@version_comment limit 1" -> {
-                return AdminResponse.ResultSet.single("(ProxySQL Admin Module)", "(ProxySQL Admin Module)");
-            }
-            case "select version()" -> {
-                return AdminResponse.ResultSet.single("version()", version);
-            }
-            case "select concat(@@version, ' ', @@version_comment)" -> {
-                return AdminResponse.ResultSet.single(bare.substring("select ".length()), version + " Admin Module");
-            }
-            case "select database(), user() limit 1" -> {
-                return new AdminResponse.ResultSet(List.of("DATABASE()", "USER()"),
-                        List.of(List.of(schemaOf(who), who.username())));
-            }
-            case "select database()", "select schema()" -> {
-                return AdminResponse.ResultSet.single(bare.substring("select ".length()), schemaOf(who));
-            }
-            case "select database() as name" -> {
-                return AdminResponse.ResultSet.single("name", schemaOf(who));
-            }
-            case "select current_user()", "select user()", "select session_user()", "select system_user()" -> {
-                return AdminResponse.ResultSet.single(bare.substring("select ".length()),
-                        who.username() + "@" + who.clientHost());
-            }
-            case "select connection_id()" -> {
-                return AdminResponse.ResultSet.single("CONNECTION_ID()", "0");
-            }
-            case "select timediff(now(), utc_timestamp())" -> {
-                int seconds = ZonedDateTime.now(ZoneId.systemDefault()).getOffset().getTotalSeconds();
-                String sign = seconds < 0 ? "-" : "";
-                int abs = Math.abs(seconds);
-                return AdminResponse.ResultSet.single("TIMEDIFF(NOW(), UTC_TIMESTAMP())",
-                        String.format(Locale.ROOT, "%s%02d:%02d:00", sign, abs / 3600, (abs % 3600) / 60));
-            }
-            default -> {
-                // not a fixed query
-            }
-        }
-        Matcher vars = VARIABLE_LIST.matcher(bare);
-        if (vars.matches()) {
-            return selectVariables(vars.group(1));
-        }
-        return null;
-    }
-
-    private static String schemaOf(AdminPrincipal who) {
-        return who.role() == AdminRole.STATS ? "stats" : "admin";
-    }
-
-    /** {@code SELECT @@a [AS x], @@b ...}: ProxySQL variables, live status values, or what clients expect. */
-    private AdminResponse selectVariables(String list) throws SQLException {
-        var columns = new ArrayList<String>();
-        var row = new ArrayList<String>();
-        boolean anyFound = false;
-        for (String item : list.split(",")) {
-            String[] parts = item.strip().split("\\s+(?i:AS)\\s+");
-            String expression = parts[0].strip();
-            columns.add(parts.length > 1 ? unquote(parts[1].strip().replace("`", "")) : expression);
-            String name = expression.substring(2);
-            String lowerName = name.toLowerCase(Locale.ROOT);
-            for (String scope : List.of("global.", "session.", "local.")) {
-                if (lowerName.startsWith(scope)) {
-                    name = name.substring(scope.length());
-                    lowerName = lowerName.substring(scope.length());
-                }
-            }
-            String value = variableValue(name, lowerName);
-            anyFound |= value != null;
-            row.add(value);
-        }
-        if (!anyFound && columns.size() == 1) {
-            return new AdminResponse.ResultSet(columns, List.of());
-        }
-        return new AdminResponse.ResultSet(columns, List.of(row));
-    }
-
-    private String variableValue(String name, String lowerName) throws SQLException {
-        RuntimeConfig current = holder.current();
-        switch (lowerName) {
-            case "version" -> {
-                return current.adminVariables().values().getOrDefault("version", "");
-            }
-            case "read_only" -> {
-                return adminReadOnly() ? "1" : "0";
-            }
-            case "max_allowed_packet" -> {
-                return current.mysqlVariables().values().getOrDefault("max_allowed_packet", "67108864");
-            }
-            default -> {
-                // look further
-            }
-        }
-        if (CLIENT_VARIABLES.containsKey(lowerName)) {
-            return CLIENT_VARIABLES.get(lowerName);
-        }
-        List<List<Object>> found = db.queryText("SELECT variable_value FROM main.global_variables"
-                + " WHERE variable_name = ? COLLATE NOCASE UNION ALL SELECT Variable_Value FROM"
-                + " stats.stats_mysql_global WHERE Variable_Name = ? COLLATE NOCASE", name, name).rows();
-        if (found.isEmpty() && lowerName.indexOf('-') < 0) {
-            refreshStats("stats_mysql_global");
-            found = db.queryText("SELECT Variable_Value FROM stats.stats_mysql_global"
-                    + " WHERE Variable_Name = ? COLLATE NOCASE", name).rows();
-        }
-        return found.isEmpty() ? null : Table.text(found.getFirst().getFirst());
-    }
-
     // ---------------------------------------------------------------- SET (§1.6)
 
     private AdminResponse setVariable(String name, String value) throws SQLException, AdminException {
@@ -604,126 +446,11 @@ final class AdminStatements {
         return new Ok(changed, "");
     }
 
-    // ---------------------------------------------------------------- SHOW (§1.7)
-
-    private AdminResponse show(AdminPrincipal who, String bare, String upper) throws SQLException {
-        if (!upper.startsWith("SHOW ") && !upper.startsWith("DESC")) {
-            if (who.role() == AdminRole.STATS && (upper.startsWith("PRAGMA") || upper.startsWith("ATTACH"))) {
-                return Error.admin("Command not allowed");
-            }
-            return null;
-        }
-        Connection session = who.role() == AdminRole.STATS ? db.statsConnection() : db.adminConnection();
-        switch (upper) {
-            case "SHOW DATABASES", "SHOW SCHEMAS" -> {
-                return run(session, "PRAGMA DATABASE_LIST");
-            }
-            case "SHOW MYSQL STATUS" -> {
-                refreshStats("stats_mysql_global");
-                return run(db.adminConnection(), "SELECT Variable_Name AS Variable_name, Variable_Value AS Value"
-                        + " FROM stats.stats_mysql_global ORDER BY Variable_Name");
-            }
-            case "SHOW PROCESSLIST" -> {
-                refreshStats("stats_mysql_processlist");
-                return run(db.adminConnection(), "SELECT SessionID, user, db, hostgroup, command, time_ms,"
-                        + " SUBSTR(info,0,100) info FROM stats.stats_mysql_processlist");
-            }
-            case "SHOW FULL PROCESSLIST" -> {
-                refreshStats("stats_mysql_processlist");
-                return run(db.adminConnection(), "SELECT * FROM stats.stats_mysql_processlist");
-            }
-            case "SHOW MYSQL USERS" -> {
-                return run(db.adminConnection(),
-                        "SELECT * FROM main.mysql_users ORDER BY username, active DESC, username ASC");
-            }
-            case "SHOW MYSQL SERVERS" -> {
-                return run(db.adminConnection(),
-                        "SELECT * FROM main.mysql_servers ORDER BY hostgroup_id, hostname, port");
-            }
-            case "SHOW CHARSET", "SHOW CHARACTER SET" -> {
-                return run(db.adminConnection(), "SELECT Charset, Collation AS 'Default collation'"
-                        + " FROM main.mysql_collations WHERE `Default` = 'Yes' ORDER BY Charset");
-            }
-            case "SHOW COLLATION" -> {
-                return run(db.adminConnection(), "SELECT Collation, Charset, Id FROM main.mysql_collations"
-                        + " ORDER BY Id");
-            }
-            case "SHOW ADMIN VARIABLES", "SHOW MYSQL VARIABLES" -> {
-                String prefix = upper.startsWith("SHOW ADMIN") ? "admin-%" : "mysql-%";
-                return run(db.adminConnection(), "SELECT variable_name AS Variable_name, variable_value AS Value"
-                        + " FROM main.global_variables WHERE variable_name LIKE '" + prefix + "'"
-                        + " ORDER BY variable_name");
-            }
-            case "SHOW WARNINGS", "SHOW ERRORS" -> {
-                return new AdminResponse.ResultSet(List.of("Level", "Code", "Message"), List.of());
-            }
-            default -> {
-                // patterns below
-            }
-        }
-        if (upper.startsWith("SHOW STATUS") || upper.startsWith("SHOW GLOBAL STATUS")
-                || upper.startsWith("SHOW SESSION STATUS")) {
-            return new AdminResponse.ResultSet(List.of("Variable_name", "Value"), List.of());
-        }
-        Matcher vars = SHOW_VARIABLES.matcher(bare);
-        if (vars.matches()) {
-            return showVariables(vars.group(1), vars.group(2));
-        }
-        Matcher tables = SHOW_TABLES.matcher(bare);
-        if (tables.matches()) {
-            String schema = tables.group(1) == null ? "main" : identifier(tables.group(1));
-            String like = tables.group(2) == null ? "" : " AND name LIKE '" + tables.group(2).replace("'", "''") + "'";
-            return run(session, "SELECT name AS tables FROM " + schema + ".sqlite_master WHERE type='table'"
-                    + " AND name NOT IN ('sqlite_sequence')" + like + " ORDER BY name");
-        }
-        Matcher create = SHOW_CREATE.matcher(bare);
-        if (create.matches()) {
-            String schema = create.group(1) == null ? "main" : identifier(create.group(1));
-            String table = create.group(2);
-            String opening = "CREATE TABLE " + table + " (";
-            return run(session, "SELECT name AS 'table', REPLACE(REPLACE(sql,' , ', X'2C0A20202020'), '"
-                    + opening.replace("'", "''") + "', '" + opening.replace("'", "''") + "'||X'0A20202020')"
-                    + " AS 'Create Table' FROM " + schema + ".sqlite_master WHERE type='table' AND name='"
-                    + table.replace("'", "''") + "'");
-        }
-        Matcher fields = SHOW_FIELDS.matcher(bare);
-        if (fields.matches()) {
-            String schema = fields.group(1) == null ? "main" : identifier(fields.group(1));
-            return run(session, "SELECT name AS Field, 'varchar(255)' AS Type,"
-                    + " CASE WHEN \"notnull\" = 0 THEN 'YES' ELSE 'NO' END AS 'Null',"
-                    + " CASE WHEN pk > 0 THEN 'PRI' ELSE '' END AS 'Key', '' AS 'Default', '' AS Extra"
-                    + " FROM pragma_table_info('" + fields.group(2).replace("'", "''") + "', '" + schema + "')");
-        }
-        return null;
-    }
-
-    /** {@code SHOW VARIABLES [LIKE ... | WHERE ...]}: ProxySQL variables plus the values MySQL clients probe. */
-    private AdminResponse showVariables(String kind, String condition) throws SQLException {
-        String base = "SELECT variable_name AS Variable_name, variable_value AS Value FROM main.global_variables";
-        if (kind == null) {
-            return run(db.adminConnection(), base + " ORDER BY variable_name");
-        }
-        var union = new StringBuilder(base);
-        var extra = new java.util.TreeMap<>(CLIENT_VARIABLES);
-        extra.put("max_allowed_packet", holder.current().mysqlVariables().values()
-                .getOrDefault("max_allowed_packet", "67108864"));
-        extra.put("version", holder.current().adminVariables().values().getOrDefault("version", ""));
-        extra.put("read_only", adminReadOnly() ? "ON" : "OFF");
-        extra.forEach((k, v) -> union.append(" UNION ALL SELECT '").append(k).append("', '")
-                .append(v.replace("'", "''")).append('\''));
-        String where = kind.equalsIgnoreCase("LIKE") ? "Variable_name LIKE " + condition : condition;
-        return run(db.adminConnection(), "SELECT * FROM (" + union + ") WHERE " + where + " ORDER BY Variable_name");
-    }
-
-    private static String identifier(String name) {
-        return name.replace("`", "").replace("'", "").replace("\"", "");
-    }
-
     // ---------------------------------------------------------------- plain SQL
 
     private AdminResponse executeAdminSql(String text) throws SQLException {
         String lower = text.toLowerCase(Locale.ROOT);
-        refreshStats(lower);
+        stats.refresh(lower);
         modules.refreshRuntimeTables(lower);
         Connection c = db.adminConnection();
         boolean readOnly = adminReadOnly();
@@ -733,7 +460,7 @@ final class AdminStatements {
             }
         }
         try {
-            return run(c, text);
+            return AdminDatabase.run(c, text);
         } finally {
             if (readOnly) {
                 try (Statement st = c.createStatement()) {
@@ -751,55 +478,12 @@ final class AdminStatements {
             return Error.admin("only SELECT statements are allowed for stats users");
         }
         String lower = text.toLowerCase(Locale.ROOT);
-        refreshStats(lower);
+        stats.refresh(lower);
         if (lower.contains("global_variables")) {
             db.update("DELETE FROM stats.global_variables");
             db.update("INSERT INTO stats.global_variables SELECT * FROM main.global_variables");
         }
-        return run(db.statsConnection(), text);
+        return AdminDatabase.run(db.statsConnection(), text);
     }
 
-    /** Copies live rows into every stats table whose name occurs in {@code lowerSql}. */
-    private void refreshStats(String lowerSql) throws SQLException {
-        if (!lowerSql.contains("stats_")) {
-            return;
-        }
-        for (var e : tableSources.entrySet()) {
-            if (!lowerSql.contains(e.getKey())) {
-                continue;
-            }
-            List<List<Object>> rows;
-            try {
-                rows = e.getValue().get();
-            } catch (RuntimeException failure) {
-                LOG.warn("stats source for {} failed: {}", e.getKey(), failure.toString());
-                continue;
-            }
-            db.update("DELETE FROM stats." + e.getKey());
-            db.insertAll("stats." + e.getKey(), rows);
-        }
-    }
-
-    private static AdminResponse run(Connection c, String sql) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            if (st.execute(sql)) {
-                try (ResultSet rs = st.getResultSet()) {
-                    return AdminDatabase.read(rs, true).toResponse();
-                }
-            }
-            return new Ok(Math.max(0, st.getUpdateCount()), "");
-        }
-    }
-
-    /** {@code 'x'} or {@code "x"} becomes {@code x} (doubled quotes undone); anything else is kept as typed. */
-    static String unquote(String value) {
-        if (value.length() >= 2) {
-            char q = value.charAt(0);
-            if ((q == '\'' || q == '"') && value.charAt(value.length() - 1) == q) {
-                String inner = value.substring(1, value.length() - 1);
-                return inner.replace(String.valueOf(q) + q, String.valueOf(q)).replace("\\" + q, String.valueOf(q));
-            }
-        }
-        return value;
-    }
 }

@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -145,7 +147,7 @@ final class ConfigFile {
                 row.put("status", "ONLINE");
             }
             String sql = "INSERT OR REPLACE INTO " + section.table() + " (" + String.join(", ", row.keySet())
-                    + ") VALUES (" + String.join(", ", java.util.Collections.nCopies(row.size(), "?")) + ")";
+                    + ") VALUES (" + String.join(", ", Collections.nCopies(row.size(), "?")) + ")";
             try {
                 written += db.update(sql, row.values().toArray());
             } catch (SQLException e) {
@@ -180,7 +182,7 @@ final class ConfigFile {
     }
 
     private static Set<String> columnsOf(AdminDatabase db, String table) throws SQLException {
-        var result = new java.util.LinkedHashSet<String>();
+        var result = new LinkedHashSet<String>();
         for (List<Object> row : db.query("PRAGMA main.table_info(" + table + ")").rows()) {
             result.add((String) row.get(1));
         }

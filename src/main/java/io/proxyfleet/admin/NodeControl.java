@@ -48,6 +48,14 @@ public interface NodeControl {
      */
     void moduleLoaded(String module);
 
+    /**
+     * {@code PROXYSQL CLUSTER_NOTIFY}: a peer just loaded a module (ProxyFleet's fast path, beyond ProxySQL);
+     * check the peers now instead of at the next poll.
+     */
+    default void clusterNotified() {
+    }
+
+
     /** Does nothing and knows no connection; for tests and for an engine running without a node. */
     NodeControl NOOP = new NodeControl() {
         @Override

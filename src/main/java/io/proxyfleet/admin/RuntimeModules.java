@@ -15,7 +15,9 @@ import io.proxyfleet.config.ServerStatus;
 import io.proxyfleet.config.checksum.Checksums;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +47,8 @@ final class RuntimeModules {
     private static final List<String> ADMIN_UNSYNCED = List.of("admin-mysql_ifaces", "admin-restapi_port",
             "admin-telnet_admin_ifaces", "admin-telnet_stats_ifaces", "admin-web_port");
     /** {@code mysql-threads} never syncs; {@code mysql-interfaces} is per node like the admin interfaces. */
-    private static final List<String> MYSQL_UNSYNCED = List.of("mysql-threads", "mysql-interfaces");
+    private static final String MYSQL_NEVER_SYNCED = "mysql-threads";
+    private static final List<String> MYSQL_UNSYNCED = List.of(MYSQL_NEVER_SYNCED, "mysql-interfaces");
     /** mysql variables that only a restart may change (§1.1); a LOAD keeps their running value. */
     private static final Set<String> MYSQL_RESTART_ONLY = Set.of("interfaces", "threads");
 
@@ -58,6 +61,7 @@ final class RuntimeModules {
     static final String FAST_ROUTING_COLUMNS = "username, schemaname, flagIN, destination_hostgroup, comment";
     static final String SERVER_COLUMNS = "hostgroup_id, hostname, port, gtid_port, status, weight, compression,"
             + " max_connections, max_replication_lag, use_ssl, max_latency_ms, comment";
+    private static final int SERVER_COLUMN_COUNT = 12;
     static final String USER_COLUMNS = "username, password, use_ssl, default_hostgroup, default_schema,"
             + " schema_locked, transaction_persistent, fast_forward, backend, frontend, max_connections,"
             + " attributes, comment";
@@ -75,6 +79,8 @@ final class RuntimeModules {
     private final ConfigHolder holder;
     private final Function<List<QueryRule>, QueryRuleProgram> ruleCompiler;
     private final NodeControl control;
+    /** The config file's {@code cluster_sync_interfaces}: when true, interface variables are hashed and synced. */
+    private final boolean syncInterfaces;
 
     /** Owned by the admin thread; {@link #published} is the copy other threads read. */
     private final Map<String, ModuleVersion> versions = new LinkedHashMap<>();
@@ -88,8 +94,9 @@ final class RuntimeModules {
     private final Map<String, Table> clusterResults = new HashMap<>();
 
     RuntimeModules(AdminDatabase db, ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
-                   NodeControl control) {
+                   NodeControl control, boolean syncInterfaces) {
         this.db = db;
+        this.syncInterfaces = syncInterfaces;
         this.holder = holder;
         this.ruleCompiler = ruleCompiler;
         this.control = control;
@@ -99,12 +106,17 @@ final class RuntimeModules {
         published = Map.copyOf(versions);
     }
 
+    /** The config file's cluster_sync_interfaces: whether interface variables travel with the cluster. */
+    boolean syncInterfaces() {
+        return syncInterfaces;
+    }
+
     /** The current version of every checksum module; safe from any thread. */
     Map<String, ModuleVersion> versions() {
         return published;
     }
 
-    /** The result set a peer's {@code PROXY_SELECT ... FROM <table>} gets, or empty rows before any load. */
+    /** The result set a peer's {@code PROXY_SELECT ... FROM <table>} gets, or null for a table peers never fetch. */
     Table clusterResult(String table) {
         return clusterResults.get(table);
     }
@@ -131,8 +143,34 @@ final class RuntimeModules {
     }
 
     private void loadUsers(List<PeerChecksum> adopt) throws SQLException, AdminException {
-        Table rows = db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
-                + " WHERE active = 1 AND default_hostgroup >= 0 ORDER BY username, backend DESC");
+        publishUsers(readUsers(null), adopt);
+    }
+
+    /**
+     * {@code LOAD MYSQL USER <name> TO RUNTIME}: replaces only that user's runtime accounts with its active rows
+     * of {@code main}; every other runtime user stays as it is.
+     */
+    void loadUser(String username) throws SQLException, AdminException {
+        var users = new ArrayList<MysqlUser>();
+        for (MysqlUser u : holder.current().users().rows()) {
+            if (!u.username().equals(username)) {
+                users.add(u);
+            }
+        }
+        users.addAll(readUsers(username));
+        users.sort(Comparator.comparing(MysqlUser::username).thenComparing(u -> !u.backend()));
+        publishUsers(users, List.of());
+        control.moduleLoaded(AdminModule.MYSQL_USERS.moduleName());
+    }
+
+    /** Active users of {@code main} with a real hostgroup (all of them, or one user's rows when named). */
+    private List<MysqlUser> readUsers(String onlyUser) throws SQLException, AdminException {
+        Table rows = onlyUser == null
+                ? db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
+                        + " WHERE active = 1 AND default_hostgroup >= 0 ORDER BY username, backend DESC")
+                : db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
+                        + " WHERE active = 1 AND default_hostgroup >= 0 AND username = ? ORDER BY backend DESC",
+                        onlyUser);
         var users = new ArrayList<MysqlUser>();
         for (List<Object> r : rows.rows()) {
             try {
@@ -143,16 +181,27 @@ final class RuntimeModules {
                 throw new AdminException("invalid row in mysql_users: " + e.getMessage(), e);
             }
         }
+        return users;
+    }
+
+    private void publishUsers(List<MysqlUser> users, List<PeerChecksum> adopt) {
         String checksum = Checksums.format(Checksums.mysqlUsers(users));
         ModuleVersion version = bump("mysql_users", checksum, adopt, true);
         holder.update(c -> c.withUsers(RuntimeConfig.Users.of(users, version)));
+        // What peers fetch: the loaded rows, NULLs as '' (§4.12).
         var fetched = new ArrayList<List<Object>>();
-        for (List<String> r : db.queryText("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
-                + " WHERE active = 1 AND default_hostgroup >= 0 ORDER BY username, backend DESC").textRows()) {
-            fetched.add(r.stream().map(v -> (Object) (v == null ? "" : v)).toList());
+        for (MysqlUser u : users) {
+            fetched.add(List.of(u.username(), u.password(), flag(u.useSsl()), Integer.toString(u.defaultHostgroup()),
+                    u.defaultSchema() == null ? "" : u.defaultSchema(), flag(u.schemaLocked()),
+                    flag(u.transactionPersistent()), flag(u.fastForward()), flag(u.backend()), flag(u.frontend()),
+                    Integer.toString(u.maxConnections()), u.attributes(), u.comment()));
         }
-        clusterResults.put("runtime_mysql_users", new Table(rows.columns(), fetched));
+        clusterResults.put("runtime_mysql_users", new Table(List.of(USER_COLUMNS.split(", ")), fetched));
         logChecksum("LOAD MYSQL USERS TO RUNTIME", version);
+    }
+
+    private static String flag(boolean b) {
+        return b ? "1" : "0";
     }
 
     private void loadServers(List<PeerChecksum> adopt) throws SQLException, AdminException {
@@ -310,7 +359,8 @@ final class RuntimeModules {
                     e.getValue());
         }
         dumpRuntimeVariables(prefix, values);
-        List<String> unsynced = admin ? ADMIN_UNSYNCED : MYSQL_UNSYNCED;
+        List<String> unsynced = syncInterfaces ? (admin ? List.of() : List.of(MYSQL_NEVER_SYNCED))
+                : admin ? ADMIN_UNSYNCED : MYSQL_UNSYNCED;
         Table hashed = db.queryText("SELECT variable_name, variable_value FROM main.runtime_global_variables"
                 + " WHERE variable_name LIKE ? AND variable_name NOT IN (" + placeholders(unsynced.size())
                 + ") ORDER BY variable_name", concat(prefix + "%", unsynced));
@@ -348,6 +398,59 @@ final class RuntimeModules {
     }
 
     // ---------------------------------------------------------------- versions
+
+    /**
+     * A runtime-only servers pull (§4.10, algorithm 1): the peer's runtime server rows (the 12 columns of
+     * {@code PROXY_SELECT ... FROM runtime_mysql_servers}) become this node's runtime servers without touching
+     * {@code main} or the {@code mysql_servers_v2} module; the {@code mysql_servers} version is bumped and the
+     * peer's epoch adopted when the checksums match.
+     */
+    void loadRuntimeServers(List<? extends List<String>> rows, List<PeerChecksum> adopt) throws AdminException {
+        var servers = new ArrayList<MysqlServer>();
+        for (List<String> r : rows) {
+            if (r.size() != SERVER_COLUMN_COUNT) {
+                throw new AdminException("a runtime server row needs " + SERVER_COLUMN_COUNT + " columns, got "
+                        + r.size());
+            }
+            try {
+                servers.add(new MysqlServer(Integer.parseInt(r.get(0)), r.get(1), Integer.parseInt(r.get(2)),
+                        Integer.parseInt(r.get(3)), ServerStatus.parse(r.get(4)), Integer.parseInt(r.get(5)),
+                        Integer.parseInt(r.get(6)), Integer.parseInt(r.get(7)), Integer.parseInt(r.get(8)),
+                        !"0".equals(r.get(9)), Integer.parseInt(r.get(10)), r.get(11)));
+            } catch (RuntimeException e) {
+                throw new AdminException("invalid runtime server row " + r + ": " + e.getMessage(), e);
+            }
+        }
+        Table runtime = runtimeServerRows(servers);
+        ModuleVersion version = bump("mysql_servers", Checksums.format(Checksums.rawChecksum(runtime.textRows())),
+                adopt, false);
+        holder.update(c -> c.withServers(RuntimeConfig.Servers.of(servers, c.servers().version())));
+        clusterResults.put("runtime_mysql_servers", runtime);
+        LOG.info("Loaded {} runtime servers from a peer; mysql_servers checksum {}", servers.size(),
+                version.checksum());
+        control.moduleLoaded(AdminModule.MYSQL_SERVERS.moduleName());
+    }
+
+    /**
+     * Re-hashes the runtime server list after something other than a LOAD changed it (Monitor moving servers
+     * between hostgroups, shunning): the {@code mysql_servers} checksum and epoch change, the version does not
+     * (§4.4), and peers fetching runtime servers get the new list.
+     *
+     * @return true when the checksum changed
+     */
+    boolean runtimeServersChanged() {
+        Table runtime = runtimeServerRows(holder.current().servers().rows());
+        String checksum = Checksums.format(Checksums.rawChecksum(runtime.textRows()));
+        ModuleVersion old = versions.get("mysql_servers");
+        clusterResults.put("runtime_mysql_servers", runtime);
+        if (old.checksum().equals(checksum)) {
+            return false;
+        }
+        versions.put("mysql_servers", new ModuleVersion(old.version(), System.currentTimeMillis() / 1000, checksum));
+        published = Map.copyOf(versions);
+        LOG.info("Checksum for runtime mysql_servers changed to {} without a load", checksum);
+        return true;
+    }
 
     /**
      * The next version of a checksum module: version + 1, and epoch = now, or the peer's epoch when a peer
@@ -431,7 +534,7 @@ final class RuntimeModules {
         });
     }
 
-    private void restoreLoaded(java.util.Collection<String> tables) throws SQLException {
+    private void restoreLoaded(Collection<String> tables) throws SQLException {
         for (String table : tables) {
             db.update("DELETE FROM main." + table);
             Table loaded = loadedTables.get(table);

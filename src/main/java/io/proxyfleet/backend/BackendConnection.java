@@ -68,6 +68,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private Consumer<ErrPacket> internalDone;
     private long threadId;
     private long idleSinceNanos;
+    private boolean mariadb;
+    /** Session variables applied on this connection by the proxy's alignment SETs (name to value). */
+    private final java.util.Map<String, String> applied = new java.util.HashMap<>();
 
     private BackendConnection(ServerRuntime server, PoolKey key, BackendCredentials credentials,
                               Promise<BackendConnection> ready, String schema) {
@@ -143,6 +146,16 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         this.schema = known;
     }
 
+    /** Variables the proxy set on this connection; the caller updates it after a successful alignment. */
+    public java.util.Map<String, String> applied() {
+        return applied;
+    }
+
+    /** True when the server is MariaDB, whose variable names differ from MySQL 8's in places. */
+    public boolean mariadb() {
+        return mariadb;
+    }
+
     public boolean deprecateEof() {
         return (capabilities & Capabilities.DEPRECATE_EOF) != 0;
     }
@@ -171,7 +184,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** Takes the connection back from its session; it stays open but delivers nothing. */
     void unlend() {
-        if (state == State.LENT) {
+        if (state == State.LENT || state == State.INTERNAL) {
             server.used.decrementAndGet();
         }
         this.listener = null;
@@ -206,11 +219,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         State previous = state;
         this.state = State.INTERNAL;
         this.internalDone = err -> {
-            state = previous;
+            if (state == State.INTERNAL) {
+                state = previous;
+            }
             done.accept(err);
         };
         write(command);
         flush();
+        channel.read();
     }
 
     /** Builds COM_INIT_DB for {@code schema}. */
@@ -223,20 +239,26 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         return out;
     }
 
-    /** Builds a single-byte command packet such as COM_RESET_CONNECTION. */
-    public ByteBuf simpleCommand(int command) {
-        ByteBuf out = channel.alloc().buffer(5);
-        out.writeMediumLE(1);
-        out.writeByte(0);
-        out.writeByte(command);
+    /** Builds a COM_QUERY packet for an internal statement (alignment SETs). */
+    public ByteBuf queryCommand(String sql) {
+        byte[] bytes = sql.getBytes(StandardCharsets.UTF_8);
+        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + bytes.length);
+        int start = Packets.begin(out, 0);
+        out.writeByte(Commands.QUERY);
+        out.writeBytes(bytes);
+        Packets.finish(out, start);
         return out;
     }
 
     public void close() {
-        if (state == State.LENT) {
+        if (state == State.LENT || state == State.INTERNAL) {
             server.used.decrementAndGet();
         }
+        boolean wasOpen = state != State.CLOSED;
         state = State.CLOSED;
+        if (wasOpen) {
+            server.capacityChanged();
+        }
         listener = null;
         if (channel != null) {
             channel.close();
@@ -294,10 +316,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State was = state;
         BackendListener lentTo = listener;
-        if (was == State.LENT) {
+        if (was == State.LENT || was == State.INTERNAL) {
             server.used.decrementAndGet();
         }
         state = State.CLOSED;
+        if (was != State.CLOSED) {
+            server.capacityChanged();
+        }
         listener = null;
         if (was == State.AUTHENTICATING || was == State.CONNECTING) {
             failLogin(new BackendException(2013, "HY000", "Lost connection to MySQL server during authentication"));
@@ -353,6 +378,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private void onHandshake(HandshakeV10 handshake) {
         scramble = handshake.authData();
         threadId = handshake.connectionId();
+        mariadb = handshake.serverVersion().contains("MariaDB");
         int wanted = BASE_CAPABILITIES | (key.formatCapabilities() & FORMAT_CAPABILITIES);
         if (schema != null && !schema.isEmpty()) {
             wanted |= Capabilities.CONNECT_WITH_DB;

@@ -47,6 +47,8 @@ public final class MysqlVariables {
         d.put("auto_increment_delay_multiplex", "5");
         d.put("connection_delay_multiplex_ms", "0");
         d.put("keep_multiplexing_variables", "tx_isolation,transaction_isolation,version");
+        // ProxyFleet only: SELECTs that merely read @@system variables keep multiplexing (see QueryClassifier).
+        d.put("keep_multiplexing_on_system_variable_reads", "true");
         d.put("set_query_lock_on_hostgroup", "1");
         d.put("query_processor_iterations", "0");
         d.put("query_processor_regex", "1");

@@ -24,6 +24,16 @@ import io.proxyfleet.protocol.Packets;
 import io.proxyfleet.protocol.ProtocolException;
 import io.proxyfleet.protocol.ResponseTracker;
 import io.proxyfleet.protocol.StatusFlags;
+import io.proxyfleet.routing.CompiledRules;
+import io.proxyfleet.routing.QueryClassifier;
+import io.proxyfleet.routing.QueryContext;
+import io.proxyfleet.routing.RoutingDecision;
+import io.proxyfleet.routing.SessionVariable;
+import io.proxyfleet.routing.SetStatement;
+import io.proxyfleet.routing.SetStatementParser;
+import io.proxyfleet.stats.CommandCounters;
+import io.proxyfleet.stats.QueryDigestStats;
+import io.proxyfleet.stats.SqlCommand;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -46,6 +56,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final int ER_BAD_HANDSHAKE = 1043;
     private static final int ER_CON_COUNT_ERROR = 1040;
     private static final int CR_SERVER_LOST = 2013;
+    private static final int ER_QUERY_RULE_ERROR = 1148;
+    private static final int ER_NO_SUCH_THREAD = 1094;
+    private static final int ER_LOCKED_HOSTGROUP = 9006;
+    private static final byte[] NO_BYTES = new byte[0];
+    private static final int KILL_COMMAND = CommandCounters.COMMANDS.indexOf("KILL");
     /** Collations a MariaDB backend may not know are replaced by utf8mb4_general_ci when logging in upstream. */
     private static final int FIRST_MYSQL8_ONLY_COLLATION = 255;
 
@@ -76,6 +91,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long loginNanos;
     private boolean inTransaction;
     private boolean userCounted;
+    private final RoutingDecision decision = new RoutingDecision();
+    private final SessionVariables variables = new SessionVariables();
+    private QueryContext queryContext;
+    private byte[] queryBytes = NO_BYTES;
+    /** SET NAMES state that pooled connections must share with this session; empty when never set. */
+    private String charsetState = "";
+    /** QueryClassifier flags that keep the backend connection with this session (ProxySQL's status flags). */
+    private int pinFlags;
+    /** A rule with multiplex=0 matched. */
+    private boolean noMultiplex;
+    private int lockedHostgroup = -1;
+    private int openStatements;
+    private int insertIdDelay;
+    private int commandIndex = CommandCounters.UNKNOWN;
+    private QueryDigestStats.Entry digestEntry;
+    /** The command's packets, retained until the response starts, so a lost backend can be retried. */
+    private final List<ByteBuf> inFlight = new ArrayList<>(1);
+    private boolean responseStarted;
+    private int retriesLeft;
+    private int commandHostgroup = -1;
+    /** Tracked variables of a SET sent to the held backend, recorded when it answers OK. */
+    private List<SessionVariable> pendingVariables;
     /** The schema a COM_INIT_DB or USE in flight switches to once the backend says OK. */
     private String pendingSchema;
 
@@ -312,19 +349,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             case Commands.PING -> {
                 releaseCommand();
-                sendOk(1);
+                sendOk(1, null);
             }
             case Commands.RESET_CONNECTION -> {
                 releaseCommand();
                 releaseBackend(false);
-                inTransaction = false;
-                sendOk(1);
+                resetSessionState();
+                sendOk(1, null);
             }
             case Commands.CHANGE_USER -> changeUser();
             case Commands.STMT_CLOSE, Commands.STMT_SEND_LONG_DATA -> forwardWithoutResponse();
-            case Commands.QUERY, Commands.INIT_DB, Commands.FIELD_LIST, Commands.STATISTICS, Commands.STMT_PREPARE,
+            case Commands.QUERY -> onQuery();
+            case Commands.INIT_DB, Commands.FIELD_LIST, Commands.STATISTICS, Commands.STMT_PREPARE,
                  Commands.STMT_EXECUTE, Commands.STMT_FETCH, Commands.STMT_RESET, Commands.SET_OPTION,
-                 Commands.PROCESS_KILL -> forward();
+                 Commands.PROCESS_KILL -> {
+                commandIndex = CommandCounters.UNKNOWN;
+                digestEntry = null;
+                forward(context.config().current(), backend != null ? backendHostgroup() : user.defaultHostgroup());
+            }
             default -> {
                 releaseCommand();
                 sendError(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
@@ -337,7 +379,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         command.clear();
         commandBytes = 0;
         releaseBackend(false);
-        inTransaction = false;
+        resetSessionState();
         state = State.CHANGE_USER;
         try {
             FrontendHandshake.Outcome outcome = handshake.onChangeUser(packet, capabilities);
@@ -354,27 +396,255 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     // ---- relaying -----------------------------------------------------------------------------------------
 
-    private void forward() {
-        if (backend != null) {
-            sendCommand();
+    // ---- the query processor ------------------------------------------------------------------------------
+
+    /**
+     * COM_QUERY: digest, query rules, session-state tracking, then routing to a hostgroup. Runs on the event
+     * loop and allocates nothing on the common path beyond what the digest table needs for a new digest.
+     */
+    private void onQuery() {
+        RuntimeConfig cfg = context.config().current();
+        ByteBuf first = command.get(0);
+        int payload = first.readerIndex() + Packets.HEADER_SIZE + 1;
+        int length = Packets.payloadLength(first, first.readerIndex()) - 1;
+        commandIndex = SqlCommand.classify(first, payload, payload + length);
+        digestEntry = null;
+        pendingVariables = null;
+        if (user.fastForward()) {
+            forward(cfg, backend != null ? backendHostgroup() : user.defaultHostgroup());
             return;
         }
+        QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
+        QueryContext qc = queryContext(processing);
+        int digestLength = Math.min(length, processing.maxQueryLength());
+        if (queryBytes.length < digestLength) {
+            queryBytes = new byte[Math.max(digestLength, 256)];
+        }
+        first.getBytes(payload, queryBytes, 0, digestLength);
+        qc.schema(schema);
+        qc.query(queryBytes, 0, digestLength);
+        CompiledRules.of(cfg.queryRules().program()).evaluate(qc, decision);
+        if (decision.errorMsg() != null) {
+            releaseCommand();
+            sendError(new ErrPacket(ER_QUERY_RULE_ERROR, "42000", decision.errorMsg()), 1);
+            return;
+        }
+        if (decision.okMsg() != null) {
+            releaseCommand();
+            sendOk(1, decision.okMsg());
+            return;
+        }
+        int hostgroup = decision.destinationHostgroup() >= 0 ? decision.destinationHostgroup()
+                : user.defaultHostgroup();
+        if (backend != null && (inTransaction && user.transactionPersistent() || !canLetGo(processing))) {
+            hostgroup = backendHostgroup();
+        }
+        if (lockedHostgroup >= 0 && hostgroup != lockedHostgroup) {
+            releaseCommand();
+            sendError(new ErrPacket(ER_LOCKED_HOSTGROUP, "HY000", "ProxySQL Error: connection is locked to hostgroup "
+                    + lockedHostgroup + " but trying to reach hostgroup " + hostgroup), 1);
+            return;
+        }
+        if (processing.digestsEnabled()) {
+            var key = new QueryDigestStats.Key(hostgroup, schema, user.username(),
+                    processing.trackHostname() ? clientAddress : "", qc.digest().hash());
+            digestEntry = context.digests().entry(key, qc.digest()::textString);
+        }
+        int flags = processing.classifier().classify(qc.digest());
+        if (commandIndex == KILL_COMMAND && killLocally(qc.queryText())) {
+            return;
+        }
+        if ((flags & QueryClassifier.SET_STATEMENT) != 0 && onSet(qc, hostgroup, processing)) {
+            return;
+        }
+        if ((flags & QueryClassifier.UNLOCK_TABLES) != 0) {
+            pinFlags &= ~QueryClassifier.LOCK_TABLES;
+        }
+        if ((flags & QueryClassifier.TRANSACTION_END) != 0) {
+            pinFlags &= ~QueryClassifier.SAVEPOINT;
+        }
+        int pinning = flags & QueryClassifier.PINNING;
+        if (decision.multiplex() == 2) {
+            pinning &= ~QueryClassifier.USER_VARIABLE;
+        } else if (decision.multiplex() == 0) {
+            noMultiplex = true;
+        } else if (decision.multiplex() == 1) {
+            noMultiplex = false;
+        }
+        pinFlags |= pinning;
+        if (decision.rewrittenQuery() != null) {
+            rewriteCommand(decision.rewrittenQuery());
+        }
+        forward(cfg, hostgroup);
+    }
+
+    private QueryContext queryContext(QueryProcessing processing) {
+        if (queryContext == null) {
+            queryContext = new QueryContext(processing.digest());
+            String local = channel.localAddress() instanceof InetSocketAddress l ? l.getAddress().getHostAddress() : null;
+            int port = channel.localAddress() instanceof InetSocketAddress l ? l.getPort() : -1;
+            queryContext.session(user.username(), clientAddress, local, port);
+        }
+        return queryContext;
+    }
+
+    /**
+     * A SET of session variables the proxy tracks is answered here and replayed lazily on whichever backend
+     * connection runs the next query. Any other SET runs on the backend, which then stays with the session.
+     *
+     * @return true when the statement was fully handled here
+     */
+    private boolean onSet(QueryContext qc, int hostgroup, QueryProcessing processing) {
+        SetStatement parsed = SetStatementParser.parse(qc.queryText());
+        if (parsed instanceof SetStatement.Assignments assignments && assignments.allTracked()
+                && sessionScoped(assignments)) {
+            if (backend != null) {
+                // The connection stays with the session (a transaction, say): the SET must take effect there now,
+                // e.g. SET autocommit=1 commits. It is recorded once the backend accepts it.
+                pendingVariables = assignments.variables();
+                return false;
+            }
+            applyVariables(assignments.variables());
+            releaseCommand();
+            sendOk(1, null);
+            return true;
+        }
+        pinFlags |= QueryClassifier.USER_VARIABLE;
+        if (parsed instanceof SetStatement.Unparsable && processing.lockOnUnparsableSet()) {
+            lockedHostgroup = hostgroup;
+        }
+        return false;
+    }
+
+    private void applyVariables(List<SessionVariable> assigned) {
+        for (SessionVariable variable : assigned) {
+            variables.set(variable.name(), variable.value());
+        }
+        charsetState = charsetStateOf(variables);
+    }
+
+    private static boolean sessionScoped(SetStatement.Assignments assignments) {
+        for (SessionVariable variable : assignments.variables()) {
+            if (variable.scope() != SessionVariable.Scope.SESSION) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String charsetStateOf(SessionVariables vars) {
+        String names = vars.values().get("names");
+        String charset = vars.values().get("charset");
+        String collation = vars.values().get("collation_connection");
+        if (names == null && charset == null && collation == null) {
+            return "";
+        }
+        return names + "/" + charset + "/" + collation;
+    }
+
+    /** {@code KILL [CONNECTION|QUERY] id} names a proxy session id: ProxySQL translates it, and so do we. */
+    private boolean killLocally(CharSequence query) {
+        long target = -1;
+        int i = query.length() - 1;
+        while (i >= 0 && (query.charAt(i) == ';' || Character.isWhitespace(query.charAt(i)))) {
+            i--;
+        }
+        int end = i + 1;
+        while (i >= 0 && Character.isDigit(query.charAt(i))) {
+            i--;
+        }
+        if (i + 1 < end) {
+            target = Long.parseLong(query.subSequence(i + 1, end).toString());
+        }
+        if (target < 0) {
+            return false;
+        }
+        releaseCommand();
+        ClientSession victim = context.sessions().get(target);
+        if (victim == null || !user.username().equals(victim.username())) {
+            sendError(new ErrPacket(ER_NO_SUCH_THREAD, "HY000", "Unknown thread id: " + target), 1);
+            return true;
+        }
+        if (victim == this) {
+            sendError(new ErrPacket(1317, "70100", "Query execution was interrupted"), 1);
+            close();
+            return true;
+        }
+        victim.kill();
+        sendOk(1, null);
+        return true;
+    }
+
+    private void rewriteCommand(String query) {
+        releaseCommand();
+        byte[] bytes = query.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + bytes.length);
+        int start = Packets.begin(out, 0);
+        out.writeByte(Commands.QUERY);
+        out.writeBytes(bytes);
+        Packets.finish(out, start);
+        command.add(out);
+        commandBytes = bytes.length + 1;
+    }
+
+    private int backendHostgroup() {
+        return backend.server().key().hostgroupId();
+    }
+
+    /**
+     * Whether the backend connection may leave the session after the current command: multiplexing on, and
+     * nothing ties the connection's server-side state to this session (§5.5).
+     */
+    private boolean canLetGo(QueryProcessing processing) {
+        return processing.multiplexing() && !user.fastForward() && !inTransaction && pinFlags == 0 && !noMultiplex
+                && openStatements == 0 && insertIdDelay == 0 && lockedHostgroup < 0 && variables.autocommit();
+    }
+
+    private void resetSessionState() {
+        inTransaction = false;
+        variables.clear();
+        charsetState = "";
+        pinFlags = 0;
+        noMultiplex = false;
+        lockedHostgroup = -1;
+        openStatements = 0;
+        insertIdDelay = 0;
+        if (queryContext != null) {
+            queryContext.nextQueryFlagIn(RoutingDecision.UNSET);
+        }
+    }
+
+    // ---- relaying -----------------------------------------------------------------------------------------
+
+    private void forward(RuntimeConfig cfg, int hostgroup) {
+        commandHostgroup = hostgroup;
+        retriesLeft = QueryProcessing.current(cfg.mysqlVariables()).queryRetries();
+        if (backend != null && backendHostgroup() != hostgroup) {
+            releaseBackend(true);
+        }
+        if (backend != null) {
+            alignAndSend();
+            return;
+        }
+        acquire(cfg, hostgroup);
+    }
+
+    private void acquire(RuntimeConfig cfg, int hostgroup) {
         state = State.ACQUIRING;
-        RuntimeConfig cfg = context.config().current();
         int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
         int backendCollation = collation >= FIRST_MYSQL8_ONLY_COLLATION ? FrontendHandshake.SERVER_COLLATION : collation;
-        var request = new BackendConnector.Request(user.defaultHostgroup(), backendCredentials, schema, formatCaps,
-                backendCollation);
+        var request = new BackendConnector.Request(hostgroup, backendCredentials, schema, formatCaps,
+                backendCollation, charsetState);
         context.connector().acquire(channel.eventLoop(), cfg, request, this, new BackendConnector.Callback() {
             @Override
             public void acquired(BackendConnection connection) {
                 if (state != State.ACQUIRING) {
-                    BackendPool.of(channel.eventLoop()).release(connection, false);
+                    BackendPool.of(channel.eventLoop()).release(connection, true);
                     return;
                 }
                 backend = connection;
                 connection.channel().config().setAutoRead(false);
-                sendCommand();
+                alignAndSend();
             }
 
             @Override
@@ -383,29 +653,73 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     return;
                 }
                 releaseCommand();
+                releaseInFlight();
                 state = State.READY;
                 sendError(error, 1);
             }
         });
     }
 
+    /** Brings the connection's session variables in line with the client's, then sends the command. */
+    private void alignAndSend() {
+        String sql = variables.alignmentSql(backend.applied(), backend.mariadb());
+        if (sql == null) {
+            sendCommand();
+            return;
+        }
+        state = State.ACQUIRING;
+        BackendConnection target = backend;
+        target.runInternal(target.queryCommand(sql), err -> {
+            if (state != State.ACQUIRING || backend != target) {
+                return;
+            }
+            if (err != null) {
+                if (!target.channel().isActive()) {
+                    backend = null;
+                    target.close();
+                }
+                releaseCommand();
+                releaseInFlight();
+                state = State.READY;
+                sendError(err, 1);
+                return;
+            }
+            target.applied().clear();
+            target.applied().putAll(variables.values());
+            sendCommand();
+        });
+    }
+
     private void sendCommand() {
-        ByteBuf first = command.get(0);
+        ByteBuf first = !command.isEmpty() ? command.get(0) : inFlight.get(0);
         int payload = first.readerIndex() + Packets.HEADER_SIZE;
         int cmd = first.getUnsignedByte(payload);
         boolean cursor = cmd == Commands.STMT_EXECUTE
                 && (first.getUnsignedByte(payload + 5) & Commands.CURSOR_TYPE_READ_ONLY) != 0;
         tracker.start(expectationOf(cmd), backend.deprecateEof(), cursor);
-        for (ByteBuf packet : command) {
-            backend.write(packet);
+        if (!command.isEmpty()) {
+            // Keep the packets until the first response byte, so that a dead connection can be retried.
+            releaseInFlight();
+            inFlight.addAll(command);
+            command.clear();
+            commandBytes = 0;
         }
-        command.clear();
-        commandBytes = 0;
+        for (ByteBuf packet : inFlight) {
+            backend.write(packet.retainedDuplicate());
+        }
+        responseStarted = false;
         backend.countQuery();
         backend.flush();
         state = State.RELAYING;
         backendPaused = false;
         backend.channel().read();
+    }
+
+    private void releaseInFlight() {
+        for (ByteBuf packet : inFlight) {
+            packet.release();
+        }
+        inFlight.clear();
     }
 
     private static ResponseTracker.Expect expectationOf(int cmd) {
@@ -418,6 +732,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void forwardWithoutResponse() {
+        if (currentCommand == Commands.STMT_CLOSE && openStatements > 0) {
+            openStatements--;
+        }
         if (backend == null) {
             releaseCommand();
         } else {
@@ -446,6 +763,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         lastSequenceId = Packets.sequenceId(packet, packet.readerIndex());
+        if (!responseStarted) {
+            responseStarted = true;
+            releaseInFlight();
+        }
         channel.write(packet, channel.voidPromise());
         switch (step) {
             case MORE -> { }
@@ -503,12 +824,43 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void finishCommand() {
         inTransaction = (tracker.statusFlags() & StatusFlags.IN_TRANS) != 0;
+        long micros = (System.nanoTime() - commandStartNanos) / 1000;
+        if (digestEntry != null) {
+            digestEntry.record(micros, tracker.affectedRows(), tracker.rows());
+            digestEntry = null;
+        }
+        if (currentCommand == Commands.QUERY) {
+            context.commands().record(commandIndex, micros);
+        }
+        if (currentCommand == Commands.STMT_PREPARE && !tracker.error()) {
+            openStatements++;
+        }
+        if (pendingVariables != null) {
+            if (!tracker.error()) {
+                applyVariables(pendingVariables);
+                for (SessionVariable variable : pendingVariables) {
+                    backend.applied().put(variable.name(), variable.value());
+                }
+            }
+            pendingVariables = null;
+        }
+        RuntimeConfig cfg = context.config().current();
+        QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
+        if (tracker.hasLastInsertId()) {
+            insertIdDelay = processing.autoIncrementDelay();
+        } else if (insertIdDelay > 0) {
+            insertIdDelay--;
+        }
         if (pendingSchema != null) {
             if (!tracker.error()) {
                 schema = pendingSchema;
                 backend.schema(pendingSchema);
             }
             pendingSchema = null;
+        }
+        state = State.READY;
+        if (canLetGo(processing)) {
+            releaseBackend(true);
         }
         commandDone();
     }
@@ -548,7 +900,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (dead != null) {
             dead.close();
         }
-        if (state == State.RELAYING || state == State.LOCAL_INFILE) {
+        if (state == State.RELAYING && !responseStarted && !inFlight.isEmpty() && retriesLeft > 0
+                && !inTransaction && pinFlags == 0 && openStatements == 0) {
+            // Nothing reached the client and no server-side state is lost: run the command elsewhere.
+            retriesLeft--;
+            if (log.isDebugEnabled()) {
+                log.debug("Session {}: backend lost before answering, retrying: {}", id, reason);
+            }
+            acquire(context.config().current(), commandHostgroup);
+            return;
+        }
+        releaseInFlight();
+        releaseCommand();
+        if (state == State.RELAYING || state == State.LOCAL_INFILE || state == State.ACQUIRING) {
             if (log.isDebugEnabled()) {
                 log.debug("Session {}: backend lost during {}: {}", id, commandName(), reason);
             }
@@ -560,10 +924,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     // ---- replies and teardown -----------------------------------------------------------------------------
 
-    private void sendOk(int sequenceId) {
-        ByteBuf out = channel.alloc().buffer(16);
-        int status = inTransaction ? StatusFlags.AUTOCOMMIT | StatusFlags.IN_TRANS : StatusFlags.AUTOCOMMIT;
-        new OkPacket(0, 0, status, 0, null).writeTo(out, sequenceId);
+    private void sendOk(int sequenceId, String info) {
+        ByteBuf out = channel.alloc().buffer(16 + (info == null ? 0 : info.length() * 3));
+        int status = (variables.autocommit() ? StatusFlags.AUTOCOMMIT : 0) | (inTransaction ? StatusFlags.IN_TRANS : 0);
+        new OkPacket(0, 0, status, 0, info).writeTo(out, sequenceId);
         channel.writeAndFlush(out, channel.voidPromise());
         commandDone();
     }
@@ -638,13 +1002,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (backend != null) {
             BackendConnection lent = backend;
             backend = null;
-            if (was == State.READY) {
-                BackendPool.of(channel.eventLoop()).release(lent, false);
-            } else {
-                lent.close();
-            }
+            boolean clean = was == State.READY && user != null
+                    && canLetGo(QueryProcessing.current(context.config().current().mysqlVariables()));
+            BackendPool.of(channel.eventLoop()).release(lent, clean);
         }
         releaseCommand();
+        releaseInFlight();
         ByteBuf queuedPacket;
         while ((queuedPacket = queued.pollFirst()) != null) {
             ReferenceCountUtil.safeRelease(queuedPacket);
@@ -670,6 +1033,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public boolean inTransaction() {
         return inTransaction;
+    }
+
+    /**
+     * Why the backend connection stays with this session, for stats_mysql_processlist.status_flags: the
+     * QueryClassifier pinning flags, plus bits for the other reasons (open statements, a multiplex=0 rule, a
+     * hostgroup lock, the last-insert-id delay, autocommit off).
+     */
+    public int statusFlags() {
+        int flags = pinFlags;
+        if (openStatements > 0) {
+            flags |= 1 << 20;
+        }
+        if (noMultiplex) {
+            flags |= 1 << 21;
+        }
+        if (lockedHostgroup >= 0) {
+            flags |= 1 << 22;
+        }
+        if (insertIdDelay > 0) {
+            flags |= 1 << 23;
+        }
+        if (!variables.autocommit()) {
+            flags |= 1 << 24;
+        }
+        return flags;
     }
 
     public long loginNanos() {

@@ -59,10 +59,6 @@ public final class MysqlMonitor implements AutoCloseable {
     /** The kinds of check, each with its own interval. */
     private enum Check { CONNECT, PING, READ_ONLY, REPLICATION_LAG }
 
-    /** The runtime {@code mysql_servers} identity after the monitor changed the server list. */
-    public record RuntimeServersChange(String checksum, long epoch) {
-    }
-
     private final ConfigHolder holder;
     private final Hostgroups hostgroups;
     private final MonitorLogWriter log;
@@ -82,14 +78,17 @@ public final class MysqlMonitor implements AutoCloseable {
     /**
      * Starts the monitor.
      *
-     * @param logSink runs the log writes and purges, one transaction per batch (the admin engine's
-     *                {@code runInTransaction} in a node)
+     * @param logSink               runs the log writes and purges, one transaction per batch (the admin engine's
+     *                              {@code runInTransaction} in a node)
+     * @param runtimeServersChanged called on a check thread after the monitor published a new runtime server
+     *                              list (the admin engine's {@code runtimeServersChanged} in a node); must not block
      */
-    public MysqlMonitor(ConfigHolder holder, Hostgroups hostgroups, MonitorLogSink logSink) {
+    public MysqlMonitor(ConfigHolder holder, Hostgroups hostgroups, MonitorLogSink logSink,
+                        Runnable runtimeServersChanged) {
         this.holder = holder;
         this.hostgroups = hostgroups;
         this.log = new MonitorLogWriter(logSink);
-        this.readOnly = new ReadOnlyChecks(holder, connections, log);
+        this.readOnly = new ReadOnlyChecks(holder, connections, log, runtimeServersChanged);
         this.lag = new ReplicationLagChecks(connections, log);
         this.scheduler = Thread.ofVirtual().name("monitor").start(this::schedule);
     }
@@ -104,11 +103,6 @@ public final class MysqlMonitor implements AutoCloseable {
 
     public List<ReplicationHostgroup> replicationHostgroups() {
         return replicationHostgroups;
-    }
-
-    /** The last change the monitor made to the runtime server list, or null if it made none yet. */
-    public RuntimeServersChange lastRuntimeServersChange() {
-        return readOnly.lastRuntimeChange();
     }
 
     // ---------------------------------------------------------------- scheduling

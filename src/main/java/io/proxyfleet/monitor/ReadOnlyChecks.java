@@ -3,12 +3,9 @@ package io.proxyfleet.monitor;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.MysqlServer;
 import io.proxyfleet.config.RuntimeConfig;
-import io.proxyfleet.config.ServerStatus;
-import io.proxyfleet.config.checksum.Checksums;
 import io.proxyfleet.protocol.client.QueryResult;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,9 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The read_only check (reference §5.9) and the hostgroup moves it drives (§5.10): the answer of each server is
  * applied with {@link ReadOnlyAction} inside {@link ConfigHolder#update}, and a changed list is published with the
- * module version it had, so the move is runtime state and never a configuration load peers would pull (§4.4,
- * §4.11). Called from the monitor's per-check virtual threads, several at once; the counters are concurrent maps
- * and the last change is a volatile field.
+ * module version it had, so the move is runtime state and never a configuration load (§4.4, §4.11); the
+ * {@code runtimeServersChanged} hook then lets the admin re-hash the runtime {@code mysql_servers} checksum.
+ * Called from the monitor's per-check virtual threads, several at once; the counters are a concurrent map.
  */
 final class ReadOnlyChecks {
     private static final Logger LOG = LoggerFactory.getLogger(MysqlMonitor.class);
@@ -31,17 +28,14 @@ final class ReadOnlyChecks {
     private final MonitorLogWriter log;
     /** Consecutive read_only timeouts per server. */
     private final Map<HostPort, Integer> readOnlyTimeouts = new ConcurrentHashMap<>();
-    private volatile MysqlMonitor.RuntimeServersChange lastRuntimeChange;
+    private final Runnable runtimeServersChanged;
 
-    ReadOnlyChecks(ConfigHolder holder, MonitorConnections connections, MonitorLogWriter log) {
+    ReadOnlyChecks(ConfigHolder holder, MonitorConnections connections, MonitorLogWriter log,
+                   Runnable runtimeServersChanged) {
         this.holder = holder;
         this.connections = connections;
         this.log = log;
-    }
-
-    /** The last change made to the runtime server list, or null. */
-    MysqlMonitor.RuntimeServersChange lastRuntimeChange() {
-        return lastRuntimeChange;
+        this.runtimeServersChanged = runtimeServersChanged;
     }
 
     /** Forgets the counters of servers no longer configured. */
@@ -114,7 +108,7 @@ final class ReadOnlyChecks {
         if (pairs.isEmpty()) {
             return;
         }
-        var moved = new MysqlMonitor.RuntimeServersChange[1];
+        var moved = new boolean[1];
         holder.update(config -> {
             RuntimeConfig.Servers servers = config.servers();
             List<MysqlServer> next = ReadOnlyAction.apply(servers.rows(), pairs, server, readOnly,
@@ -122,37 +116,16 @@ final class ReadOnlyChecks {
             if (next == servers.rows()) {
                 return config;
             }
-            // Same version: a monitor move is runtime state, not a configuration load peers should pull.
-            moved[0] = new MysqlMonitor.RuntimeServersChange(runtimeChecksum(next), System.currentTimeMillis() / 1000);
+            moved[0] = true;
+            // Same version: a monitor move is runtime state, not a configuration load (§4.4).
             return config.withServers(RuntimeConfig.Servers.of(next, servers.version()));
         });
-        if (moved[0] != null) {
-            lastRuntimeChange = moved[0];
-            LOG.info("read_only_action RO={} on server {}: moved between hostgroups {}; checksum for table"
-                    + " mysql_servers is {}", readOnly ? 1 : 0, server, pairs.stream().map(p -> p.writerHostgroup()
-                    + "/" + p.readerHostgroup()).toList(), moved[0].checksum());
+        if (moved[0]) {
+            LOG.info("read_only_action RO={} on server {}: moved between hostgroups {}", readOnly ? 1 : 0, server,
+                    pairs.stream().map(p -> p.writerHostgroup() + "/" + p.readerHostgroup()).toList());
+            runtimeServersChanged.run();
         } else if (LOG.isDebugEnabled()) {
             LOG.debug("read_only_action RO={} on server {} but no need to reconfigure", readOnly ? 1 : 0, server);
         }
-    }
-
-    /**
-     * ProxySQL's runtime {@code mysql_servers} checksum (§4.2): OFFLINE_HARD rows left out, shunned rows counted
-     * as ONLINE, in hostgroup/host/port order.
-     */
-    static String runtimeChecksum(List<MysqlServer> rows) {
-        var text = new ArrayList<List<String>>();
-        for (MysqlServer s : rows) {
-            if (s.status() == ServerStatus.OFFLINE_HARD) {
-                continue;
-            }
-            String status = s.status() == ServerStatus.OFFLINE_SOFT ? "OFFLINE_SOFT" : "ONLINE";
-            text.add(List.of(Integer.toString(s.hostgroupId()), s.hostname(), Integer.toString(s.port()),
-                    Integer.toString(s.gtidPort()), status, Integer.toString(s.weight()),
-                    Integer.toString(s.compression()), Integer.toString(s.maxConnections()),
-                    Integer.toString(s.maxReplicationLag()), s.useSsl() ? "1" : "0",
-                    Integer.toString(s.maxLatencyMs()), s.comment()));
-        }
-        return Checksums.format(Checksums.rawChecksum(text));
     }
 }

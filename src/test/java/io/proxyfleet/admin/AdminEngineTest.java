@@ -1,6 +1,5 @@
 package io.proxyfleet.admin;
 
-import static io.proxyfleet.admin.AdminTestSupport.ADMIN;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.proxyfleet.config.MysqlServer;
@@ -82,6 +81,76 @@ class AdminEngineTest {
         } finally {
             reopened.close();
         }
+    }
+
+    @Test
+    void resultsAndAffectedRowsLookLikeProxySql() throws Exception {
+        t.open(dir);
+        assertThat(t.ok("INSERT INTO mysql_servers (hostgroup_id, hostname) VALUES (0, 'a'), (0, 'b')").affectedRows())
+                .isEqualTo(2);
+        assertThat(t.ok("UPDATE mysql_servers SET weight = 5").affectedRows()).isEqualTo(2);
+        assertThat(t.ok("DELETE FROM mysql_servers WHERE hostname = 'a'").affectedRows()).isEqualTo(1);
+        var empty = t.rows("SELECT * FROM mysql_users");
+        assertThat(empty.columns()).hasSize(14).startsWith("username", "password", "active");
+        assertThat(empty.rows()).isEmpty();
+        var rs = t.rows("SELECT hostgroup_id, hostname, weight, NULL AS n, 1.5 AS r FROM mysql_servers");
+        assertThat(rs.columns()).containsExactly("hostgroup_id", "hostname", "weight", "n", "r");
+        assertThat(rs.rows()).containsExactly(java.util.Arrays.asList("0", "b", "5", null, "1.5"));
+    }
+
+    @Test
+    void diskFileIsAPlainSqliteDatabase() throws Exception {
+        t.open(dir);
+        t.ok("INSERT INTO mysql_users (username, password) VALUES ('app', 'pw')");
+        t.ok("SAVE MYSQL USERS TO DISK");
+        try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("proxysql.db"));
+             var st = c.createStatement();
+             var rs = st.executeQuery("SELECT username FROM mysql_users")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("app");
+        }
+    }
+
+    @Test
+    void statementsFromManyThreadsRunOneAtATime() throws Exception {
+        t.open(dir);
+        int threads = 8;
+        int perThread = 25;
+        var futures = new java.util.ArrayList<java.util.concurrent.CompletableFuture<AdminResponse>>();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            var submitted = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+            for (int i = 0; i < threads; i++) {
+                int thread = i;
+                submitted.add(pool.submit(() -> {
+                    for (int j = 0; j < perThread; j++) {
+                        synchronized (futures) {
+                            futures.add(t.engine.execute(AdminTestSupport.ADMIN,
+                                    "INSERT INTO proxysql_servers (hostname) VALUES ('h" + thread + "-" + j + "')"));
+                        }
+                    }
+                }));
+            }
+            for (var f : submitted) {
+                f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdown();
+        }
+        for (var f : futures) {
+            assertThat(f.get(10, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(AdminResponse.Ok.class);
+        }
+        assertThat(t.value("SELECT COUNT(*) FROM proxysql_servers")).isEqualTo(Integer.toString(threads * perThread));
+    }
+
+    @Test
+    void closedEngineAnswersWithAnError() throws Exception {
+        t.open(dir);
+        AdminEngine engine = t.engine;
+        t.close();
+        AdminResponse r = engine.execute(AdminTestSupport.ADMIN, "SELECT 1").get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r).isInstanceOf(AdminResponse.Error.class);
+        engine.close();
     }
 
     @Test

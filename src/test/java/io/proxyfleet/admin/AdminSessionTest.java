@@ -44,10 +44,13 @@ class AdminSessionTest {
     @ParameterizedTest
     @ValueSource(strings = {"SET NAMES utf8mb4", "SET autocommit=1", "set character_set_results = NULL", "BEGIN",
             "COMMIT", "ROLLBACK", "START TRANSACTION", "USE main", "SET SQL_SAFE_UPDATES=1",
-            "/*!40101 SET NAMES utf8 */", "LOCK TABLES mysql_servers READ", "UNLOCK TABLES", ""})
+            "/*!40101 SET NAMES utf8 */", "LOCK TABLES mysql_servers READ", "UNLOCK TABLES", "", "SAVEPOINT a",
+            "RELEASE SAVEPOINT a"})
     void clientNoOpsAnswerOk(String sql) throws Exception {
         t.ok(sql);
         assertThat(t.exec(STATS, sql)).isInstanceOf(AdminResponse.Ok.class);
+        // No transaction was left open: saving to disk still works.
+        t.ok("SAVE MYSQL SERVERS TO DISK");
     }
 
     @Test
@@ -91,6 +94,23 @@ class AdminSessionTest {
     }
 
     @Test
+    void mysqldumpProbes() throws Exception {
+        t.ok("INSERT INTO mysql_servers (hostname) VALUES ('a'), ('b')");
+        var status = t.rows("SHOW TABLE STATUS LIKE 'mysql_servers'");
+        assertThat(status.columns()).hasSize(18).startsWith("Name", "Engine", "Version", "Row_format", "Rows");
+        assertThat(status.rows()).singleElement().satisfies(r -> {
+            assertThat(r.get(0)).isEqualTo("mysql_servers");
+            assertThat(r.get(1)).isEqualTo("SQLite");
+            assertThat(r.get(4)).isEqualTo("2");
+        });
+        assertThat(t.rows("SHOW VARIABLES LIKE 'gtid\\_mode'").rows()).isEmpty();
+        assertThat(t.rows("SHOW STATUS LIKE 'binlog_snapshot_gtid_executed'").rows()).isEmpty();
+        assertThat(t.value("SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE table_schema = 'performance_schema'"
+                + " AND table_name = 'session_variables'")).isEqualTo("0");
+        assertThat(t.rows("SHOW TRIGGERS LIKE 'mysql\\_servers'").rows()).isEmpty();
+    }
+
+    @Test
     void tablesHaveProxySqlsExactDdl() throws Exception {
         assertThat(t.value("SELECT sql FROM sqlite_master WHERE name = 'runtime_checksums_values'")).isEqualTo(
                 "CREATE TABLE runtime_checksums_values (name VARCHAR NOT NULL , version INT NOT NULL ,"
@@ -115,6 +135,8 @@ class AdminSessionTest {
         assertThat(t.error(STATS, "PRAGMA query_only = OFF")).isEqualTo("ProxySQL Admin Error: Command not allowed");
         assertThat(t.error(STATS, "ATTACH DATABASE 'x.db' AS x")).isEqualTo("ProxySQL Admin Error: Command not allowed");
         assertThat(t.error(STATS, "PROXY_SELECT username FROM runtime_mysql_users")).contains("only SELECT");
+        assertThat(t.error(STATS, "SHOW MYSQL USERS")).contains("only SELECT");
+        assertThat(t.error(STATS, "SELECT GLOBAL_CHECKSUM()")).contains("no such function");
         assertThat(t.value("SELECT variable_value FROM global_variables WHERE variable_name='admin-admin_credentials'"))
                 .isEqualTo("admin:admin");
     }
@@ -169,6 +191,10 @@ class AdminSessionTest {
                     List.of("peer1", 6032, 0, "", 3, 100, 10, 5, 1, 2)));
             assertThat(live.rows("SELECT hostname, Queries FROM stats_proxysql_servers_metrics").rows())
                     .containsExactly(List.of("peer1", "5"));
+            live.engine.registerTableSource("mysql_server_ping_log", () -> List.of(
+                    List.of("db1", 3306, 1000L, 120, "")));
+            assertThat(live.rows(STATS, "SELECT hostname, ping_success_time_us FROM mysql_server_ping_log").rows())
+                    .containsExactly(List.of("db1", "120"));
         } finally {
             live.close();
         }

@@ -155,6 +155,18 @@ class LoadSaveCommandsTest {
     }
 
     @Test
+    void loadingOneUserLeavesTheOthersAsTheyRun() throws Exception {
+        t.ok("INSERT INTO mysql_users (username, password) VALUES ('a', 'pa'), ('b', 'pb')");
+        t.ok("LOAD MYSQL USERS TO RUNTIME");
+        t.ok("UPDATE mysql_users SET password = 'new'");
+        t.ok("LOAD MYSQL USER b TO RUNTIME");
+        assertThat(t.holder.current().users().frontend().get("a").password()).isEqualTo("pa");
+        assertThat(t.holder.current().users().frontend().get("b").password()).isEqualTo("new");
+        assertThat(t.engine.moduleVersions().get("mysql_users").version()).isEqualTo(3);
+        assertThat(t.error("LOAD MYSQL USER b'x TO RUNTIME")).isEqualTo("ProxySQL Admin Error: Invalid name b'x");
+    }
+
+    @Test
     void unknownLoadFormFallsThroughToSqliteAsSyntaxError() throws Exception {
         assertThat(t.error("LOAD MYSQL USERS TO DISK")).contains("syntax error");
         assertThat(t.error("SAVE MYSQL SERVERS TO RUNTIME")).contains("syntax error");

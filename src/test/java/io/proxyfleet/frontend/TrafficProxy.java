@@ -17,7 +17,6 @@ import io.proxyfleet.config.RuntimeConfig;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A traffic listener on a free loopback port with a runtime configuration built directly by the test, for
@@ -48,8 +47,7 @@ public final class TrafficProxy implements AutoCloseable {
         var certificate = new SelfSignedCertificate("proxyfleet-test");
         SslContext tls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
         var sessions = new SessionRegistry();
-        var context = new TrafficContext(holder, new BackendConnector(new Hostgroups()), sessions, () -> tls,
-                new Sha2Cache(), new BackendPasswords(), new AtomicLong());
+        var context = TrafficContext.create(holder, new BackendConnector(new Hostgroups()), sessions, () -> tls);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         TrafficServer server = TrafficServer.start(context, group, "127.0.0.1", 0);
         return new TrafficProxy(group, server, holder, sessions);

@@ -54,6 +54,8 @@ class MysqlMonitorTest {
         monitor = new MysqlMonitor(holder, hostgroups, batch -> {
             statements.addAll(batch);
             return CompletableFuture.completedFuture(null);
+        }, () -> {
+            throw new AssertionError("no replication hostgroups, so no server may move");
         });
         return monitor;
     }

@@ -1,0 +1,55 @@
+package io.proxyfleet.cluster;
+
+import io.proxyfleet.config.ModuleVersion;
+import io.proxyfleet.config.ProxySqlServer;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the cluster needs from its own node: its identity, its runtime cluster settings and checksums, its peer
+ * list, and a way to apply a verified pull. Implemented over the admin engine by the node wiring.
+ *
+ * <p>Every method may be called concurrently from several peer-monitor virtual threads; the reads must be cheap
+ * (runtime snapshots, not SQL), and {@link #apply} must serialise itself against other loads.
+ */
+public interface LocalNode {
+
+    /** This node's version string; peers whose {@code @@version} differs are not clustered with (§4.6). */
+    String version();
+
+    /** This node's UUID, announced to peers with {@code PROXYSQL CLUSTER_NODE_UUID}. */
+    String uuid();
+
+    /** This node's {@code admin-mysql_ifaces}, announced with the UUID. */
+    String adminInterfaces();
+
+    /** Whether the config file set {@code cluster_sync_interfaces=true} (§3.3). */
+    boolean syncInterfaces();
+
+    /** The runtime {@code admin-cluster_*} settings. */
+    ClusterSettings settings();
+
+    /** This node's {@code runtime_checksums_values}, keyed by module name. */
+    Map<String, ModuleVersion> checksums();
+
+    /** This node's {@code runtime_proxysql_servers}. */
+    List<ProxySqlServer> peers();
+
+    /**
+     * Rewrites the module's {@code main} tables, loads it to runtime adopting the peer's checksums and epochs, and
+     * saves it to disk if asked; see {@link PulledModule} for the table contents. Blocking.
+     *
+     * @throws Exception when the rows cannot be applied; the caller logs it and retries on a later check
+     */
+    void apply(PulledModule pulled) throws Exception;
+
+    /**
+     * Whether {@link #apply} accepts a runtime-only {@code mysql_servers} pull (sync algorithm 1 when only the
+     * runtime server list differs). Nodes that cannot load a runtime server list apart from the configured one
+     * answer false, and such differences are then resolved only by the next configured-servers pull.
+     */
+    default boolean supportsRuntimeServersPull() {
+        return false;
+    }
+}

@@ -1,0 +1,100 @@
+package io.proxyfleet.stats;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+/**
+ * stats_mysql_query_digest: one entry per (hostgroup, schema, user, client address, digest). Updated by every
+ * event loop at the end of each query, read (and reset) by the admin thread.
+ */
+public final class QueryDigestStats {
+    /** Key of an entry; the client address is empty unless mysql-query_digests_track_hostname is on. */
+    public record Key(int hostgroup, String schemaname, String username, String clientAddress, long digest) {
+    }
+
+    /** Accumulators of one entry; fields are updated concurrently and read without a lock. */
+    public static final class Entry {
+        private final String digestText;
+        private final LongAdder count = new LongAdder();
+        private final LongAdder sumTime = new LongAdder();
+        private final LongAdder sumRowsAffected = new LongAdder();
+        private final LongAdder sumRowsSent = new LongAdder();
+        private final AtomicLong minTime = new AtomicLong(Long.MAX_VALUE);
+        private final AtomicLong maxTime = new AtomicLong();
+        private final long firstSeen;
+        private volatile long lastSeen;
+
+        Entry(String digestText, long nowSeconds) {
+            this.digestText = digestText;
+            this.firstSeen = nowSeconds;
+        }
+
+        /** Counts one finished query. */
+        public void record(long micros, long rowsAffected, long rowsSent) {
+            add(micros, rowsAffected, rowsSent, System.currentTimeMillis() / 1000);
+        }
+
+        void add(long micros, long rowsAffected, long rowsSent, long nowSeconds) {
+            count.increment();
+            sumTime.add(micros);
+            sumRowsAffected.add(rowsAffected);
+            sumRowsSent.add(rowsSent);
+            minTime.accumulateAndGet(micros, Math::min);
+            maxTime.accumulateAndGet(micros, Math::max);
+            lastSeen = nowSeconds;
+        }
+    }
+
+    private volatile Map<Key, Entry> entries = new ConcurrentHashMap<>();
+
+    /**
+     * The entry of {@code key}, created on first sight. {@code digestText} is called only then, so the
+     * normalised text is materialised once per digest rather than per query. The session looks the entry up
+     * when the query starts (while its digest is at hand) and {@link Entry#record counts} it when it ends.
+     */
+    public Entry entry(Key key, Supplier<String> digestText) {
+        Map<Key, Entry> map = entries;
+        Entry entry = map.get(key);
+        if (entry == null) {
+            entry = map.computeIfAbsent(key, k -> new Entry(digestText.get(), System.currentTimeMillis() / 1000));
+        }
+        return entry;
+    }
+
+    /** Rows in stats_mysql_query_digest column order. */
+    public List<List<Object>> rows() {
+        return rowsOf(entries);
+    }
+
+    /** Rows as {@link #rows()}, then forgets them (stats_mysql_query_digest_reset, TRUNCATE). */
+    public List<List<Object>> rowsAndReset() {
+        Map<Key, Entry> previous = entries;
+        entries = new ConcurrentHashMap<>();
+        return rowsOf(previous);
+    }
+
+    private static List<List<Object>> rowsOf(Map<Key, Entry> map) {
+        var rows = new ArrayList<List<Object>>(map.size());
+        map.forEach((key, e) -> {
+            long count = e.count.sum();
+            if (count == 0) {
+                return;
+            }
+            rows.add(List.of(key.hostgroup(), key.schemaname(), key.username(), key.clientAddress(),
+                    formatDigest(key.digest()), e.digestText, count, e.firstSeen, e.lastSeen, e.sumTime.sum(),
+                    e.minTime.get(), e.maxTime.get(), e.sumRowsAffected.sum(), e.sumRowsSent.sum()));
+        });
+        return rows;
+    }
+
+    /** ProxySQL prints digests zero-padded, unlike configuration checksums. */
+    public static String formatDigest(long digest) {
+        String hex = Long.toHexString(digest).toUpperCase(java.util.Locale.ROOT);
+        return "0x" + "0".repeat(16 - hex.length()) + hex;
+    }
+}

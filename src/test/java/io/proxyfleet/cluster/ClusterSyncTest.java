@@ -1,0 +1,200 @@
+package io.proxyfleet.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.proxyfleet.config.ModuleVersion;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two (or three) real admin engines, each behind a real admin socket, clustering with {@link ClusterManager}: what
+ * an operator loads on one node appears on the others with the same checksum and epoch.
+ */
+class ClusterSyncTest {
+    private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path tmp;
+
+    private final List<TestNode> nodes = new ArrayList<>();
+
+    @AfterEach
+    void closeNodes() throws Exception {
+        for (TestNode n : nodes) {
+            n.close();
+        }
+    }
+
+    /** Nodes that list each other in proxysql_servers, with the given check interval, clustering. */
+    private List<TestNode> cluster(int count, int checkIntervalMs, boolean notifyPeersOnLoad) throws Exception {
+        List<TestNode> created = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            TestNode n = new TestNode(tmp.resolve("node" + i), notifyPeersOnLoad);
+            nodes.add(n);
+            created.add(n);
+        }
+        for (TestNode n : created) {
+            n.exec("UPDATE global_variables SET variable_value = 'cluster' WHERE variable_name = 'admin-cluster_username'");
+            n.exec("UPDATE global_variables SET variable_value = 'cl-secret' WHERE variable_name = 'admin-cluster_password'");
+            n.exec("UPDATE global_variables SET variable_value = '" + checkIntervalMs
+                    + "' WHERE variable_name = 'admin-cluster_check_interval_ms'");
+            n.exec("UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'admin-cluster_check_status_frequency'");
+            n.exec("LOAD ADMIN VARIABLES TO RUNTIME");
+            for (TestNode peer : created) {
+                n.exec("INSERT INTO proxysql_servers (hostname, port, weight, comment) VALUES ('127.0.0.1', "
+                        + peer.listener.port() + ", 0, 'node')");
+            }
+            n.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
+        }
+        created.forEach(TestNode::startCluster);
+        return created;
+    }
+
+    private static void awaitSameModule(TestNode source, TestNode target, String module) {
+        await().atMost(SYNC_TIMEOUT).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+            ModuleVersion want = source.module(module);
+            ModuleVersion got = target.module(module);
+            assertThat(got.checksum()).as(module + " checksum").isEqualTo(want.checksum());
+            assertThat(got.epoch()).as(module + " epoch").isEqualTo(want.epoch());
+        });
+    }
+
+    @Test
+    void queryRulesLoadedOnOneNodeArePulledByTheOtherWithTheSameChecksumAndEpoch() throws Exception {
+        List<TestNode> c = cluster(2, 200, false);
+        TestNode a = c.get(0);
+        TestNode b = c.get(1);
+        long bVersionBefore = b.module("mysql_query_rules").version();
+        a.exec("INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgroup, apply, comment)"
+                + " VALUES (10, 1, '^SELECT .* FOR UPDATE', 1, 1, 'it''s a writer rule')");
+        a.exec("INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgroup) VALUES"
+                + " (20, 0, '^SELECT', 2)");
+        a.exec("LOAD MYSQL QUERY RULES TO RUNTIME");
+        assertThat(a.module("mysql_query_rules").checksum()).isNotEqualTo("0x0000000000000000");
+
+        awaitSameModule(a, b, "mysql_query_rules");
+        assertThat(b.module("mysql_query_rules").version()).isEqualTo(bVersionBefore + 1);
+        // only the active rule travels, written back as active
+        assertThat(b.rows("SELECT rule_id, active, match_digest, comment FROM main.mysql_query_rules"))
+                .containsExactly(List.of("10", "1", "^SELECT .* FOR UPDATE", "it's a writer rule"));
+        assertThat(b.rows("SELECT rule_id FROM disk.mysql_query_rules")).containsExactly(List.of("10"));
+        // the source never pulls back: its checksum and epoch are unchanged
+        assertThat(a.module("mysql_query_rules").version()).isEqualTo(2);
+
+        await().atMost(SYNC_TIMEOUT).untilAsserted(() -> assertThat(b.rows("SELECT version, epoch, checksum,"
+                + " diff_check FROM stats_proxysql_servers_checksums WHERE name = 'mysql_query_rules' AND port = "
+                + a.listener.port())).containsExactly(List.of("2", Long.toString(a.module("mysql_query_rules").epoch()),
+                        a.module("mysql_query_rules").checksum(), "0")));
+        assertThat(b.cluster.get().pulledTotal(ClusterModule.MYSQL_QUERY_RULES, true)).isEqualTo(1);
+    }
+
+    @Test
+    void usersServersAndVariablesFollowTheNewestNode() throws Exception {
+        List<TestNode> c = cluster(2, 200, false);
+        TestNode a = c.get(0);
+        TestNode b = c.get(1);
+        a.exec("INSERT INTO mysql_users (username, password, default_hostgroup, comment) VALUES"
+                + " ('app', '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9', 1, 'the app')");
+        a.exec("LOAD MYSQL USERS TO RUNTIME");
+        a.exec("INSERT INTO mysql_servers (hostgroup_id, hostname, port, status, comment) VALUES"
+                + " (1, '10.0.0.1', 3306, 'ONLINE', 'writer'), (2, '10.0.0.2', 3306, 'SHUNNED', 'reader'),"
+                + " (2, '10.0.0.3', 3306, 'OFFLINE_HARD', 'gone')");
+        a.exec("INSERT INTO mysql_replication_hostgroups (writer_hostgroup, reader_hostgroup, comment) VALUES"
+                + " (1, 2, 'pair')");
+        a.exec("LOAD MYSQL SERVERS TO RUNTIME");
+        a.exec("UPDATE global_variables SET variable_value = '77' WHERE variable_name = 'mysql-max_connections'");
+        a.exec("LOAD MYSQL VARIABLES TO RUNTIME");
+
+        awaitSameModule(a, b, "mysql_users");
+        awaitSameModule(a, b, "mysql_servers_v2");
+        awaitSameModule(a, b, "mysql_servers");
+        awaitSameModule(a, b, "mysql_variables");
+        assertThat(b.rows("SELECT username, active, default_hostgroup, comment FROM main.mysql_users"))
+                .containsExactly(List.of("app", "1", "1", "the app"));
+        // OFFLINE_HARD never travels and SHUNNED arrives as ONLINE
+        assertThat(b.rows("SELECT hostgroup_id, hostname, status FROM main.mysql_servers ORDER BY hostname"))
+                .containsExactly(List.of("1", "10.0.0.1", "ONLINE"), List.of("2", "10.0.0.2", "ONLINE"));
+        assertThat(b.rows("SELECT writer_hostgroup, reader_hostgroup, comment FROM main.mysql_replication_hostgroups"))
+                .containsExactly(List.of("1", "2", "pair"));
+        assertThat(b.holder.current().mysqlVariables().get("max_connections")).isEqualTo("77");
+        assertThat(b.rows("SELECT variable_value FROM disk.global_variables"
+                + " WHERE variable_name = 'mysql-max_connections'")).containsExactly(List.of("77"));
+    }
+
+    @Test
+    void aPeerAddedOnOneNodeIsAddedEverywhere() throws Exception {
+        List<TestNode> c = cluster(2, 200, false);
+        TestNode a = c.get(0);
+        TestNode b = c.get(1);
+        // both nodes loaded proxysql_servers during set-up; a load within the same second would be an
+        // equal-epoch conflict, which ProxySQL (and we) refuse to resolve
+        long setUpEpoch = Math.max(a.module("proxysql_servers").epoch(), b.module("proxysql_servers").epoch());
+        await().atMost(Duration.ofSeconds(3)).until(() -> System.currentTimeMillis() / 1000 > setUpEpoch);
+        a.exec("INSERT INTO proxysql_servers (hostname, port, weight, comment) VALUES ('127.0.0.1', 1, 5, 'down')");
+        a.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
+        awaitSameModule(a, b, "proxysql_servers");
+        assertThat(b.holder.current().peers().rows()).hasSize(3);
+        // B now monitors the new (unreachable) peer too
+        await().atMost(SYNC_TIMEOUT).untilAsserted(() -> assertThat(b.cluster.get().checksumsStatus())
+                .extracting(PeerChecksumStatus::port).contains(1));
+    }
+
+    @Test
+    void notifyMakesPeersPullLongBeforeTheirNextPoll() throws Exception {
+        // a 20 s check interval with diffs_before_sync 3 would take a minute by polling alone
+        List<TestNode> c = cluster(3, 20_000, true);
+        TestNode a = c.get(0);
+        Thread.sleep(500); // let every monitor finish its first check
+        long started = System.nanoTime();
+        a.exec("INSERT INTO mysql_query_rules (rule_id, active, match_pattern, destination_hostgroup) VALUES"
+                + " (1, 1, '^INSERT', 1)");
+        a.exec("LOAD MYSQL QUERY RULES TO RUNTIME");
+        awaitSameModule(a, c.get(1), "mysql_query_rules");
+        awaitSameModule(a, c.get(2), "mysql_query_rules");
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void loadsInTheSameSecondOnTwoNodesAreAConflictNobodyResolves() throws Exception {
+        List<TestNode> c = cluster(2, 50, false);
+        TestNode a = c.get(0);
+        TestNode b = c.get(1);
+        // set-up loaded proxysql_servers on both nodes within the same second or two; load it again on both in
+        // one second with different contents
+        long start = System.currentTimeMillis() / 1000;
+        await().atMost(Duration.ofSeconds(3)).until(() -> System.currentTimeMillis() % 1000 < 500
+                && System.currentTimeMillis() / 1000 > start);
+        a.exec("UPDATE proxysql_servers SET comment = 'from a'");
+        b.exec("UPDATE proxysql_servers SET comment = 'from b'");
+        a.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
+        b.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
+        assertThat(a.module("proxysql_servers").epoch()).isEqualTo(b.module("proxysql_servers").epoch());
+        // diffs_before_sync 3: the conflict is reported every 30 checks, i.e. within ~2 s at 50 ms
+        await().atMost(SYNC_TIMEOUT).until(() -> a.cluster.get().conflictTotal(ClusterModule.PROXYSQL_SERVERS, true) > 0
+                && b.cluster.get().conflictTotal(ClusterModule.PROXYSQL_SERVERS, true) > 0);
+        assertThat(a.module("proxysql_servers").checksum()).isNotEqualTo(b.module("proxysql_servers").checksum());
+        assertThat(a.cluster.get().pulledTotal(ClusterModule.PROXYSQL_SERVERS, true)).isZero();
+        assertThat(b.cluster.get().pulledTotal(ClusterModule.PROXYSQL_SERVERS, true)).isZero();
+    }
+
+    @Test
+    void peerMetricsAreCollected() throws Exception {
+        List<TestNode> c = cluster(2, 100, false);
+        await().atMost(SYNC_TIMEOUT).untilAsserted(() -> assertThat(c.get(0).cluster.get().metricsStatus())
+                .hasSize(2)
+                .allSatisfy(m -> {
+                    assertThat(m.comment()).isEqualTo("node");
+                    assertThat(m.lastCheckMs()).isPositive();
+                }));
+        assertThat(c.get(0).rows("SELECT hostname, comment FROM stats_proxysql_servers_metrics"))
+                .containsExactly(List.of("127.0.0.1", "node"), List.of("127.0.0.1", "node"));
+    }
+}

@@ -1,0 +1,126 @@
+package io.proxyfleet.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.proxyfleet.admin.AdminEngine;
+import io.proxyfleet.admin.AdminPrincipal;
+import io.proxyfleet.admin.AdminResponse;
+import io.proxyfleet.admin.AdminRole;
+import io.proxyfleet.admin.NodeControl;
+import io.proxyfleet.admin.RuntimeStatsSource;
+import io.proxyfleet.config.ConfigHolder;
+import io.proxyfleet.config.ModuleVersion;
+import io.proxyfleet.config.QueryRuleProgram;
+import io.proxyfleet.config.RuntimeConfig;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One ProxyFleet node minus the traffic path, for cluster tests: a real admin engine on its own data directory,
+ * behind a real admin socket, and (after {@link #startCluster()}) a cluster manager. Owned by the test thread.
+ */
+final class TestNode implements AutoCloseable {
+    private static final AdminPrincipal ADMIN = new AdminPrincipal("admin", AdminRole.ADMIN, "127.0.0.1:1");
+
+    final ConfigHolder holder = new ConfigHolder(RuntimeConfig.empty());
+    final AtomicReference<ClusterManager> cluster = new AtomicReference<>();
+    final AdminEngine engine;
+    final TestAdminListener listener;
+
+    TestNode(Path dir, boolean notifyPeersOnLoad) throws Exception {
+        NodeControl control = new ForwardingControl() {
+            @Override
+            public void moduleLoaded(String module) {
+                ClusterManager m = cluster.get();
+                if (m == null) {
+                    return;
+                }
+                if (notifyPeersOnLoad) {
+                    m.moduleLoaded(module);
+                } else if (module.equals("proxysql_servers")) {
+                    m.reconcile();
+                }
+            }
+        };
+        engine = AdminEngine.open(dir, null, false, false, holder, rules -> QueryRuleProgram.EMPTY,
+                RuntimeStatsSource.NONE, control);
+        listener = new TestAdminListener(engine, holder.current().adminVariables().get("version"),
+                () -> {
+                    ClusterManager m = cluster.get();
+                    if (m != null) {
+                        m.checkNow();
+                    }
+                });
+    }
+
+    void startCluster() {
+        ClusterManager m = new ClusterManager(new AdminClusterNode(engine, holder, false, true));
+        cluster.set(m);
+        m.registerStatsTables(engine);
+        m.start();
+    }
+
+    AdminResponse exec(String sql) throws Exception {
+        AdminResponse r = engine.execute(ADMIN, sql).get(10, TimeUnit.SECONDS);
+        assertThat(r).as(sql).isNotInstanceOf(AdminResponse.Error.class);
+        return r;
+    }
+
+    List<List<String>> rows(String sql) throws Exception {
+        return ((AdminResponse.ResultSet) exec(sql)).rows();
+    }
+
+    ModuleVersion module(String name) {
+        return engine.moduleVersions().get(name);
+    }
+
+    @Override
+    public void close() throws Exception {
+        ClusterManager m = cluster.get();
+        if (m != null) {
+            m.close();
+        }
+        listener.close();
+        engine.close();
+    }
+
+    /** NodeControl that ignores everything but what a test overrides. */
+    abstract static class ForwardingControl implements NodeControl {
+        @Override
+        public void shutdown(boolean slow) {
+        }
+
+        @Override
+        public void pause() {
+        }
+
+        @Override
+        public void resume() {
+        }
+
+        @Override
+        public void flushLogs() {
+        }
+
+        @Override
+        public void reloadTls() {
+        }
+
+        @Override
+        public boolean killConnection(long id) {
+            return false;
+        }
+
+        @Override
+        public boolean killQuery(long id) {
+            return false;
+        }
+
+        @Override
+        public void adminInterfacesChanged(String ifaces) {
+        }
+    }
+}
