@@ -219,6 +219,8 @@ class MonitorFailoverTest {
                 .isEqualTo(v2Before);
         assertThat(adminValue("SELECT COUNT(*) FROM monitor.mysql_server_read_only_log WHERE port = "
                 + replica.port() + " AND read_only = 0 AND error IS NULL")).isNotEqualTo("0");
+        System.out.println("MonitorFailoverTest: read_only flip reflected in runtime_mysql_servers after "
+                + movedMillis + " ms (read_only interval 200 ms)");
         assertThat(movedMillis).as("moved within a few check intervals").isLessThan(5_000);
         // The runtime list changed, so its checksum did (epoch update only, §4.4).
         await().atMost(SETTLE).untilAsserted(() -> assertThat(adminValue(
