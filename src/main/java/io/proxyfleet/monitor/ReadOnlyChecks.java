@@ -54,17 +54,14 @@ final class ReadOnlyChecks {
                     settings.readOnlyTimeout());
             QueryResult.Rows rows = lease.client().select(type.query());
             connections.release(lease);
+            lease = null;
             readOnly = parseReadOnly(rows);
-            log.add(new LogRow(LogRow.Table.READ_ONLY, server, startUs, CheckErrors.micros(t0), readOnly ? 1L : 0L, null),
-                    settings.historyMillis());
+            log.add(new LogRow(LogRow.Table.READ_ONLY, server, startUs, CheckErrors.micros(t0), readOnly ? 1L : 0L,
+                    null), settings.historyMillis());
             readOnlyTimeouts.remove(server);
         } catch (IOException | IllegalArgumentException e) {
-            if (lease != null) {
-                if (e instanceof IOException io) {
-                    connections.discard(lease, io);
-                } else {
-                    connections.release(lease);
-                }
+            if (lease != null && e instanceof IOException io) {
+                connections.discard(lease, io);
             }
             log.add(new LogRow(LogRow.Table.READ_ONLY, server, startUs, 0, null, CheckErrors.message(e)),
                     settings.historyMillis());

@@ -406,7 +406,8 @@ class MonitorFailoverTest {
                 db.execute(statements);
                 return;
             } catch (IllegalStateException e) {
-                if (attempt == FIXTURE_ATTEMPTS || !String.valueOf(e.getMessage()).contains("Socket timeout when connecting")) {
+                boolean notConnected = String.valueOf(e.getMessage()).contains("Socket timeout when connecting");
+                if (attempt == FIXTURE_ATTEMPTS || !notConnected) {
                     throw e;
                 }
             }
