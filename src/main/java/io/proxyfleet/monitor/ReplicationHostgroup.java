@@ -30,9 +30,4 @@ public record ReplicationHostgroup(int writerHostgroup, int readerHostgroup, Che
         }
         return List.copyOf(pairs);
     }
-
-    /** Whether {@code hostgroupId} is this pair's writer or reader hostgroup. */
-    public boolean covers(int hostgroupId) {
-        return hostgroupId == writerHostgroup || hostgroupId == readerHostgroup;
-    }
 }
