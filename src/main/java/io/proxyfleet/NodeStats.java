@@ -40,7 +40,7 @@ final class NodeStats implements RuntimeStatsSource {
             rows.add(List.of(server.key().hostgroupId(), server.key().hostname(), server.key().port(),
                     server.status().name(), server.usedConnections(), server.freeConnections(), server.connectOk(),
                     server.connectErrors(), server.usedConnections(), server.queries(), 0, server.bytesSent(),
-                    server.bytesReceived(), 0));
+                    server.bytesReceived(), server.pingLatencyMicros()));
         }
         return rows;
     }
