@@ -46,6 +46,16 @@ final class NodeStats implements RuntimeStatsSource {
     }
 
     @Override
+    public io.proxyfleet.config.ServerStatus liveStatus(io.proxyfleet.config.MysqlServer server) {
+        for (ServerRuntime runtime : hostgroups.hostgroup(config.current().servers(), server.hostgroupId())) {
+            if (runtime.key().equals(server.key())) {
+                return runtime.status();
+            }
+        }
+        return server.status();
+    }
+
+    @Override
     public List<List<Object>> processlist() {
         var rows = new ArrayList<List<Object>>();
         long now = System.nanoTime();
@@ -93,11 +103,13 @@ final class NodeStats implements RuntimeStatsSource {
                 active++;
             }
         }
-        return List.of(
-                List.of("ProxySQL_Uptime", uptime),
-                List.of("Active_Transactions", active),
-                List.of("Client_Connections_connected", sessions.size()),
-                List.of("Servers_table_version", config.current().servers().version().version()));
+        var rows = new ArrayList<List<Object>>();
+        rows.add(List.of("ProxySQL_Uptime", uptime));
+        rows.add(List.of("Active_Transactions", active));
+        rows.add(List.of("Client_Connections_connected", sessions.size()));
+        rows.add(List.of("Servers_table_version", config.current().servers().version().version()));
+        rows.addAll(traffic.queryCache().globalRows());
+        return rows;
     }
 
     @Override

@@ -54,6 +54,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     private AdminListener adminListener;
     private volatile MysqlMonitor monitor;
     private ClusterManager cluster;
+    private TrafficContext trafficContext;
     private final List<TrafficServer> traffic = new ArrayList<>();
 
     private ProxyFleetNode(ConfigHolder config, TlsFiles tlsFiles, EventLoopGroup trafficLoops,
@@ -94,6 +95,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             EventLoopGroup trafficLoops = newGroup(Math.max(1, cfg.mysqlVariables().getInt("threads")));
             node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
             node.admin = admin;
+            node.trafficContext = context;
             pending.node = node;
             tlsRef.set(node);
             for (String iface : cfg.mysqlVariables().get("interfaces").split(";")) {
@@ -316,6 +318,14 @@ public final class ProxyFleetNode implements AutoCloseable {
                     log.error("Cannot bind admin-mysql_ifaces {}: {}", ifaces, e.getMessage());
                 }
             });
+        }
+
+        @Override
+        public void flushQueryCache() {
+            ProxyFleetNode n = node;
+            if (n != null && n.trafficContext != null) {
+                n.trafficContext.queryCache().flush();
+            }
         }
 
         @Override
