@@ -46,6 +46,14 @@ class NodeCommandsTest {
             assertThat(pool.stdout()).contains("0\t" + db.port() + "\tONLINE");
             assertThat(NodeFixture.admin(adminPort, "PROXYSQL FLUSH LOGS").exitCode()).isZero();
 
+            assertThat(traffic(trafficPort, "SELECT * FROM no_such_db.t").exitCode()).isNotZero();
+            MysqlCli.Result errors = NodeFixture.admin(adminPort,
+                    "SELECT hostgroup, username, errno, count_star FROM stats_mysql_errors WHERE errno = 1146");
+            assertThat(errors.stdout()).as(errors.toString()).contains("0\tcmd\t1146\t1");
+            MysqlCli.Result free = NodeFixture.admin(adminPort,
+                    "SELECT hostgroup, srv_port, user FROM stats_mysql_free_connections");
+            assertThat(free.stdout()).as(free.toString()).contains("0\t" + db.port() + "\tcmd");
+
             assertThat(NodeFixture.admin(adminPort, "PROXYSQL SHUTDOWN").exitCode()).isZero();
             long deadline = System.currentTimeMillis() + 10_000;
             while (traffic(trafficPort, "SELECT 1").exitCode() == 0 && System.currentTimeMillis() < deadline) {

@@ -800,6 +800,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 if (state != State.ACQUIRING) {
                     return;
                 }
+                context.errors().record(hostgroup, "", 0, user.username(), clientAddress, schema, error.code(),
+                        error.message());
                 releaseCommand();
                 releaseInFlight();
                 state = State.READY;
@@ -918,6 +920,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (cacheCapture != null) {
             cacheCapture.addComponent(true, packet.retainedDuplicate());
         }
+        if (step == ResponseTracker.Step.DONE && tracker.error()) {
+            recordBackendError(packet);
+        }
         channel.write(packet, channel.voidPromise());
         switch (step) {
             case MORE -> { }
@@ -931,6 +936,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 channel.read();
             }
         }
+    }
+
+    /** Counts the ERR that ends this response in stats_mysql_errors (errors are rare: decoding is fine here). */
+    private void recordBackendError(ByteBuf packet) {
+        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+        if (packet.getUnsignedByte(payload) != Packets.ERR) {
+            return;
+        }
+        ErrPacket err = ErrPacket.decode(packet.slice(payload, packet.readableBytes() - Packets.HEADER_SIZE));
+        var server = backend.server().key();
+        context.errors().record(server.hostgroupId(), server.hostname(), server.port(), user.username(),
+                clientAddress, schema, err.code(), err.message());
     }
 
     @Override
