@@ -767,6 +767,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         killRequested = false;
         retriesLeft = currentCommand == Commands.QUERY && decision.retries() >= 0 ? decision.retries()
                 : QueryProcessing.current(cfg.mysqlVariables()).queryRetries();
+        if (backend != null && backend.server().status() == io.proxyfleet.config.ServerStatus.OFFLINE_HARD) {
+            // OFFLINE_HARD cuts connections in use at their next command (§5.1.1).
+            BackendConnection cut = backend;
+            backend = null;
+            cut.close();
+        }
         if (backend != null && backendHostgroup() != hostgroup) {
             releaseBackend(true);
         }
