@@ -375,15 +375,74 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Backend TLS (mysql_servers.use_ssl=1). Like ProxySQL without mysql_servers_ssl_params, the proxy encrypts
+     * but does not verify the backend's certificate.
+     */
+    private static final class BackendTls {
+        static final io.netty.handler.ssl.SslContext CONTEXT = build();
+
+        private static io.netty.handler.ssl.SslContext build() {
+            try {
+                return io.netty.handler.ssl.SslContextBuilder.forClient()
+                        .trustManager(io.netty.handler.ssl.util.InsecureTrustManagerFactory.INSTANCE)
+                        .protocols("TLSv1.3", "TLSv1.2").build();
+            } catch (javax.net.ssl.SSLException e) {
+                throw new IllegalStateException("the JDK's TLS provider cannot build a client context", e);
+            }
+        }
+    }
+
+    private boolean tls;
+
     private void onHandshake(HandshakeV10 handshake) {
         scramble = handshake.authData();
         threadId = handshake.connectionId();
-        mariadb = handshake.serverVersion().contains("MariaDB");
+        if (server.config().useSsl()) {
+            if ((handshake.capabilities() & Capabilities.SSL) == 0) {
+                throw new BackendException(2026, "HY000", "use_ssl=1 but backend " + server.config().hostname()
+                        + ":" + server.config().port() + " does not offer TLS");
+            }
+            startTls(handshake);
+            return;
+        }
+        sendHandshakeResponse(handshake);
+    }
+
+    private void startTls(HandshakeV10 handshake) {
+        int caps = responseCapabilities(handshake) | Capabilities.SSL;
+        ByteBuf request = channel.alloc().buffer(Packets.HEADER_SIZE + HandshakeResponse41.SSL_REQUEST_LENGTH);
+        HandshakeResponse41.writeSslRequest(request, ++sequenceId & 0xFF, caps, MAX_PACKET, key.collation());
+        channel.writeAndFlush(request);
+        io.netty.handler.ssl.SslHandler ssl = BackendTls.CONTEXT.newHandler(channel.alloc(),
+                server.config().hostname(), server.config().port());
+        channel.pipeline().addFirst("tls", ssl);
+        ssl.handshakeFuture().addListener(f -> {
+            if (!f.isSuccess()) {
+                failLogin(new BackendException(2026, "HY000", "TLS handshake with backend failed: "
+                        + rootMessage(f.cause())));
+                return;
+            }
+            tls = true;
+            try {
+                sendHandshakeResponse(handshake);
+            } catch (BackendException e) {
+                failLogin(e);
+            }
+        });
+    }
+
+    private int responseCapabilities(HandshakeV10 handshake) {
         int wanted = BASE_CAPABILITIES | (key.formatCapabilities() & FORMAT_CAPABILITIES);
         if (schema != null && !schema.isEmpty()) {
             wanted |= Capabilities.CONNECT_WITH_DB;
         }
-        capabilities = wanted & (handshake.capabilities() | Capabilities.CONNECT_ATTRS);
+        return wanted & (handshake.capabilities() | Capabilities.CONNECT_ATTRS);
+    }
+
+    private void sendHandshakeResponse(HandshakeV10 handshake) {
+        mariadb = handshake.serverVersion().contains("MariaDB");
+        capabilities = responseCapabilities(handshake) | (tls ? Capabilities.SSL : 0);
         byte[] auth = authResponse(handshake.authPluginName(), scramble);
         var response = new HandshakeResponse41(capabilities, MAX_PACKET, key.collation(), credentials.username(),
                 auth, schema, handshake.authPluginName(), Map.of());
@@ -453,7 +512,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                 return; // the OK follows
             }
             if (code == AuthPlugins.SHA2_PERFORM_FULL_AUTH) {
-                sendAuthData(new byte[] {(byte) AuthPlugins.SHA2_REQUEST_PUBLIC_KEY});
+                // Inside TLS the password itself may travel; otherwise ask for the key to encrypt it with.
+                sendAuthData(tls ? nulTerminated(credentials.clearPassword())
+                        : new byte[] {(byte) AuthPlugins.SHA2_REQUEST_PUBLIC_KEY});
                 return;
             }
         }
