@@ -72,7 +72,7 @@ final class NodeStats implements RuntimeStatsSource {
             long since = command.equals("Sleep") ? session.loginNanos() : session.commandStartNanos();
             row.add(TimeUnit.NANOSECONDS.toMillis(now - since));
             row.add("");
-            row.add(0);
+            row.add(session.statusFlags());
             row.add("");
             rows.add(row);
         }

@@ -85,6 +85,7 @@ public final class ProxyFleetNode implements AutoCloseable {
                     pending);
             admin.registerTableSource("stats_mysql_query_digest", context.digests()::rows);
             admin.registerTableSource("stats_mysql_query_digest_reset", context.digests()::rowsAndReset);
+            admin.registerTableSource("stats_mysql_query_rules", () -> ruleHits(config));
             RuntimeConfig cfg = config.current();
             EventLoopGroup trafficLoops = newGroup(Math.max(1, cfg.mysqlVariables().getInt("threads")));
             node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
@@ -113,6 +114,14 @@ public final class ProxyFleetNode implements AutoCloseable {
             }
             throw new IllegalStateException("ProxyFleet failed to start: " + e.getMessage(), e);
         }
+    }
+
+    private static List<List<Object>> ruleHits(ConfigHolder config) {
+        var rows = new ArrayList<List<Object>>();
+        for (var hits : io.proxyfleet.routing.CompiledRules.of(config.current().queryRules().program()).hits()) {
+            rows.add(List.of(hits.ruleId(), hits.hits()));
+        }
+        return rows;
     }
 
     private static EventLoopGroup newGroup(int threads) {

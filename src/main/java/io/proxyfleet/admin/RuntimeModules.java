@@ -280,9 +280,17 @@ final class RuntimeModules {
                     str(r.get(26)), str(r.get(27)), boxed(r.get(28)), boxed(r.get(29)), boxed(r.get(30)),
                     boxed(r.get(31)), bool(r.get(32)), str(r.get(33)), str(r.get(34))));
         }
+        var fastRouting = new ArrayList<io.proxyfleet.routing.FastRoutingRule>();
+        for (List<Object> r : db.query("SELECT username, schemaname, flagIN, destination_hostgroup, comment"
+                + " FROM main.mysql_query_rules_fast_routing ORDER BY username, schemaname, flagIN").rows()) {
+            fastRouting.add(new io.proxyfleet.routing.FastRoutingRule(str(r.get(0)), str(r.get(1)),
+                    integer(r.get(2)), integer(r.get(3)), str(r.get(4))));
+        }
         QueryRuleProgram program;
         try {
-            program = ruleCompiler.apply(List.copyOf(rules));
+            // The injected compiler covers the common case; fast routing needs the routing layer's own overload.
+            program = fastRouting.isEmpty() ? ruleCompiler.apply(List.copyOf(rules))
+                    : io.proxyfleet.routing.RuleCompiler.compile(List.copyOf(rules), fastRouting);
         } catch (RuntimeException e) {
             throw new AdminException("invalid query rules: " + e.getMessage(), e);
         }

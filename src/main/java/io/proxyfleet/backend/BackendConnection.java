@@ -184,7 +184,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** Takes the connection back from its session; it stays open but delivers nothing. */
     void unlend() {
-        if (state == State.LENT) {
+        if (state == State.LENT || state == State.INTERNAL) {
             server.used.decrementAndGet();
         }
         this.listener = null;
@@ -251,10 +251,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     public void close() {
-        if (state == State.LENT) {
+        if (state == State.LENT || state == State.INTERNAL) {
             server.used.decrementAndGet();
         }
+        boolean wasOpen = state != State.CLOSED;
         state = State.CLOSED;
+        if (wasOpen) {
+            server.capacityChanged();
+        }
         listener = null;
         if (channel != null) {
             channel.close();
@@ -312,10 +316,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State was = state;
         BackendListener lentTo = listener;
-        if (was == State.LENT) {
+        if (was == State.LENT || was == State.INTERNAL) {
             server.used.decrementAndGet();
         }
         state = State.CLOSED;
+        if (was != State.CLOSED) {
+            server.capacityChanged();
+        }
         listener = null;
         if (was == State.AUTHENTICATING || was == State.CONNECTING) {
             failLogin(new BackendException(2013, "HY000", "Lost connection to MySQL server during authentication"));

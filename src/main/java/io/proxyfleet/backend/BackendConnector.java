@@ -16,6 +16,8 @@ public final class BackendConnector {
     /** ProxySQL's error for a hostgroup that yielded no connection in time. */
     public static final int ERR_MAX_CONNECT_TIMEOUT = 9001;
     private static final long IDLE_RETRY_MILLIS = 50;
+    /** How soon a session waiting for a server at max_connections looks again for a returned connection. */
+    private static final long FULL_RETRY_MILLIS = 100;
 
     private final Hostgroups hostgroups;
 
@@ -55,6 +57,8 @@ public final class BackendConnector {
         private final Callback callback;
         private final long deadline;
         private final long started;
+        /** Identifies the current wait, so that a timer and a wake-up for the same wait run the attempt once. */
+        private int token;
 
         Attempt(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener, Callback callback,
                 long deadline, long started) {
@@ -83,9 +87,20 @@ public final class BackendConnector {
                 alignSchema(pooled);
                 return;
             }
+            if (!server.mayOpen()) {
+                // At max_connections: free a slot held idle by another loop, and wait for a connection to come
+                // back or go away; the timer only guards the deadline and a missed wake-up.
+                BackendPool.evictElsewhere(loop, server.key());
+                int wait = ++token;
+                server.awaitCapacity(() -> loop.execute(() -> resume(wait)));
+                retryOrGiveUp(now, FULL_RETRY_MILLIS);
+                return;
+            }
             int connectTimeout = config.mysqlVariables().getInt("connect_timeout_server");
+            server.opening.incrementAndGet();
             BackendConnection.open(loop, server, key, request.credentials(), request.schema(), connectTimeout)
                     .addListener(f -> {
+                        server.opening.decrementAndGet();
                         if (f.isSuccess()) {
                             BackendConnection connection = (BackendConnection) f.getNow();
                             connection.lend(listener);
@@ -120,15 +135,24 @@ public final class BackendConnector {
             });
         }
 
+        private void resume(int wait) {
+            if (wait == token) {
+                token++;
+                run();
+            }
+        }
+
         private void retryOrGiveUp(long now, long delayMillis) {
             if (now + TimeUnit.MILLISECONDS.toNanos(delayMillis) >= deadline) {
+                token++;
                 long waited = TimeUnit.NANOSECONDS.toMillis(now - started);
                 callback.failed(new ErrPacket(ERR_MAX_CONNECT_TIMEOUT, "HY000",
                         "Max connect timeout reached while reaching hostgroup " + request.hostgroup()
                                 + " after " + waited + "ms"));
                 return;
             }
-            loop.schedule(this, Math.max(1, delayMillis), TimeUnit.MILLISECONDS);
+            int wait = token;
+            loop.schedule(() -> resume(wait), Math.max(1, delayMillis), TimeUnit.MILLISECONDS);
         }
 
         private ServerRuntime pick(long now) {

@@ -15,6 +15,8 @@ public final class BackendPool {
     private static final Map<EventLoop, BackendPool> POOLS = new ConcurrentHashMap<>();
 
     private final Map<PoolKey, ArrayDeque<BackendConnection>> idle = new HashMap<>();
+    /** Idle connections per server on this loop; read by other loops looking for capacity, hence concurrent. */
+    private final Map<io.proxyfleet.config.ServerKey, Integer> idleCount = new ConcurrentHashMap<>();
 
     private BackendPool() {
     }
@@ -33,6 +35,7 @@ public final class BackendPool {
         BackendConnection connection;
         while ((connection = queue.pollLast()) != null) {
             connection.server().free.decrementAndGet();
+            idleCount.merge(connection.server().key(), -1, Integer::sum);
             if (connection.isUsable()) {
                 return connection;
             }
@@ -56,9 +59,44 @@ public final class BackendPool {
         offer(connection);
     }
 
+    /**
+     * Asks some other event loop that holds an idle connection to {@code server} to close one, so that the
+     * calling loop may open its own within max_connections. Connections never migrate between loops, so this is
+     * how a busy loop borrows capacity from an idle one.
+     *
+     * @return true when such a loop was found (the close happens asynchronously on it)
+     */
+    static boolean evictElsewhere(EventLoop caller, io.proxyfleet.config.ServerKey server) {
+        for (Map.Entry<EventLoop, BackendPool> entry : POOLS.entrySet()) {
+            EventLoop loop = entry.getKey();
+            if (loop != caller && entry.getValue().idleCount.getOrDefault(server, 0) > 0) {
+                loop.execute(() -> entry.getValue().closeOneIdle(server));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void closeOneIdle(io.proxyfleet.config.ServerKey server) {
+        for (ArrayDeque<BackendConnection> queue : idle.values()) {
+            for (Iterator<BackendConnection> it = queue.iterator(); it.hasNext(); ) {
+                BackendConnection connection = it.next();
+                if (connection.server().key().equals(server)) {
+                    it.remove();
+                    connection.server().free.decrementAndGet();
+                    idleCount.merge(server, -1, Integer::sum);
+                    connection.close();
+                    return;
+                }
+            }
+        }
+    }
+
     private void offer(BackendConnection connection) {
         connection.server().free.incrementAndGet();
+        idleCount.merge(connection.server().key(), 1, Integer::sum);
         idle.computeIfAbsent(connection.key(), k -> new ArrayDeque<>()).addLast(connection);
+        connection.server().capacityChanged();
     }
 
     /** Closes idle connections to servers that are gone or no longer ONLINE, and those idle for too long. */
@@ -71,6 +109,7 @@ public final class BackendPool {
                         || now - connection.idleSinceNanos() > maxIdleNanos) {
                     it.remove();
                     connection.server().free.decrementAndGet();
+                    idleCount.merge(connection.server().key(), -1, Integer::sum);
                     connection.close();
                 }
             }

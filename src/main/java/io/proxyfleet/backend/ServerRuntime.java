@@ -18,11 +18,16 @@ public final class ServerRuntime {
     final AtomicInteger used = new AtomicInteger();
     /** Idle connections sitting in the event loops' pools. */
     final AtomicInteger free = new AtomicInteger();
+    /** Connections being opened or logging in. */
+    final AtomicInteger opening = new AtomicInteger();
     final LongAdder connectOk = new LongAdder();
     final LongAdder connectErrors = new LongAdder();
     final LongAdder queries = new LongAdder();
     final LongAdder bytesSent = new LongAdder();
     final LongAdder bytesReceived = new LongAdder();
+    /** Sessions waiting for this server's max_connections to leave room, as wake-up actions. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waiters =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile long lastErrorNanos;
     private volatile int recentErrors;
 
@@ -82,9 +87,17 @@ public final class ServerRuntime {
         return bytesReceived.sum();
     }
 
-    /** True when a new connection may be opened or lent: ONLINE and below max_connections. */
+    /** True when sessions may be sent here: ONLINE. Whether a connection is at hand is a separate question. */
     boolean acceptsConnections() {
-        return status == ServerStatus.ONLINE && used.get() < config.maxConnections();
+        return status == ServerStatus.ONLINE;
+    }
+
+    /**
+     * True when one more connection may be opened: the lent, idle and opening ones together stay within
+     * max_connections, so the server never sees more than that from this node.
+     */
+    boolean mayOpen() {
+        return used.get() + free.get() + opening.get() < config.maxConnections();
     }
 
     /** True while the server may receive new work: ONLINE (an OFFLINE_SOFT server drains, others are cut). */
@@ -113,6 +126,19 @@ public final class ServerRuntime {
                 && nowNanos - lastErrorNanos >= recoveryNanos) {
             recentErrors = 0;
             status = ServerStatus.ONLINE;
+        }
+    }
+
+    /** Registers a wake-up for when a connection to this server is returned or closed. */
+    void awaitCapacity(Runnable wake) {
+        waiters.add(wake);
+    }
+
+    /** A connection came back to a pool or went away: let one waiting session look again. */
+    void capacityChanged() {
+        Runnable wake = waiters.poll();
+        if (wake != null) {
+            wake.run();
         }
     }
 

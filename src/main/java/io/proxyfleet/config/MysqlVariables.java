@@ -29,6 +29,7 @@ public final class MysqlVariables {
         d.put("query_cache_size_MB", "256");
         d.put("query_cache_soft_ttl_pct", "0");
         d.put("query_cache_stores_empty_result", "true");
+        d.put("connect_timeout_client", "10000");
         d.put("connect_timeout_server", "1000");
         d.put("connect_timeout_server_max", "10000");
         d.put("connect_retries_on_failure", "10");

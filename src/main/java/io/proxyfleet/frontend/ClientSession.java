@@ -111,6 +111,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean responseStarted;
     private int retriesLeft;
     private int commandHostgroup = -1;
+    /** Tracked variables of a SET sent to the held backend, recorded when it answers OK. */
+    private List<SessionVariable> pendingVariables;
     /** The schema a COM_INIT_DB or USE in flight switches to once the backend says OK. */
     private String pendingSchema;
 
@@ -180,6 +182,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 out -> channel.writeAndFlush(out, channel.voidPromise()));
         handshake.start();
         channel.read();
+        // A client that never finishes logging in must not hold a session forever (mysql-connect_timeout_client).
+        channel.eventLoop().schedule(() -> {
+            if (state == State.HANDSHAKE) {
+                if (log.isDebugEnabled()) {
+                    log.debug("Session {} from {}: handshake not completed in time, closing", id, clientAddress);
+                }
+                close();
+            }
+        }, settings.connectTimeoutClient(), java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private FrontendHandshake.Account findAccount(String username) {
@@ -199,6 +210,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             case FrontendHandshake.Outcome.StartTls t -> {
                 SslHandler ssl = context.tls().get().newHandler(channel.alloc());
                 channel.pipeline().addFirst("tls", ssl);
+                ByteBuf early = channel.pipeline().get(io.proxyfleet.protocol.PacketDecoder.class).takeUnframed();
+                if (early.isReadable()) {
+                    // Bytes that came with the SSLRequest are the ClientHello: hand them to TLS, after this read.
+                    channel.eventLoop().execute(() -> {
+                        channel.pipeline().fireChannelRead(early);
+                        channel.pipeline().fireChannelReadComplete(); // TLS flushes its handshake replies here
+                    });
+                } else {
+                    early.release();
+                }
                 channel.read();
             }
             case FrontendHandshake.Outcome.Failure f -> closeAfterFlush();
@@ -328,6 +349,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (Packets.payloadLength(first, first.readerIndex()) == 0) {
             releaseCommand();
             sendError(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
+            commandDone();
             return;
         }
         int cmd = first.getUnsignedByte(payload);
@@ -407,6 +429,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         int length = Packets.payloadLength(first, first.readerIndex()) - 1;
         commandIndex = SqlCommand.classify(first, payload, payload + length);
         digestEntry = null;
+        pendingVariables = null;
         if (user.fastForward()) {
             forward(cfg, backend != null ? backendHostgroup() : user.defaultHostgroup());
             return;
@@ -495,10 +518,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         SetStatement parsed = SetStatementParser.parse(qc.queryText());
         if (parsed instanceof SetStatement.Assignments assignments && assignments.allTracked()
                 && sessionScoped(assignments)) {
-            for (SessionVariable variable : assignments.variables()) {
-                variables.set(variable.name(), variable.value());
+            if (backend != null) {
+                // The connection stays with the session (a transaction, say): the SET must take effect there now,
+                // e.g. SET autocommit=1 commits. It is recorded once the backend accepts it.
+                pendingVariables = assignments.variables();
+                return false;
             }
-            charsetState = charsetStateOf(variables);
+            applyVariables(assignments.variables());
             releaseCommand();
             sendOk(1, null);
             return true;
@@ -508,6 +534,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             lockedHostgroup = hostgroup;
         }
         return false;
+    }
+
+    private void applyVariables(List<SessionVariable> assigned) {
+        for (SessionVariable variable : assigned) {
+            variables.set(variable.name(), variable.value());
+        }
+        charsetState = charsetStateOf(variables);
     }
 
     private static boolean sessionScoped(SetStatement.Assignments assignments) {
@@ -822,6 +855,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (currentCommand == Commands.STMT_PREPARE && !tracker.error()) {
             openStatements++;
         }
+        if (pendingVariables != null) {
+            if (!tracker.error()) {
+                applyVariables(pendingVariables);
+                for (SessionVariable variable : pendingVariables) {
+                    backend.applied().put(variable.name(), variable.value());
+                }
+            }
+            pendingVariables = null;
+        }
         RuntimeConfig cfg = context.config().current();
         QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
         if (tracker.hasLastInsertId()) {
@@ -1011,6 +1053,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public boolean inTransaction() {
         return inTransaction;
+    }
+
+    /**
+     * Why the backend connection stays with this session, for stats_mysql_processlist.status_flags: the
+     * QueryClassifier pinning flags, plus bits for the other reasons (open statements, a multiplex=0 rule, a
+     * hostgroup lock, the last-insert-id delay, autocommit off).
+     */
+    public int statusFlags() {
+        int flags = pinFlags;
+        if (openStatements > 0) {
+            flags |= 1 << 20;
+        }
+        if (noMultiplex) {
+            flags |= 1 << 21;
+        }
+        if (lockedHostgroup >= 0) {
+            flags |= 1 << 22;
+        }
+        if (insertIdDelay > 0) {
+            flags |= 1 << 23;
+        }
+        if (!variables.autocommit()) {
+            flags |= 1 << 24;
+        }
+        return flags;
     }
 
     public long loginNanos() {

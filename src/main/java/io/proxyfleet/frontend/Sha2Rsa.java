@@ -42,14 +42,21 @@ final class Sha2Rsa {
         return Holder.PEM;
     }
 
-    /** Decrypts an RSA-OAEP password and undoes the XOR with the scramble; garbage in gives garbage out. */
+    /**
+     * Decrypts an RSA-encrypted password and undoes the XOR with the scramble; garbage in gives garbage out.
+     * Clients use OAEP padding, except Connector/J talking to a server that announces a version below 8.0.5,
+     * which uses PKCS#1 v1.5, so both are accepted.
+     */
     static byte[] decrypt(byte[] encrypted, byte[] scramble) {
-        try {
-            Cipher cipher = Cipher.getInstance("RSA/ECB/OAEPWithSHA-1AndMGF1Padding");
-            cipher.init(Cipher.DECRYPT_MODE, Holder.KEYS.getPrivate());
-            return AuthPlugins.xorWithScramble(cipher.doFinal(encrypted), scramble);
-        } catch (GeneralSecurityException e) {
-            return new byte[0];
+        for (String transformation : new String[] {"RSA/ECB/OAEPWithSHA-1AndMGF1Padding", "RSA/ECB/PKCS1Padding"}) {
+            try {
+                Cipher cipher = Cipher.getInstance(transformation);
+                cipher.init(Cipher.DECRYPT_MODE, Holder.KEYS.getPrivate());
+                return AuthPlugins.xorWithScramble(cipher.doFinal(encrypted), scramble);
+            } catch (GeneralSecurityException e) {
+                // try the next padding
+            }
         }
+        return new byte[0];
     }
 }

@@ -7,7 +7,8 @@ import io.proxyfleet.config.RuntimeConfig;
  * instead of per use. Immutable.
  */
 record TrafficSettings(RuntimeConfig.Variables source, String serverVersion, int maxConnections,
-                       long maxAllowedPacket, String defaultSchema, String defaultAuthPlugin, boolean haveSsl) {
+                       long maxAllowedPacket, String defaultSchema, String defaultAuthPlugin, boolean haveSsl,
+                       long connectTimeoutClient) {
 
     private static volatile TrafficSettings last;
 
@@ -23,7 +24,8 @@ record TrafficSettings(RuntimeConfig.Variables source, String serverVersion, int
                 variables.getLong("max_allowed_packet"),
                 variables.get("default_schema"),
                 variables.get("default_authentication_plugin"),
-                variables.getBoolean("have_ssl"));
+                variables.getBoolean("have_ssl"),
+                variables.getLong("connect_timeout_client"));
         last = parsed;
         return parsed;
     }

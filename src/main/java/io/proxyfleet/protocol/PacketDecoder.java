@@ -22,4 +22,13 @@ public final class PacketDecoder extends ByteToMessageDecoder {
             out.add(in.readRetainedSlice(total));
         }
     }
+
+    /**
+     * Removes and returns the bytes received but not yet framed. Used when TLS starts: a client may send its
+     * ClientHello right behind the SSLRequest, and those bytes belong to the TLS layer, not to this decoder.
+     */
+    public ByteBuf takeUnframed() {
+        ByteBuf pending = internalBuffer();
+        return pending.readRetainedSlice(pending.readableBytes());
+    }
 }

@@ -95,15 +95,15 @@ public final class ResponseTracker {
             case FIRST -> onFirst(buf, payload, length, first);
             case COLUMNS -> {
                 if (--remaining == 0) {
-                    state = deprecateEof ? State.ROWS : State.COLUMNS_EOF;
-                    if (deprecateEof && cursor) {
-                        yield Step.DONE;
-                    }
+                    // A cursor's metadata ends with a terminator even under CLIENT_DEPRECATE_EOF (MariaDB and
+                    // MySQL both send it), because its status says whether the cursor was opened.
+                    state = deprecateEof && !cursor ? State.ROWS : State.COLUMNS_EOF;
                 }
                 yield Step.MORE;
             }
             case COLUMNS_EOF -> {
-                statusFlags = EofPacket.statusFlagsAt(buf, payload, length);
+                statusFlags = deprecateEof ? OkPacket.statusFlagsAt(buf, payload, length)
+                        : EofPacket.statusFlagsAt(buf, payload, length);
                 if (cursor && (statusFlags & StatusFlags.CURSOR_EXISTS) != 0) {
                     yield Step.DONE;
                 }

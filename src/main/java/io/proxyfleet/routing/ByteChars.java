@@ -20,6 +20,14 @@ final class ByteChars implements CharSequence {
         this.length = len;
     }
 
+    byte[] bytes() {
+        return bytes;
+    }
+
+    int offset() {
+        return offset;
+    }
+
     @Override
     public int length() {
         return length;

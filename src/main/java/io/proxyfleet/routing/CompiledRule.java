@@ -14,7 +14,7 @@ final class CompiledRule {
     final int clientAddrWildcard;
     final String proxyAddr;
     final int proxyPort;
-    final boolean hasDigest;
+    /** The digest filter; 0 means none (ProxySQL ignores a zero digest). */
     final long digest;
     final RuleRegex matchDigest;
     final RuleRegex matchPattern;
@@ -45,7 +45,7 @@ final class CompiledRule {
     final boolean apply;
 
     CompiledRule(int ruleId, String username, String schemaname, int flagIn, String clientAddr, String proxyAddr,
-                 int proxyPort, boolean hasDigest, long digest, RuleRegex matchDigest, RuleRegex matchPattern,
+                 int proxyPort, long digest, RuleRegex matchDigest, RuleRegex matchPattern,
                  boolean negateMatchPattern, boolean global, ReplaceTemplate replace, int flagOut,
                  int[] weightedFlagOutIds, int[] weightedFlagOutCumulative, int[] actions, String errorMsg,
                  String okMsg, boolean apply) {
@@ -57,7 +57,6 @@ final class CompiledRule {
         this.clientAddrWildcard = clientAddr == null ? -1 : clientAddr.indexOf('%');
         this.proxyAddr = proxyAddr;
         this.proxyPort = proxyPort;
-        this.hasDigest = hasDigest;
         this.digest = digest;
         this.matchDigest = matchDigest;
         this.matchPattern = matchPattern;

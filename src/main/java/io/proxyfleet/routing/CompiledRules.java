@@ -79,12 +79,12 @@ public final class CompiledRules implements QueryRuleProgram {
 
     /**
      * Evaluates the rules for the context's current query, then fast routing, then first-comment hints.
-     * The evaluation starts at the flagIN a previous query set with next_query_flagIN (once), else 0; if a
-     * matching rule sets next_query_flagIN, the context remembers it for the next query.
+     * The evaluation starts at the flagIN an earlier query's rule set with next_query_flagIN, else 0; if a
+     * matching rule sets next_query_flagIN, the context keeps it for the session's following queries.
      */
     public void evaluate(QueryContext ctx, RoutingDecision out) {
         out.reset();
-        run(ctx, out, ctx.takeStartFlagIn());
+        run(ctx, out, ctx.startFlagIn());
         String comment = ctx.digest().firstComment();
         if (comment != null) {
             QueryHints.apply(comment, out, ctx);
@@ -95,12 +95,14 @@ public final class CompiledRules implements QueryRuleProgram {
     }
 
     /**
-     * Evaluates for a mirror session: rules start at the {@code mirrorFlagOut} the original query's decision
-     * asked for, and are skipped entirely when it is -1; hints are not applied. The context's pending
+     * Evaluates for a mirror session (the original query's {@link RoutingDecision#mirrorHostgroup()} and
+     * {@link RoutingDecision#mirrorFlagOut()}): the destination starts as the mirror hostgroup; rules then run
+     * from {@code mirrorFlagOut}, or are skipped entirely when it is -1. Hints are not applied and the context's
      * next_query_flagIN is left alone.
      */
-    public void evaluateMirror(QueryContext ctx, int mirrorFlagOut, RoutingDecision out) {
+    public void evaluateMirror(QueryContext ctx, int mirrorHostgroup, int mirrorFlagOut, RoutingDecision out) {
         out.reset();
+        out.destinationHostgroup = mirrorHostgroup;
         if (mirrorFlagOut < 0) {
             return;
         }
@@ -138,7 +140,7 @@ public final class CompiledRules implements QueryRuleProgram {
             if (r.proxyPort >= 0 && r.proxyPort != ctx.proxyPort()) {
                 continue;
             }
-            if (r.hasDigest && r.digest != ctx.digest().hash()) {
+            if (r.digest != 0 && ctx.digest().hash() != 0 && r.digest != ctx.digest().hash()) {
                 continue;
             }
             if (r.matchDigest != null) {
@@ -159,12 +161,14 @@ public final class CompiledRules implements QueryRuleProgram {
             }
             hits[k - 1].increment();
             out.lastMatchedRuleId = r.ruleId;
-            int nextFlag = flagIn;
+            boolean flagOutSet = false;
             if (r.weightedFlagOutIds != null) {
-                nextFlag = pickWeighted(r.weightedFlagOutIds, r.weightedFlagOutCumulative);
+                flagIn = pickWeighted(r.weightedFlagOutIds, r.weightedFlagOutCumulative);
+                flagOutSet = true;
             }
             if (r.flagOut >= 0) {
-                nextFlag = r.flagOut;
+                flagIn = r.flagOut;
+                flagOutSet = true;
             }
             applyActions(r, out);
             if (r.replace != null && !ctx.isPreparedStatement()) {
@@ -177,15 +181,12 @@ public final class CompiledRules implements QueryRuleProgram {
                 }
             }
             if (r.apply) {
-                flagIn = nextFlag;
                 break;
             }
-            if (nextFlag != flagIn) {
-                flagIn = nextFlag;
-                if (restartsLeft > 0) {
-                    restartsLeft--;
-                    k = 0;
-                }
+            // Like ProxySQL, any flagOUT (even to the same flag) restarts while iterations remain.
+            if (flagOutSet && restartsLeft > 0) {
+                restartsLeft--;
+                k = 0;
             }
         }
         out.finalFlagIn = flagIn;

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 
 /**
  * The per-session input of the query processor: who is asking (user, schema, addresses), the current query and
- * its digest, and the flagIN a previous query asked the next one to start with.
+ * its digest, and the flagIN a previous query's rule asked the following ones to start with.
  *
  * <p>Mutable and reused for every query of one session, so evaluation allocates nothing on the common path: the
  * query bytes are viewed, not copied, and regex matchers are created once per rule and reset per query. Owned by
@@ -149,21 +149,22 @@ public final class QueryContext {
         return clockMillis.getAsLong();
     }
 
-    /** The flagIN the next query will start with, or -1 for 0. */
+    /** The flagIN the session's queries start with, or -1 for 0 (no rule has set next_query_flagIN yet). */
     public int nextQueryFlagIn() {
         return nextQueryFlagIn;
     }
 
-    /** Sets the flagIN the next query starts with (done by evaluation when a rule sets next_query_flagIN). */
+    /**
+     * Sets the flagIN the session's following queries start with. Evaluation does this when a matching rule sets
+     * next_query_flagIN; as in ProxySQL it then holds for every later query until a rule sets another value.
+     */
     public void nextQueryFlagIn(int flagIn) {
         this.nextQueryFlagIn = flagIn;
     }
 
-    /** The start flagIN for this query; a pending next_query_flagIN is used once. */
-    int takeStartFlagIn() {
-        int flag = nextQueryFlagIn >= 0 ? nextQueryFlagIn : 0;
-        nextQueryFlagIn = RoutingDecision.UNSET;
-        return flag;
+    /** The flagIN this query's evaluation starts with. */
+    int startFlagIn() {
+        return nextQueryFlagIn >= 0 ? nextQueryFlagIn : 0;
     }
 
     /** This session's reusable matcher for regex slot {@code slot} of {@code program}. */

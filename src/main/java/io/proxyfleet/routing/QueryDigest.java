@@ -17,14 +17,28 @@ import java.util.Arrays;
  * whenever it overflows; this class compresses the whole query in one pass and then cuts the text at
  * {@code min(maxQueryLength, maxDigestLength)}. Results are identical whenever the compressed text fits; when it
  * does not, the cut may fall a few characters differently (ProxySQL's own tests call those ends approximate).
- * Its work buffers grow to the largest query seen, so share one instance per event loop rather than per session.
+ * Its work buffers grow with the largest query seen (up to 1 MiB; beyond that they are released after the query).
  */
 public final class QueryDigest {
     /** ProxySQL's FIRST_COMMENT_MAX_LENGTH minus its terminator. */
     static final int FIRST_COMMENT_MAX = 1023;
     private static final int INITIAL_CAPACITY = 512;
+    /** Work buffers larger than this are dropped after the query that needed them (bulk INSERTs). */
+    private static final int RETAINED_CAPACITY = 1 << 20;
     private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
     private static final byte ELLIPSIS_DOT = '.';
+
+    /**
+     * Bytes stage 1 must look at closely: comment starts, quotes, digits, the N of NULL and whitespace. Every
+     * other byte is copied as it is, which is most of any query.
+     */
+    private static final boolean[] STAGE1_SPECIAL = new boolean[256];
+
+    static {
+        for (char c : "/#-'\"nN \t\n\r0123456789".toCharArray()) {
+            STAGE1_SPECIAL[c] = true;
+        }
+    }
 
     private DigestOptions options;
     private byte[] bufA = new byte[INITIAL_CAPACITY];
@@ -53,13 +67,15 @@ public final class QueryDigest {
 
     /** Digests {@code query[off, off+len)}, the query bytes as the client sent them. */
     public void compute(byte[] query, int off, int len) {
-        // Stage 1 never grows the text: literals shrink to '?', comments to at most one space.
-        ensureCapacity(len + 2);
+        // Stage 1 never grows the text (literals shrink to '?', comments to at most one space), except that a
+        // kept comment gains a space: at most one byte per 4-byte "/**/".
+        ensureCapacity(options.keepComment() ? len + len / 4 + 8 : len + 2);
         int m = stageLiterals(query, off, len, bufA);
         m = stageSpaces(bufA, m, bufB);
         byte[] src = bufB;
         byte[] dst = bufA;
-        if (options.groupingLimit() > 0) {
+        // Grouping only ever rewrites runs of "?,"; most queries have none and skip both passes.
+        if (options.groupingLimit() > 0 && hasValueList(src, m)) {
             m = stageGrouping(src, m, dst);
             byte[] t = src;
             src = dst;
@@ -76,7 +92,13 @@ public final class QueryDigest {
         text = src;
         textAscii = ByteChars.isAscii(src, 0, textLength);
         textString = null;
-        hash = SpookyHashV2.hash64(src, 0, textLength, 0);
+        hash = DigestHash.hash64(src, 0, textLength, 0);
+        if (bufA.length > RETAINED_CAPACITY) {
+            // The text is at most max_digest_length long: keep it, let the big buffers go.
+            bufA = Arrays.copyOf(src, Math.max(INITIAL_CAPACITY, textLength));
+            bufB = new byte[bufA.length];
+            text = bufA;
+        }
     }
 
     /** Convenience for callers that hold the query as a string (admin, tests); encodes it as UTF-8. */
@@ -207,6 +229,12 @@ public final class QueryDigest {
         int i = off;
         while (i < end) {
             int c = q[i] & 0xFF;
+            if (!STAGE1_SPECIAL[c]) {
+                out[w++] = (byte) (lowercase ? lower(c) : c);
+                prev = c;
+                i++;
+                continue;
+            }
             int rem = end - i;
             if (c == '/' && rem > 2 && q[i + 1] == '*') {
                 int close = findCommentEnd(q, i, end);
@@ -323,20 +351,21 @@ public final class QueryDigest {
             return w;
         }
         int bodyFrom = start + 2 + (executable ? 1 : 0);
-        if (options.keepComment()) {
-            out[w++] = '/';
-            out[w++] = '*';
-            for (int k = bodyFrom; k <= close; k++) {
-                out[w++] = q[k];
-            }
-            return w;
-        }
         int bodyTo = close - 1;
         int k = bodyFrom;
+        // Like ProxySQL, a comment made only of version-annotation characters leaves nothing behind.
         while (k < bodyTo && (q[k] == '/' || q[k] == '*' || q[k] == '!' || q[k] == ' ' || isDigit(q[k]))) {
             k++;
         }
         if (k == bodyTo) {
+            return w;
+        }
+        if (options.keepComment()) {
+            out[w++] = '/';
+            out[w++] = '*';
+            for (int j = bodyFrom; j <= close; j++) {
+                out[w++] = q[j];
+            }
             return w;
         }
         for (; k < bodyTo; k++) {
@@ -430,6 +459,16 @@ public final class QueryDigest {
         int w = 0;
         for (int i = 0; i < m; i++) {
             int c = s[i] & 0xFF;
+            if (c != ' ' && c != '+' && c != '-') {
+                if (noDigits && isDigit(c)) {
+                    if (w > 0 && out[w - 1] != '?') {
+                        out[w++] = '?';
+                    }
+                } else {
+                    out[w++] = (byte) c;
+                }
+                continue;
+            }
             // ProxySQL compresses in place, so what it sees to the left may already be output, not input.
             int lc = i > 0 ? inPlace(s, out, w, i - 1) : '0';
             int llc = i > 1 ? inPlace(s, out, w, i - 2) : '0';
@@ -446,7 +485,7 @@ public final class QueryDigest {
                 if (!drop) {
                     out[w++] = ' ';
                 }
-            } else if (c == '+' || c == '-') {
+            } else {
                 int rc = at(s, m, i + 1);
                 boolean drop;
                 if (lc == ' ') {
@@ -457,12 +496,6 @@ public final class QueryDigest {
                 if (!drop) {
                     out[w++] = (byte) c;
                 }
-            } else if (noDigits && isDigit(c)) {
-                if (w > 0 && out[w - 1] != '?') {
-                    out[w++] = '?';
-                }
-            } else {
-                out[w++] = (byte) c;
             }
         }
         return w;
@@ -479,7 +512,6 @@ public final class QueryDigest {
         int w = 0;
         int i = 0;
         while (i <= last) {
-            int ci = i;
             if (inParens && i < last - limit * 2 && startsValueList(s, m, i)
                     && !isArithmetic(inPlace(s, out, w, i - 1))) {
                 int count = 0;
@@ -511,13 +543,14 @@ public final class QueryDigest {
                     i = p;
                 }
             } else {
-                out[w++] = s[i++];
-            }
-            int seen = inPlace(s, out, w, ci);
-            if (seen == '(') {
-                inParens = true;
-            } else if (seen == ')') {
-                inParens = false;
+                // Only copied characters can open or close a candidate list; collapsed ones never are parentheses.
+                byte c = s[i++];
+                out[w++] = c;
+                if (c == '(') {
+                    inParens = true;
+                } else if (c == ')') {
+                    inParens = false;
+                }
             }
         }
         return w;
@@ -584,6 +617,15 @@ public final class QueryDigest {
             }
         }
         return true;
+    }
+
+    private static boolean hasValueList(byte[] s, int m) {
+        for (int i = 1; i < m; i++) {
+            if (s[i] == ',' && s[i - 1] == '?') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Trailing spaces and semicolons go; the first character always stays. */

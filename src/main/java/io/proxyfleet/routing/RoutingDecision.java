@@ -106,7 +106,7 @@ public final class RoutingDecision {
         return delay;
     }
 
-    /** flagIN the session's next query starts evaluation with; {@link CompiledRules#evaluate} applies it. */
+    /** flagIN the session's following queries start evaluation with; {@link CompiledRules#evaluate} applies it. */
     public int nextQueryFlagIn() {
         return nextQueryFlagIn;
     }

@@ -84,8 +84,7 @@ public final class RuleCompiler {
             }
             replace = ReplaceTemplate.parse(r.replacePattern(), matchPattern.pattern.matcher("").groupCount());
         }
-        boolean hasDigest = notEmpty(r.digest());
-        long digest = hasDigest ? parseDigest(r.digest()) : 0;
+        long digest = notEmpty(r.digest()) ? parseDigest(r.digest()) : 0;
         int[] actions = new int[CompiledRule.Action.COUNT];
         actions[CompiledRule.Action.DESTINATION_HOSTGROUP] = orUnset(r.destinationHostgroup());
         actions[CompiledRule.Action.CACHE_TTL] = orUnset(r.cacheTtl());
@@ -104,7 +103,7 @@ public final class RuleCompiler {
         actions[CompiledRule.Action.LOG] = orUnset(r.log());
         int[][] weighted = weightedFlagOuts(r.attributes());
         return new CompiledRule(r.ruleId(), emptyToNull(r.username()), emptyToNull(r.schemaname()), r.flagIn(),
-                emptyToNull(r.clientAddr()), emptyToNull(r.proxyAddr()), orUnset(r.proxyPort()), hasDigest, digest,
+                emptyToNull(r.clientAddr()), emptyToNull(r.proxyAddr()), orUnset(r.proxyPort()), digest,
                 matchDigest, matchPattern, r.negateMatchPattern(), global, replace, orUnset(r.flagOut()),
                 weighted == null ? null : weighted[0], weighted == null ? null : weighted[1], actions,
                 r.errorMsg(), r.okMsg(), r.apply());

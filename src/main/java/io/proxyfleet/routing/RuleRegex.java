@@ -161,17 +161,51 @@ final class RuleRegex {
     }
 
     private int indexOf(CharSequence text, String lit, int from) {
-        if (lit.isEmpty()) {
+        int n = lit.length();
+        if (n == 0) {
             return from <= text.length() ? from : -1;
         }
-        int last = text.length() - lit.length();
-        char first = lit.charAt(0);
+        if (text instanceof ByteChars bytes) {
+            return indexOfBytes(bytes, lit, from);
+        }
+        int last = text.length() - n;
+        char lower = foldLower(lit.charAt(0));
+        char upper = foldUpper(lit.charAt(0));
         for (int i = from; i <= last; i++) {
-            if (same(text.charAt(i), first) && regionMatches(text, i, lit)) {
+            char c = text.charAt(i);
+            if ((c == lower || c == upper) && regionMatches(text, i, lit)) {
                 return i;
             }
         }
         return -1;
+    }
+
+    /** {@link #indexOf} over an ASCII byte view: the same comparisons without a call per character. */
+    private int indexOfBytes(ByteChars text, String lit, int from) {
+        byte[] b = text.bytes();
+        int base = text.offset();
+        int n = lit.length();
+        int last = text.length() - n;
+        int lower = foldLower(lit.charAt(0));
+        int upper = foldUpper(lit.charAt(0));
+        for (int i = from; i <= last; i++) {
+            int c = b[base + i];
+            if ((c == lower || c == upper) && regionMatchesBytes(b, base + i, lit)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private boolean regionMatchesBytes(byte[] b, int at, String lit) {
+        for (int k = 0, n = lit.length(); k < n; k++) {
+            char c = (char) (b[at + k] & 0xFF);
+            char l = lit.charAt(k);
+            if (c != l && (!caseless || foldLower(c) != foldLower(l))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean regionMatches(CharSequence text, int at, String lit) {
@@ -179,24 +213,42 @@ final class RuleRegex {
         if (at < 0 || at + n > text.length()) {
             return false;
         }
+        if (text instanceof ByteChars bytes) {
+            return regionMatchesBytes(bytes.bytes(), bytes.offset() + at, lit);
+        }
         for (int k = 0; k < n; k++) {
-            if (!same(text.charAt(at + k), lit.charAt(k))) {
+            char c = text.charAt(at + k);
+            char l = lit.charAt(k);
+            if (c != l && (!caseless || foldLower(c) != foldLower(l))) {
                 return false;
             }
         }
         return true;
     }
 
-    /** Java's CASE_INSENSITIVE without UNICODE_CASE folds ASCII letters only; so does this. */
-    private boolean same(char a, char b) {
-        if (a == b) {
-            return true;
-        }
-        return caseless && (a | 0x20) == (b | 0x20) && (a | 0x20) >= 'a' && (a | 0x20) <= 'z';
+    /**
+     * Java's CASE_INSENSITIVE without UNICODE_CASE folds ASCII letters only; so do these (without it they are the
+     * identity).
+     */
+    private char foldLower(char c) {
+        return caseless && c >= 'A' && c <= 'Z' ? (char) (c + ('a' - 'A')) : c;
+    }
+
+    private char foldUpper(char c) {
+        return caseless && c >= 'a' && c <= 'z' ? (char) (c - ('a' - 'A')) : c;
     }
 
     /** Whether {@code text} has a character that {@code .} does not match (Java's line terminators). */
     static boolean hasLineBreak(CharSequence text) {
+        if (text instanceof ByteChars bytes) {
+            byte[] b = bytes.bytes();
+            for (int i = bytes.offset(), end = i + bytes.length(); i < end; i++) {
+                if (b[i] == '\n' || b[i] == '\r') {
+                    return true;
+                }
+            }
+            return false;
+        }
         for (int i = 0, n = text.length(); i < n; i++) {
             char c = text.charAt(i);
             if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {

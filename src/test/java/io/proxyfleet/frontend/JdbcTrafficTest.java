@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -195,8 +194,6 @@ class JdbcTrafficTest {
     }
 
     @Test
-    @Disabled("bug: ResponseTracker ends a cursor COM_STMT_EXECUTE before the OK that follows the columns under"
-            + " CLIENT_DEPRECATE_EOF; the OK is dropped and the client hangs")
     void connectorJCursorFetchReadsEveryRow() throws Exception {
         try (Connection c = connect(JdbcDriver.CONNECTOR_J, "useCursorFetch=true&defaultFetchSize=100")) {
             long fetchesBefore = sessionStatus(c, "Com_stmt_fetch");

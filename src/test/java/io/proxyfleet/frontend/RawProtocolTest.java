@@ -27,7 +27,6 @@ import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -147,8 +146,6 @@ class RawProtocolTest {
     }
 
     @Test
-    @Disabled("bug: no client handshake timeout (ProxySQL mysql-connect_timeout_client): a client that sends part of"
-            + " a packet and waits keeps its session open forever")
     void clientThatStallsInsideTheHandshakeIsDisconnected() throws Exception {
         try (RawClient client = RawClient.connect(proxy.port())) {
             client.writeRaw(new byte[] {0x40, 0x00, 0x00, 0x01, 0x0d, (byte) 0xa2});
@@ -182,8 +179,6 @@ class RawProtocolTest {
     }
 
     @Test
-    @Disabled("bug: ClientSession.dispatch answers an empty command packet with ERR but never reads again"
-            + " (currentCommand is still -1, so sendError skips commandDone); the session hangs")
     void emptyCommandPacketIsAnsweredWithAnErrorAndTheSessionGoesOn() throws Exception {
         try (RawClient client = RawClient.login(proxy.port(), USER, PASSWORD)) {
             client.write(0, new byte[0]);
@@ -308,8 +303,6 @@ class RawProtocolTest {
     }
 
     @Test
-    @Disabled("bug: bytes that arrive with the SSLRequest stay in PacketDecoder's buffer behind the new SslHandler;"
-            + " the TLS handshake stalls until SslHandler's 10 s timeout and the proxy closes (flaky TLS under load)")
     void tlsClientHelloSentTogetherWithTheSslRequest() throws Exception {
         CoalescingOutput[] output = new CoalescingOutput[1];
         Socket plain = new Socket() {

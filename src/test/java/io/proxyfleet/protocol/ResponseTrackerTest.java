@@ -9,7 +9,6 @@ import io.proxyfleet.protocol.ResponseTracker.Step;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -337,8 +336,6 @@ class ResponseTrackerTest {
     }
 
     @Test
-    @Disabled("bug: under CLIENT_DEPRECATE_EOF a cursor COM_STMT_EXECUTE still ends with a 0xFE OK after the columns;"
-            + " the tracker stops before it")
     void deprecateEofCursorExecuteEndsAtTheOkAfterTheColumns() {
         // What MariaDB 10.11 sends to Connector/J (useCursorFetch): even with CLIENT_DEPRECATE_EOF the metadata of
         // a cursor is followed by a terminator whose status says whether the cursor exists.
@@ -348,8 +345,6 @@ class ResponseTrackerTest {
     }
 
     @Test
-    @Disabled("bug: under CLIENT_DEPRECATE_EOF a cursor COM_STMT_EXECUTE still ends with a 0xFE OK after the columns;"
-            + " the tracker stops before it")
     void deprecateEofCursorRequestThatOpensNoCursorRelaysTheRows() {
         tracker.start(Expect.RESULT, true, true);
         columnCount(1).column("a").eofOk(StatusFlags.AUTOCOMMIT).row("1").eofOk(StatusFlags.AUTOCOMMIT);

@@ -216,18 +216,31 @@ class CompiledRulesTest {
         assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(-1);
         ctx.processorIterations(1);
         assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(50);
+        assertThat(p.hits()).extracting(RuleHits::hits).containsExactly(1L, 2L);
     }
 
     @Test
-    void nextQueryFlagInAppliesToTheNextQueryOnly() {
+    void aFlagOutToTheSameFlagRestartsUntilIterationsRunOut() {
+        CompiledRules p = compile(rule(1).matchDigest("^SELECT").flagOut(0).retries(1));
+        ctx.processorIterations(3);
+        route(p, "SELECT 1");
+        assertThat(p.hits()).extracting(RuleHits::hits).containsExactly(4L);
+    }
+
+    @Test
+    void nextQueryFlagInHoldsForFollowingQueriesUntilARuleChangesIt() {
         CompiledRules p = compile(
                 rule(1).matchDigest("^BEGIN").nextQueryFlagIn(7).apply(),
-                rule(2).flagIn(7).hostgroup(70).apply(),
-                rule(3).hostgroup(1).apply());
+                rule(2).flagIn(7).matchDigest("^COMMIT").nextQueryFlagIn(0).hostgroup(71).apply(),
+                rule(3).flagIn(7).hostgroup(70).apply(),
+                rule(4).hostgroup(1).apply());
+        assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(1);
         assertThat(route(p, "BEGIN").nextQueryFlagIn()).isEqualTo(7);
         assertThat(ctx.nextQueryFlagIn()).isEqualTo(7);
         assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(70);
-        assertThat(route(p, "SELECT 1").destinationHostgroup()).isEqualTo(1);
+        assertThat(route(p, "SELECT 2").destinationHostgroup()).isEqualTo(70);
+        assertThat(route(p, "COMMIT").destinationHostgroup()).isEqualTo(71);
+        assertThat(route(p, "SELECT 3").destinationHostgroup()).isEqualTo(1);
     }
 
     @Test
@@ -238,9 +251,10 @@ class CompiledRulesTest {
         RoutingDecision original = route(p, "SELECT /* hostgroup=4 */ 1");
         assertThat(original.destinationHostgroup()).isEqualTo(4);
         RoutingDecision mirror = new RoutingDecision();
-        p.evaluateMirror(ctx, original.mirrorFlagOut(), mirror);
+        p.evaluateMirror(ctx, original.mirrorHostgroup(), original.mirrorFlagOut(), mirror);
         assertThat(mirror.destinationHostgroup()).isEqualTo(99);
-        p.evaluateMirror(ctx, RoutingDecision.UNSET, mirror);
+        p.evaluateMirror(ctx, original.mirrorHostgroup(), RoutingDecision.UNSET, mirror);
+        assertThat(mirror.destinationHostgroup()).isEqualTo(3);
         assertThat(mirror.lastMatchedRuleId()).isEqualTo(-1);
     }
 

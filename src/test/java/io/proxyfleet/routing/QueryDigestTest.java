@@ -268,6 +268,34 @@ class QueryDigestTest {
     }
 
     @Test
+    void hugeQueriesAreDigestedInFull() {
+        StringBuilder bulk = new StringBuilder("INSERT INTO t (a,b,c,d,e) VALUES ");
+        for (int i = 0; i < 100_000; i++) {
+            bulk.append(i == 0 ? "" : ", ").append("(").append(i).append(",'v").append(i).append("',1,2,3)");
+        }
+        bulk.append(" ON DUPLICATE KEY UPDATE b = VALUES(b)");
+        QueryDigest d = new QueryDigest(DigestOptions.DEFAULTS.withGrouping(3, 1));
+        d.compute(bulk.toString());
+        assertThat(d.textString())
+                .isEqualTo("INSERT INTO t (a,b,c,d,e) VALUES (?,?,?,...),... ON DUPLICATE KEY UPDATE b = VALUES(b)");
+        d.compute("SELECT 1");
+        assertThat(d.textString()).isEqualTo("SELECT ?");
+    }
+
+    @Test
+    void digestTextIsCutAtTheDigestLimit() {
+        StringBuilder pairs = new StringBuilder("INSERT INTO t (a,b) VALUES (1,2)");
+        StringBuilder expected = new StringBuilder("INSERT INTO t (a,b) VALUES (?,?)");
+        for (int i = 0; i < 1000; i++) {
+            pairs.append(",(1,2)");
+            expected.append(",(?,?)");
+        }
+        QueryDigest d = new QueryDigest(DigestOptions.DEFAULTS.withMaxDigestLength(100));
+        d.compute(pairs.toString());
+        assertThat(d.textString()).isEqualTo(expected.substring(0, 100));
+    }
+
+    @Test
     void nonAsciiTextIsDecodedAsUtf8() {
         QueryDigest d = new QueryDigest(DigestOptions.DEFAULTS);
         d.compute("SELECT * FROM café WHERE nom = 'Zoë'");

@@ -2,6 +2,7 @@ package io.proxyfleet.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -34,6 +35,14 @@ class RuleRegexTest {
                     assertThat(rule.find(ctx, program, t, RuleRegex.hasLineBreak(t)))
                             .as("/%s/%s on \"%s\"", p, caseless ? "i" : "", t)
                             .isEqualTo(expected);
+                    if (t.chars().allMatch(c -> c < 128)) {
+                        byte[] ascii = ("xx" + t + "yy").getBytes(StandardCharsets.US_ASCII);
+                        ByteChars view = new ByteChars();
+                        view.point(ascii, 2, ascii.length - 4);
+                        assertThat(rule.find(ctx, program, view, RuleRegex.hasLineBreak(view)))
+                                .as("/%s/%s on bytes of \"%s\"", p, caseless ? "i" : "", t)
+                                .isEqualTo(expected);
+                    }
                 }
             }
         }

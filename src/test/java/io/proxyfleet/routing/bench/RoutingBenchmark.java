@@ -38,7 +38,9 @@ import org.openjdk.jmh.runner.options.CommandLineOptionException;
  *       flagIN that are never reached.</li>
  * </ul>
  *
- * <p>Run with {@code main} (JMH options may be passed as arguments) or {@code org.openjdk.jmh.Main}.
+ * <p>Run with {@code main} (JMH options may be passed as arguments, e.g. {@code RoutingBenchmark -bm sample}) or
+ * {@code org.openjdk.jmh.Main}. On a shared, oversubscribed machine prefer sample mode and read the p0.50 line:
+ * the average then mostly measures time spent descheduled.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

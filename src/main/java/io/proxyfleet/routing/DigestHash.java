@@ -5,14 +5,15 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
- * Bob Jenkins' SpookyHash V2, one-shot form, as ProxySQL uses it for query digests
- * ({@code Hash64(digest_text, len, 0)}). Words are read little-endian, as on the x86-64 machines whose digests we
- * must reproduce bit for bit.
+ * Bob Jenkins' SpookyHash V2 {@code Hash64}, as ProxySQL computes query digests ({@code Hash64(digest_text, len,
+ * 0)}), without allocating. The project's shared implementation, {@link io.proxyfleet.config.checksum.SpookyHashV2},
+ * returns both halves in a new {@code long[]} per call; this per-query path runs on event loops for every query,
+ * so it keeps its own allocation-free copy of the function. {@code DigestHashTest} checks the two agree.
  *
- * <p>Stateless and allocation-free; safe from any thread. Kept package-private: the cluster layer owns the shared
- * checksum implementation, this copy only serves the per-query digest.
+ * <p>Stateless; safe from any thread. Words are read little-endian, as on the x86-64 machines whose digests we
+ * must reproduce bit for bit.
  */
-final class SpookyHashV2 {
+final class DigestHash {
     private static final VarHandle LONG_LE =
             MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT_LE =
@@ -25,7 +26,7 @@ final class SpookyHashV2 {
     /** Messages shorter than two blocks take the cheaper short path. */
     private static final int BUF_SIZE = 2 * BLOCK_SIZE;
 
-    private SpookyHashV2() {
+    private DigestHash() {
     }
 
     /** The first 64-bit half of the 128-bit hash of {@code msg[off, off+len)} with both seeds set to {@code seed}. */
