@@ -41,6 +41,8 @@ class RawProtocolTest {
     private static final int ER_BAD_HANDSHAKE = 1043;
     private static final int ER_NET_PACKETS_OUT_OF_ORDER = 1156;
     private static final int ER_UNKNOWN_COM_ERROR = 1047;
+    /** Shorter than ProxySQL's 10 s default so that the stalled-client test is quick, long enough for TLS logins. */
+    private static final int CONNECT_TIMEOUT_CLIENT_MS = 3_000;
     private static MariaDb db;
     private static TrafficProxy proxy;
 
@@ -51,7 +53,8 @@ class RawProtocolTest {
         db.createUser(USER, PASSWORD);
         db.execute("DROP DATABASE IF EXISTS " + DB, "CREATE DATABASE " + DB);
         proxy = TrafficProxy.start(List.of(MysqlServer.of(0, "127.0.0.1", db.port())),
-                List.of(MysqlUser.of(USER, PASSWORD, 0)), Map.of("server_version", "5.5.30"));
+                List.of(MysqlUser.of(USER, PASSWORD, 0)),
+                Map.of("server_version", "5.5.30", "connect_timeout_client", String.valueOf(CONNECT_TIMEOUT_CLIENT_MS)));
     }
 
     @AfterAll
@@ -148,10 +151,13 @@ class RawProtocolTest {
     @Test
     void clientThatStallsInsideTheHandshakeIsDisconnected() throws Exception {
         try (RawClient client = RawClient.connect(proxy.port())) {
+            long start = System.nanoTime();
             client.writeRaw(new byte[] {0x40, 0x00, 0x00, 0x01, 0x0d, (byte) 0xa2});
-            client.socket().setSoTimeout(15_000);
-            // ProxySQL's default mysql-connect_timeout_client is 10 s.
+            client.socket().setSoTimeout(CONNECT_TIMEOUT_CLIENT_MS + 10_000);
             assertErrThenClosed(client, null);
+            long waited = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(waited).as("closed after mysql-connect_timeout_client, not before")
+                    .isGreaterThanOrEqualTo(CONNECT_TIMEOUT_CLIENT_MS - 200);
         }
     }
 
