@@ -40,9 +40,19 @@ final class NodeStats implements RuntimeStatsSource {
             rows.add(List.of(server.key().hostgroupId(), server.key().hostname(), server.key().port(),
                     server.status().name(), server.usedConnections(), server.freeConnections(), server.connectOk(),
                     server.connectErrors(), server.usedConnections(), server.queries(), 0, server.bytesSent(),
-                    server.bytesReceived(), 0));
+                    server.bytesReceived(), server.pingLatencyMicros()));
         }
         return rows;
+    }
+
+    @Override
+    public io.proxyfleet.config.ServerStatus liveStatus(io.proxyfleet.config.MysqlServer server) {
+        for (ServerRuntime runtime : hostgroups.hostgroup(config.current().servers(), server.hostgroupId())) {
+            if (runtime.key().equals(server.key())) {
+                return runtime.status();
+            }
+        }
+        return server.status();
     }
 
     @Override
@@ -93,11 +103,13 @@ final class NodeStats implements RuntimeStatsSource {
                 active++;
             }
         }
-        return List.of(
-                List.of("ProxySQL_Uptime", uptime),
-                List.of("Active_Transactions", active),
-                List.of("Client_Connections_connected", sessions.size()),
-                List.of("Servers_table_version", config.current().servers().version().version()));
+        var rows = new ArrayList<List<Object>>();
+        rows.add(List.of("ProxySQL_Uptime", uptime));
+        rows.add(List.of("Active_Transactions", active));
+        rows.add(List.of("Client_Connections_connected", sessions.size()));
+        rows.add(List.of("Servers_table_version", config.current().servers().version().version()));
+        rows.addAll(traffic.queryCache().globalRows());
+        return rows;
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.ssl.SslContext;
 import io.proxyfleet.admin.AdminEngine;
 import io.proxyfleet.admin.AdminListener;
+import io.proxyfleet.admin.AdminResponse;
 import io.proxyfleet.admin.NodeControl;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.Hostgroups;
@@ -22,6 +23,8 @@ import io.proxyfleet.frontend.SessionRegistry;
 import io.proxyfleet.frontend.TrafficContext;
 import io.proxyfleet.frontend.TrafficServer;
 import io.proxyfleet.frontend.tls.TlsFiles;
+import io.proxyfleet.monitor.MysqlMonitor;
+import io.proxyfleet.monitor.ReplicationHostgroup;
 import io.proxyfleet.routing.RuleCompiler;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +52,9 @@ public final class ProxyFleetNode implements AutoCloseable {
     private volatile SslContext tls;
     private AdminEngine admin;
     private AdminListener adminListener;
+    private volatile MysqlMonitor monitor;
     private ClusterManager cluster;
+    private TrafficContext trafficContext;
     private final List<TrafficServer> traffic = new ArrayList<>();
 
     private ProxyFleetNode(ConfigHolder config, TlsFiles tlsFiles, EventLoopGroup trafficLoops,
@@ -90,12 +95,14 @@ public final class ProxyFleetNode implements AutoCloseable {
             EventLoopGroup trafficLoops = newGroup(Math.max(1, cfg.mysqlVariables().getInt("threads")));
             node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
             node.admin = admin;
+            node.trafficContext = context;
             pending.node = node;
             tlsRef.set(node);
             for (String iface : cfg.mysqlVariables().get("interfaces").split(";")) {
                 HostPort hp = HostPort.parse(iface);
                 node.traffic.add(TrafficServer.start(context, trafficLoops, hp.host(), hp.port()));
             }
+            node.startMonitor(hostgroups);
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
             node.adminListener.bind(cfg.adminVariables().get("mysql_ifaces"));
@@ -124,6 +131,48 @@ public final class ProxyFleetNode implements AutoCloseable {
         return rows;
     }
 
+    // ---------------------------------------------------------------- monitor
+
+    /**
+     * Starts the backend monitor: it reads config from the holder, writes its logs through the admin engine, and
+     * tells the engine when it moved servers so the runtime {@code mysql_servers} checksum follows (no new
+     * version, §4.4).
+     */
+    private void startMonitor(Hostgroups hostgroups) {
+        monitor = new MysqlMonitor(config, hostgroups, admin::runInTransaction, () ->
+                admin.runtimeServersChanged().whenComplete((versions, failure) -> {
+                    if (failure != null) {
+                        log.error("Cannot re-hash runtime mysql_servers after a monitor move: {}", failure.toString());
+                    }
+                }));
+        refreshReplicationHostgroups();
+    }
+
+    /**
+     * Hands the runtime {@code mysql_replication_hostgroups} to the monitor. Called after every load of the
+     * servers module; the query is queued behind the load on the admin thread, so it sees the loaded rows.
+     */
+    private void refreshReplicationHostgroups() {
+        MysqlMonitor m = monitor;
+        if (m == null) {
+            return;
+        }
+        admin.runSql("SELECT writer_hostgroup, reader_hostgroup, check_type, comment"
+                + " FROM runtime_mysql_replication_hostgroups").whenComplete((response, failure) -> {
+                    try {
+                        if (response instanceof AdminResponse.ResultSet rs) {
+                            m.replicationHostgroups(ReplicationHostgroup.fromRows(rs.rows()));
+                            return;
+                        }
+                        log.error("Cannot read runtime_mysql_replication_hostgroups for the monitor: {}",
+                                failure != null ? failure : response);
+                    } catch (IllegalArgumentException e) {
+                        log.error("Invalid runtime_mysql_replication_hostgroups row for the monitor: {}",
+                                e.getMessage());
+                    }
+                });
+    }
+
     private static EventLoopGroup newGroup(int threads) {
         return new MultiThreadIoEventLoopGroup(threads,
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
@@ -139,6 +188,11 @@ public final class ProxyFleetNode implements AutoCloseable {
 
     public AdminEngine admin() {
         return admin;
+    }
+
+    /** The backend monitor (health checks and replication hostgroups). */
+    public MysqlMonitor monitor() {
+        return monitor;
     }
 
     /** Port of the first traffic interface (useful when it was configured as port 0). */
@@ -177,6 +231,9 @@ public final class ProxyFleetNode implements AutoCloseable {
             trafficLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (monitor != null) {
+            monitor.close();
+        }
         if (admin != null) {
             admin.close();
         }
@@ -264,6 +321,14 @@ public final class ProxyFleetNode implements AutoCloseable {
         }
 
         @Override
+        public void flushQueryCache() {
+            ProxyFleetNode n = node;
+            if (n != null && n.trafficContext != null) {
+                n.trafficContext.queryCache().flush();
+            }
+        }
+
+        @Override
         public void clusterNotified() {
             ProxyFleetNode n = node;
             if (n != null && n.cluster != null) {
@@ -274,6 +339,9 @@ public final class ProxyFleetNode implements AutoCloseable {
         @Override
         public void moduleLoaded(String module) {
             ProxyFleetNode n = node;
+            if (n != null && module.equals("mysql_servers")) {
+                n.refreshReplicationHostgroups();
+            }
             if (n != null && n.cluster != null) {
                 n.cluster.moduleLoaded(module);
             }

@@ -175,6 +175,7 @@ public final class AdminEngine implements AutoCloseable {
             boolean syncInterfaces = sync instanceof LibConfig.Bool b && b.value()
                     || sync instanceof LibConfig.Int i && i.value() != 0;
             var modules = new RuntimeModules(db, holder, ruleCompiler, control, syncInterfaces);
+            modules.liveStatus(stats);
             String uuid = db.inTransaction(() -> {
                 writeDefaults(db);
                 for (AdminModule module : AdminModule.values()) {

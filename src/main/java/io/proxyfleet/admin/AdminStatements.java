@@ -302,7 +302,11 @@ final class AdminStatements {
                 control.reloadTls();
                 return Ok.empty();
             }
-            case "PROXYSQL FLUSH QUERY CACHE", "PROXYSQL FLUSH MYSQL CLIENT HOSTS", "PROXYSQL FLUSH CONFIGDB" -> {
+            case "PROXYSQL FLUSH QUERY CACHE" -> {
+                control.flushQueryCache();
+                return Ok.empty();
+            }
+            case "PROXYSQL FLUSH MYSQL CLIENT HOSTS", "PROXYSQL FLUSH CONFIGDB" -> {
                 return Ok.empty();
             }
             case "PROXYSQL READONLY" -> {

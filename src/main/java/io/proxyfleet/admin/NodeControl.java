@@ -55,6 +55,10 @@ public interface NodeControl {
     default void clusterNotified() {
     }
 
+    /** {@code PROXYSQL FLUSH QUERY CACHE}. */
+    default void flushQueryCache() {
+    }
+
 
     /** Does nothing and knows no connection; for tests and for an engine running without a node. */
     NodeControl NOOP = new NodeControl() {

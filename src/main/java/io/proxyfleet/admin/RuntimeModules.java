@@ -615,6 +615,13 @@ final class RuntimeModules {
      * Regenerates the {@code runtime_*} tables whose names occur in {@code sql} from what runs right now, the way
      * ProxySQL refreshes them by substring just before executing an admin query (§1.4).
      */
+    private RuntimeStatsSource liveStatus = RuntimeStatsSource.NONE;
+
+    /** Where runtime_mysql_servers reads the servers' live status from. */
+    void liveStatus(RuntimeStatsSource source) {
+        this.liveStatus = source;
+    }
+
     void refreshRuntimeTables(String lowerSql) throws SQLException {
         if (!lowerSql.contains("runtime_") && !lowerSql.contains("global_variables")) {
             return;
@@ -623,7 +630,9 @@ final class RuntimeModules {
         if (lowerSql.contains("runtime_mysql_servers")) {
             var rows = new ArrayList<List<Object>>();
             for (MysqlServer s : current.servers().rows()) {
-                rows.add(serverRow(s, s.status()));
+                ServerStatus live = liveStatus.liveStatus(s);
+                // SHUNNED_REPLICATION_LAG is internal; operators see SHUNNED, as in ProxySQL.
+                rows.add(serverRow(s, live == ServerStatus.SHUNNED_REPLICATION_LAG ? ServerStatus.SHUNNED : live));
             }
             replace("main.runtime_mysql_servers", rows);
         }

@@ -9,6 +9,14 @@ import java.util.List;
  * numbers ({@code String}, {@code Long}, {@code Integer}, {@code Double}) or {@code null}.
  */
 public interface RuntimeStatsSource {
+    /**
+     * The status a runtime server has right now, which the monitor and connect-error shunning change without
+     * touching configuration; runtime_mysql_servers shows it. Defaults to the configured status.
+     */
+    default io.proxyfleet.config.ServerStatus liveStatus(io.proxyfleet.config.MysqlServer server) {
+        return server.status();
+    }
+
 
     /** Rows of {@code stats_mysql_connection_pool} (14 columns, hostgroup .. Latency_us). */
     List<List<Object>> connectionPool();

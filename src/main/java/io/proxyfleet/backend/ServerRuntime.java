@@ -29,6 +29,8 @@ public final class ServerRuntime {
     private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waiters =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
     private volatile long lastErrorNanos;
+    /** Latency of the last successful monitor ping, in microseconds; 0 until the monitor measured one. */
+    private volatile long pingLatencyMicros;
     private volatile int recentErrors;
 
     ServerRuntime(MysqlServer config) {
@@ -87,6 +89,16 @@ public final class ServerRuntime {
         return bytesReceived.sum();
     }
 
+    /** Latency of the last successful monitor ping (Latency_us in stats_mysql_connection_pool). */
+    public long pingLatencyMicros() {
+        return pingLatencyMicros;
+    }
+
+    /** Recorded by the monitor after each successful ping; feeds max_latency_ms (reference §5.1.2). */
+    public void pingLatencyMicros(long micros) {
+        this.pingLatencyMicros = micros;
+    }
+
     /** True when sessions may be sent here: ONLINE. Whether a connection is at hand is a separate question. */
     boolean acceptsConnections() {
         return status == ServerStatus.ONLINE;
@@ -120,8 +132,23 @@ public final class ServerRuntime {
         }
     }
 
+    /**
+     * Shuns the server automatically, as of {@code nowNanos}: it stays out of rotation until
+     * shun_recovery_time_sec passed without a new error. Used by the monitor when pings fail; calling it again
+     * while the server stays unreachable pushes the recovery back. Servers taken offline by the user are left
+     * alone.
+     */
+    public void shun(long nowNanos) {
+        ServerStatus current = status;
+        if (current == ServerStatus.OFFLINE_SOFT || current == ServerStatus.OFFLINE_HARD) {
+            return;
+        }
+        lastErrorNanos = nowNanos;
+        status = ServerStatus.SHUNNED;
+    }
+
     /** Brings an automatically shunned server back once shun_recovery_time_sec passed since its last error. */
-    void maybeRecover(long nowNanos, long recoveryNanos) {
+    public void maybeRecover(long nowNanos, long recoveryNanos) {
         if (status == ServerStatus.SHUNNED && config.status() == ServerStatus.ONLINE
                 && nowNanos - lastErrorNanos >= recoveryNanos) {
             recentErrors = 0;

@@ -61,6 +61,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final int ER_LOCKED_HOSTGROUP = 9006;
     private static final byte[] NO_BYTES = new byte[0];
     private static final int KILL_COMMAND = CommandCounters.COMMANDS.indexOf("KILL");
+    private static final int SELECT_COMMAND = CommandCounters.COMMANDS.indexOf("SELECT");
     /** Collations a MariaDB backend may not know are replaced by utf8mb4_general_ci when logging in upstream. */
     private static final int FIRST_MYSQL8_ONLY_COLLATION = 255;
 
@@ -111,6 +112,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean responseStarted;
     private int retriesLeft;
     private int commandHostgroup = -1;
+    /** The response being recorded for the query cache, or null when the query is not cacheable. */
+    private io.netty.buffer.CompositeByteBuf cacheCapture;
+    private QueryCache.Key cacheKey;
+    private byte[] cacheQuery;
+    private long cacheTtlMillis;
+    private boolean cacheEmptyResult;
     /** Tracked variables of a SET sent to the held backend, recorded when it answers OK. */
     private List<SessionVariable> pendingVariables;
     /** The schema a COM_INIT_DB or USE in flight switches to once the backend says OK. */
@@ -454,6 +461,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             sendOk(1, decision.okMsg());
             return;
         }
+        if (decision.cacheTtl() > 0 && commandIndex == SELECT_COMMAND && length == digestLength
+                && serveFromCache(cfg, length)) {
+            return;
+        }
         int hostgroup = decision.destinationHostgroup() >= 0 ? decision.destinationHostgroup()
                 : user.defaultHostgroup();
         if (backend != null && (inTransaction && user.transactionPersistent() || !canLetGo(processing))) {
@@ -496,6 +507,57 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             rewriteCommand(decision.rewrittenQuery());
         }
         forward(cfg, hostgroup);
+    }
+
+    /**
+     * Answers from the query cache when it holds this exact query for this user and schema; otherwise arranges
+     * for the response to be recorded on its way to the client.
+     *
+     * @return true when the client was answered from the cache
+     */
+    private boolean serveFromCache(RuntimeConfig cfg, int length) {
+        boolean deprecateEof = Capabilities.has(capabilities, Capabilities.DEPRECATE_EOF);
+        QueryCache.Key key = QueryCache.key(user.username(), schema, deprecateEof, queryBytes, length);
+        byte[] cached = context.queryCache().get(key, queryBytes, System.currentTimeMillis());
+        if (cached != null) {
+            releaseCommand();
+            channel.writeAndFlush(channel.alloc().buffer(cached.length).writeBytes(cached), channel.voidPromise());
+            if (digestEntry != null) {
+                digestEntry.record((System.nanoTime() - commandStartNanos) / 1000, 0, 0);
+                digestEntry = null;
+            }
+            commandDone();
+            return true;
+        }
+        cacheKey = key;
+        cacheQuery = java.util.Arrays.copyOf(queryBytes, length);
+        cacheTtlMillis = decision.cacheTtl();
+        int emptyRule = decision.cacheEmptyResult();
+        cacheEmptyResult = emptyRule == 1
+                || emptyRule < 0 && cfg.mysqlVariables().getBoolean("query_cache_stores_empty_result");
+        cacheCapture = channel.alloc().compositeBuffer();
+        return false;
+    }
+
+    private void finishCacheCapture(RuntimeConfig cfg) {
+        io.netty.buffer.CompositeByteBuf captured = cacheCapture;
+        cacheCapture = null;
+        if (captured == null) {
+            return;
+        }
+        try {
+            if (!tracker.error() && (tracker.rows() > 0 || cacheEmptyResult)) {
+                byte[] response = new byte[captured.readableBytes()];
+                captured.readBytes(response);
+                long maxBytes = cfg.mysqlVariables().getLong("query_cache_size_MB") * 1024 * 1024;
+                context.queryCache().put(cacheKey, cacheQuery, response, cacheTtlMillis, maxBytes,
+                        System.currentTimeMillis());
+            }
+        } finally {
+            captured.release();
+            cacheKey = null;
+            cacheQuery = null;
+        }
     }
 
     private QueryContext queryContext(QueryProcessing processing) {
@@ -787,6 +849,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             responseStarted = true;
             releaseInFlight();
         }
+        if (cacheCapture != null) {
+            cacheCapture.addComponent(true, packet.retainedDuplicate());
+        }
         channel.write(packet, channel.voidPromise());
         switch (step) {
             case MORE -> { }
@@ -865,6 +930,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             pendingVariables = null;
         }
         RuntimeConfig cfg = context.config().current();
+        finishCacheCapture(cfg);
         QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
         if (tracker.hasLastInsertId()) {
             insertIdDelay = processing.autoIncrementDelay();
@@ -932,6 +998,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         releaseInFlight();
         releaseCommand();
+        if (cacheCapture != null) {
+            cacheCapture.release();
+            cacheCapture = null;
+        }
         if (state == State.RELAYING || state == State.LOCAL_INFILE || state == State.ACQUIRING) {
             if (log.isDebugEnabled()) {
                 log.debug("Session {}: backend lost during {}: {}", id, commandName(), reason);
@@ -1028,6 +1098,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         releaseCommand();
         releaseInFlight();
+        if (cacheCapture != null) {
+            cacheCapture.release();
+            cacheCapture = null;
+        }
         ByteBuf queuedPacket;
         while ((queuedPacket = queued.pollFirst()) != null) {
             ReferenceCountUtil.safeRelease(queuedPacket);

@@ -14,12 +14,13 @@ import java.util.function.Supplier;
  */
 public record TrafficContext(ConfigHolder config, BackendConnector connector, SessionRegistry sessions,
                              Supplier<SslContext> tls, Sha2Cache sha2Cache, BackendPasswords backendPasswords,
-                             AtomicLong connectionIds, QueryDigestStats digests, CommandCounters commands) {
+                             AtomicLong connectionIds, QueryDigestStats digests, CommandCounters commands,
+                             QueryCache queryCache) {
 
     /** A context with fresh caches and statistics, as one node has. */
     public static TrafficContext create(ConfigHolder config, BackendConnector connector, SessionRegistry sessions,
                                         Supplier<SslContext> tls) {
         return new TrafficContext(config, connector, sessions, tls, new Sha2Cache(), new BackendPasswords(),
-                new AtomicLong(), new QueryDigestStats(), new CommandCounters());
+                new AtomicLong(), new QueryDigestStats(), new CommandCounters(), new QueryCache());
     }
 }
