@@ -64,6 +64,21 @@ public final class LogSetup implements AutoCloseable {
         return new LogSetup(root, List.copyOf(previous), List.copyOf(installed), logFile);
     }
 
+    /**
+     * Reopens every log file of the root logger (PROXYSQL FLUSH LOGS), so that after logrotate moved
+     * proxysql.log away the node writes to a new file of that name.
+     */
+    public static void reopenFiles() {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        for (Iterator<Appender<ILoggingEvent>> it = root.iteratorForAppenders(); it.hasNext(); ) {
+            if (it.next() instanceof FileAppender<ILoggingEvent> file) {
+                file.stop();
+                file.start();
+            }
+        }
+    }
+
     /** Where the log goes. */
     public Path logFile() {
         return logFile;

@@ -123,11 +123,11 @@ final class NodeStats implements RuntimeStatsSource {
 
     @Override
     public List<List<Object>> errors() {
-        return List.of();
+        return traffic.errors().rows();
     }
 
     @Override
     public List<List<Object>> freeConnections() {
-        return List.of();
+        return io.proxyfleet.backend.BackendPool.freeConnectionRows();
     }
 }

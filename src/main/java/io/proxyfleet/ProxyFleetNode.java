@@ -55,6 +55,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     private volatile MysqlMonitor monitor;
     private ClusterManager cluster;
     private TrafficContext trafficContext;
+    private String trafficInterfaces;
     private final List<TrafficServer> traffic = new ArrayList<>();
 
     private ProxyFleetNode(ConfigHolder config, TlsFiles tlsFiles, EventLoopGroup trafficLoops,
@@ -98,10 +99,8 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.trafficContext = context;
             pending.node = node;
             tlsRef.set(node);
-            for (String iface : cfg.mysqlVariables().get("interfaces").split(";")) {
-                HostPort hp = HostPort.parse(iface);
-                node.traffic.add(TrafficServer.start(context, trafficLoops, hp.host(), hp.port()));
-            }
+            node.trafficInterfaces = cfg.mysqlVariables().get("interfaces");
+            node.bindTraffic();
             node.startMonitor(hostgroups);
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
@@ -178,6 +177,37 @@ public final class ProxyFleetNode implements AutoCloseable {
                 Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     }
 
+    private synchronized void bindTraffic() throws InterruptedException {
+        for (String iface : trafficInterfaces.split(";")) {
+            HostPort hp = HostPort.parse(iface);
+            traffic.add(TrafficServer.start(trafficContext, trafficLoops, hp.host(), hp.port()));
+        }
+    }
+
+    /** PROXYSQL PAUSE: stop accepting traffic connections; sessions already open go on. */
+    private synchronized void pauseTraffic() {
+        for (TrafficServer server : traffic) {
+            server.close();
+        }
+        traffic.clear();
+        if (!closed.get()) {
+            log.info("Traffic listener paused: no new client connections are accepted");
+        }
+    }
+
+    /** PROXYSQL RESUME: accept traffic connections again. */
+    private synchronized void resumeTraffic() {
+        if (!traffic.isEmpty() || closed.get()) {
+            return;
+        }
+        try {
+            bindTraffic();
+            log.info("Traffic listener resumed on {}", trafficInterfaces);
+        } catch (Exception e) {
+            log.error("Cannot resume the traffic listener on {}: {}", trafficInterfaces, e.getMessage());
+        }
+    }
+
     private SslContext tlsContext() {
         return tls;
     }
@@ -215,9 +245,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             return;
         }
         log.info("ProxyFleet shutting down");
-        for (TrafficServer server : traffic) {
-            server.close();
-        }
+        pauseTraffic();
         if (cluster != null) {
             cluster.close();
         }
@@ -269,15 +297,23 @@ public final class ProxyFleetNode implements AutoCloseable {
 
         @Override
         public void pause() {
-            log.info("PROXYSQL PAUSE is accepted but the traffic listener keeps accepting in this version");
+            ProxyFleetNode n = node;
+            if (n != null) {
+                n.pauseTraffic();
+            }
         }
 
         @Override
         public void resume() {
+            ProxyFleetNode n = node;
+            if (n != null) {
+                n.resumeTraffic();
+            }
         }
 
         @Override
         public void flushLogs() {
+            LogSetup.reopenFiles();
         }
 
         @Override

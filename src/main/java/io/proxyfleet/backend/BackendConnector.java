@@ -158,10 +158,11 @@ public final class BackendConnector {
         private ServerRuntime pick(long now) {
             ServerRuntime[] servers = hostgroups.hostgroup(config.servers(), request.hostgroup());
             long recovery = TimeUnit.SECONDS.toNanos(config.mysqlVariables().getLong("shun_recovery_time_sec"));
+            long defaultMaxLatencyMicros = config.mysqlVariables().getLong("default_max_latency_ms") * 1000;
             long totalWeight = 0;
             for (ServerRuntime server : servers) {
                 server.maybeRecover(now, recovery);
-                if (server.acceptsConnections()) {
+                if (eligible(server, defaultMaxLatencyMicros)) {
                     totalWeight += server.config().weight();
                 }
             }
@@ -171,7 +172,7 @@ public final class BackendConnector {
             long k = ThreadLocalRandom.current().nextLong(totalWeight) + 1;
             long sum = 0;
             for (ServerRuntime server : servers) {
-                if (server.acceptsConnections()) {
+                if (eligible(server, defaultMaxLatencyMicros)) {
                     sum += server.config().weight();
                     if (sum >= k) {
                         return server;
@@ -180,6 +181,20 @@ public final class BackendConnector {
             }
             return null;
         }
+    }
+
+    /**
+     * ONLINE, and not slower than its max_latency_ms (or mysql-default_max_latency_ms when that is 0) at the
+     * monitor's last ping; a server never pinged counts as fast.
+     */
+    private static boolean eligible(ServerRuntime server, long defaultMaxLatencyMicros) {
+        if (!server.acceptsConnections()) {
+            return false;
+        }
+        long latency = server.pingLatencyMicros();
+        long limit = server.config().maxLatencyMs() > 0 ? server.config().maxLatencyMs() * 1000L
+                : defaultMaxLatencyMicros;
+        return latency <= 0 || limit <= 0 || latency < limit;
     }
 
     /** Errors where another try (maybe on another server) can succeed, as opposed to a refused login. */

@@ -2,9 +2,14 @@ package io.proxyfleet.backend;
 
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -90,6 +95,51 @@ public final class BackendPool {
                 }
             }
         }
+    }
+
+    /**
+     * Rows of stats_mysql_free_connections from every loop's pool. Each pool is read on its own loop; the
+     * caller (the admin thread) waits briefly for each, so a busy loop only delays the stats, never corrupts them.
+     */
+    public static List<List<Object>> freeConnectionRows() {
+        var rows = new ArrayList<List<Object>>();
+        for (Map.Entry<EventLoop, BackendPool> entry : POOLS.entrySet()) {
+            try {
+                rows.addAll(entry.getKey().submit(entry.getValue()::snapshot).get(1, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (ExecutionException | TimeoutException e) {
+                // A loop that does not answer within a second is left out of this snapshot.
+            }
+        }
+        return rows;
+    }
+
+    private List<List<Object>> snapshot() {
+        long now = System.nanoTime();
+        var rows = new ArrayList<List<Object>>();
+        for (ArrayDeque<BackendConnection> queue : idle.values()) {
+            for (BackendConnection c : queue) {
+                Map<String, String> applied = c.applied();
+                var row = new ArrayList<Object>(13);
+                row.add(c.threadId());
+                row.add(c.server().key().hostgroupId());
+                row.add(c.server().key().hostname());
+                row.add(c.server().key().port());
+                row.add(c.key().username());
+                row.add(c.schema());
+                row.add("");
+                row.add(applied.getOrDefault("time_zone", ""));
+                row.add(applied.getOrDefault("sql_mode", ""));
+                row.add(applied.getOrDefault("autocommit", ""));
+                row.add(TimeUnit.NANOSECONDS.toMillis(now - c.idleSinceNanos()));
+                row.add("{}");
+                row.add("");
+                rows.add(row);
+            }
+        }
+        return rows;
     }
 
     private void offer(BackendConnection connection) {

@@ -62,6 +62,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final byte[] NO_BYTES = new byte[0];
     private static final int KILL_COMMAND = CommandCounters.COMMANDS.indexOf("KILL");
     private static final int SELECT_COMMAND = CommandCounters.COMMANDS.indexOf("SELECT");
+    private static final long KILL_GRACE_NANOS = 5_000_000_000L;
     /** Collations a MariaDB backend may not know are replaced by utf8mb4_general_ci when logging in upstream. */
     private static final int FIRST_MYSQL8_ONLY_COLLATION = 255;
 
@@ -118,6 +119,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private byte[] cacheQuery;
     private long cacheTtlMillis;
     private boolean cacheEmptyResult;
+    /** When the command in flight times out (rule timeout or mysql-default_query_timeout), in nanoTime. */
+    private long commandDeadline = Long.MAX_VALUE;
+    private boolean killRequested;
     /** Tracked variables of a SET sent to the held backend, recorded when it answers OK. */
     private List<SessionVariable> pendingVariables;
     /** The schema a COM_INIT_DB or USE in flight switches to once the backend says OK. */
@@ -261,6 +265,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 : TrafficSettings.of(cfg.mysqlVariables()).defaultSchema();
         backendCredentials = credentialsFor(cfg, found.username(), success.stage1());
         loginNanos = System.nanoTime();
+        if (!changingUser) {
+            LoopTicker.register(channel.eventLoop(), this);
+        }
         state = State.READY;
         channel.config().setAutoRead(false);
         if (log.isDebugEnabled()) {
@@ -421,7 +428,48 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    // ---- relaying -----------------------------------------------------------------------------------------
+    // ---- timeouts -----------------------------------------------------------------------------------------
+
+    /**
+     * Called by the loop's ticker. A query past its deadline is interrupted on the server with KILL QUERY sent
+     * over a separate connection, so the client receives the server's own "interrupted" error and the session
+     * and its connection stay usable; a server that does not react within {@link #KILL_GRACE_NANOS} loses the
+     * connection instead, so no session waits forever.
+     */
+    void tick(long now) {
+        if (state != State.RELAYING || now < commandDeadline || backend == null) {
+            return;
+        }
+        if (!killRequested) {
+            killRequested = true;
+            commandDeadline = now + KILL_GRACE_NANOS;
+            if (log.isInfoEnabled()) {
+                log.info("Session {}: query exceeded its timeout on {}, sending KILL QUERY {}", id, backend.server(),
+                        backend.threadId());
+            }
+            killQuery(backend);
+            return;
+        }
+        backendBroken("Query timeout: the backend did not stop the query in time");
+    }
+
+    private void killQuery(BackendConnection target) {
+        RuntimeConfig cfg = context.config().current();
+        var key = new io.proxyfleet.backend.PoolKey(target.server().key(), backendCredentials.username(), 0,
+                FrontendHandshake.SERVER_COLLATION, "");
+        long threadId = target.threadId();
+        BackendConnection.open(channel.eventLoop(), target.server(), key, backendCredentials, null,
+                cfg.mysqlVariables().getInt("connect_timeout_server")).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        log.warn("Session {}: could not connect to send KILL QUERY {}: {}", id, threadId,
+                                f.cause().getMessage());
+                        return;
+                    }
+                    BackendConnection killer = (BackendConnection) f.getNow();
+                    killer.channel().config().setAutoRead(false);
+                    killer.runInternal(killer.queryCommand("KILL QUERY " + threadId), err -> killer.close());
+                });
+    }
 
     // ---- the query processor ------------------------------------------------------------------------------
 
@@ -505,6 +553,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         pinFlags |= pinning;
         if (decision.rewrittenQuery() != null) {
             rewriteCommand(decision.rewrittenQuery());
+        }
+        long delay = decision.delay() > 0 ? decision.delay() : cfg.mysqlVariables().getLong("default_query_delay");
+        if (delay > 0) {
+            // Throttling: the session waits (packets that arrive meanwhile queue up), then runs the query.
+            state = State.ACQUIRING;
+            int target = hostgroup;
+            channel.eventLoop().schedule(() -> {
+                if (state == State.ACQUIRING) {
+                    state = State.READY;
+                    forward(context.config().current(), target);
+                }
+            }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+            return;
         }
         forward(cfg, hostgroup);
     }
@@ -700,7 +761,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void forward(RuntimeConfig cfg, int hostgroup) {
         commandHostgroup = hostgroup;
-        retriesLeft = QueryProcessing.current(cfg.mysqlVariables()).queryRetries();
+        long timeoutMillis = currentCommand == Commands.QUERY && decision.timeout() > 0 ? decision.timeout()
+                : QueryProcessing.current(cfg.mysqlVariables()).defaultQueryTimeout();
+        commandDeadline = commandStartNanos + timeoutMillis * 1_000_000L;
+        killRequested = false;
+        retriesLeft = currentCommand == Commands.QUERY && decision.retries() >= 0 ? decision.retries()
+                : QueryProcessing.current(cfg.mysqlVariables()).queryRetries();
+        if (backend != null && backend.server().status() == io.proxyfleet.config.ServerStatus.OFFLINE_HARD) {
+            // OFFLINE_HARD cuts connections in use at their next command (§5.1.1).
+            BackendConnection cut = backend;
+            backend = null;
+            cut.close();
+        }
         if (backend != null && backendHostgroup() != hostgroup) {
             releaseBackend(true);
         }
@@ -734,6 +806,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 if (state != State.ACQUIRING) {
                     return;
                 }
+                context.errors().record(hostgroup, "", 0, user.username(), clientAddress, schema, error.code(),
+                        error.message());
                 releaseCommand();
                 releaseInFlight();
                 state = State.READY;
@@ -852,6 +926,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (cacheCapture != null) {
             cacheCapture.addComponent(true, packet.retainedDuplicate());
         }
+        if (step == ResponseTracker.Step.DONE && tracker.error()) {
+            recordBackendError(packet);
+        }
         channel.write(packet, channel.voidPromise());
         switch (step) {
             case MORE -> { }
@@ -865,6 +942,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 channel.read();
             }
         }
+    }
+
+    /** Counts the ERR that ends this response in stats_mysql_errors (errors are rare: decoding is fine here). */
+    private void recordBackendError(ByteBuf packet) {
+        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+        if (packet.getUnsignedByte(payload) != Packets.ERR) {
+            return;
+        }
+        ErrPacket err = ErrPacket.decode(packet.slice(payload, packet.readableBytes() - Packets.HEADER_SIZE));
+        var server = backend.server().key();
+        context.errors().record(server.hostgroupId(), server.hostname(), server.port(), user.username(),
+                clientAddress, schema, err.code(), err.message());
     }
 
     @Override
@@ -1113,6 +1202,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (context.sessions().get(id) == this) {
             context.sessions().remove(this);
         }
+        LoopTicker.deregister(this);
         channel.close();
     }
 

@@ -29,6 +29,7 @@ final class QueryProcessing {
     private int autoIncrementDelay;
     private boolean lockOnUnparsableSet;
     private int queryRetries;
+    private long defaultQueryTimeout;
 
     private QueryProcessing() {
     }
@@ -53,6 +54,7 @@ final class QueryProcessing {
         autoIncrementDelay = variables.getInt("auto_increment_delay_multiplex");
         lockOnUnparsableSet = variables.getInt("set_query_lock_on_hostgroup") == 1;
         queryRetries = variables.getInt("query_retries_on_failure");
+        defaultQueryTimeout = variables.getLong("default_query_timeout");
         source = variables;
     }
 
@@ -90,5 +92,9 @@ final class QueryProcessing {
 
     int queryRetries() {
         return queryRetries;
+    }
+
+    long defaultQueryTimeout() {
+        return defaultQueryTimeout;
     }
 }

@@ -4,6 +4,7 @@ import io.netty.handler.ssl.SslContext;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.stats.CommandCounters;
+import io.proxyfleet.stats.ErrorStats;
 import io.proxyfleet.stats.QueryDigestStats;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -15,12 +16,12 @@ import java.util.function.Supplier;
 public record TrafficContext(ConfigHolder config, BackendConnector connector, SessionRegistry sessions,
                              Supplier<SslContext> tls, Sha2Cache sha2Cache, BackendPasswords backendPasswords,
                              AtomicLong connectionIds, QueryDigestStats digests, CommandCounters commands,
-                             QueryCache queryCache) {
+                             QueryCache queryCache, ErrorStats errors) {
 
     /** A context with fresh caches and statistics, as one node has. */
     public static TrafficContext create(ConfigHolder config, BackendConnector connector, SessionRegistry sessions,
                                         Supplier<SslContext> tls) {
         return new TrafficContext(config, connector, sessions, tls, new Sha2Cache(), new BackendPasswords(),
-                new AtomicLong(), new QueryDigestStats(), new CommandCounters(), new QueryCache());
+                new AtomicLong(), new QueryDigestStats(), new CommandCounters(), new QueryCache(), new ErrorStats());
     }
 }
