@@ -116,6 +116,10 @@ final class RawClient implements AutoCloseable {
     }
 
     private void readGreeting(Packet greeting) throws IOException {
+        if (greeting.isErr()) {
+            // A server that refuses the connection (too many connections) says so instead of greeting.
+            throw new ServerError(greeting.errorCode(), greeting.errorMessage());
+        }
         byte[] p = greeting.payload();
         if (p.length == 0 || p[0] != 10) {
             throw new IOException("not a protocol 10 greeting: " + Arrays.toString(Arrays.copyOf(p, 8)));

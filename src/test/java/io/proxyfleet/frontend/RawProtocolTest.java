@@ -41,6 +41,11 @@ class RawProtocolTest {
     private static final int ER_BAD_HANDSHAKE = 1043;
     private static final int ER_NET_PACKETS_OUT_OF_ORDER = 1156;
     private static final int ER_UNKNOWN_COM_ERROR = 1047;
+    /** Shorter than ProxySQL's 10 s default so that the stalled-client test is quick, long enough for TLS logins. */
+    private static final int CONNECT_TIMEOUT_CLIENT_MS = 3_000;
+    /** The proxy's mysql-max_allowed_packet here: 4 MiB, below the backend's. */
+    private static final int MAX_ALLOWED_PACKET = 4 * 1024 * 1024;
+    private static final int ER_NET_PACKET_TOO_LARGE = 1153;
     private static MariaDb db;
     private static TrafficProxy proxy;
 
@@ -51,7 +56,9 @@ class RawProtocolTest {
         db.createUser(USER, PASSWORD);
         db.execute("DROP DATABASE IF EXISTS " + DB, "CREATE DATABASE " + DB);
         proxy = TrafficProxy.start(List.of(MysqlServer.of(0, "127.0.0.1", db.port())),
-                List.of(MysqlUser.of(USER, PASSWORD, 0)), Map.of("server_version", "5.5.30"));
+                List.of(MysqlUser.of(USER, PASSWORD, 0)),
+                Map.of("server_version", "5.5.30", "connect_timeout_client", String.valueOf(CONNECT_TIMEOUT_CLIENT_MS),
+                        "max_allowed_packet", String.valueOf(MAX_ALLOWED_PACKET)));
     }
 
     @AfterAll
@@ -148,10 +155,13 @@ class RawProtocolTest {
     @Test
     void clientThatStallsInsideTheHandshakeIsDisconnected() throws Exception {
         try (RawClient client = RawClient.connect(proxy.port())) {
+            long start = System.nanoTime();
             client.writeRaw(new byte[] {0x40, 0x00, 0x00, 0x01, 0x0d, (byte) 0xa2});
-            client.socket().setSoTimeout(15_000);
-            // ProxySQL's default mysql-connect_timeout_client is 10 s.
+            client.socket().setSoTimeout(CONNECT_TIMEOUT_CLIENT_MS + 10_000);
             assertErrThenClosed(client, null);
+            long waited = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertThat(waited).as("closed after mysql-connect_timeout_client, not before")
+                    .isGreaterThanOrEqualTo(CONNECT_TIMEOUT_CLIENT_MS - 200);
         }
     }
 
@@ -244,6 +254,56 @@ class RawProtocolTest {
             }
             c.abort(Runnable::run);
             assertThat(c.isClosed()).isTrue();
+        }
+    }
+
+    private static String selectLengthOf(int bytes) {
+        return "SELECT LENGTH('" + "x".repeat(bytes) + "')";
+    }
+
+    @Test
+    void commandBelowMaxAllowedPacketPasses() throws Exception {
+        try (RawClient client = RawClient.login(proxy.port(), USER, PASSWORD)) {
+            int size = MAX_ALLOWED_PACKET - 1024;
+            assertThat(client.query(selectLengthOf(size))).containsExactly(List.of(String.valueOf(size)));
+        }
+    }
+
+    @Test
+    void commandAboveMaxAllowedPacketIsRefusedWith1153() throws Exception {
+        try (RawClient client = RawClient.login(proxy.port(), USER, PASSWORD)) {
+            client.command(RawClient.COM_QUERY, selectLengthOf(MAX_ALLOWED_PACKET + 1024));
+            List<RawClient.Packet> packets = client.readUntilClosed();
+            assertThat(packets).hasSize(1);
+            assertThat(packets.getFirst().errorCode()).isEqualTo(ER_NET_PACKET_TOO_LARGE);
+            assertThat(packets.getFirst().errorMessage()).contains("max_allowed_packet");
+        }
+    }
+
+    @Test
+    void commandAboveMaxAllowedPacketSplitOver16MiBPacketsIsRefused() throws Exception {
+        try (RawClient client = RawClient.login(proxy.port(), USER, PASSWORD)) {
+            // 17 MiB: a full 16 MiB packet and a continuation; the proxy must not buffer the whole command first.
+            client.command(RawClient.COM_QUERY, selectLengthOf(17 * 1024 * 1024));
+            List<RawClient.Packet> packets = client.readUntilClosed();
+            assertThat(packets).hasSizeLessThanOrEqualTo(1);
+            if (!packets.isEmpty()) {
+                assertThat(packets.getFirst().errorCode()).isEqualTo(ER_NET_PACKET_TOO_LARGE);
+            }
+        } catch (java.net.SocketException e) {
+            // The proxy may close while the client is still writing: a reset is an acceptable refusal too.
+            assertThat(e.getMessage()).containsAnyOf("reset", "Broken pipe", "closed");
+        }
+    }
+
+    @Test
+    void jdbcQueryAboveMaxAllowedPacketFailsWith1153() throws Exception {
+        try (Connection c = JdbcDriver.CONNECTOR_J.connect(proxy.port(), DB, USER, PASSWORD, "");
+             Statement st = c.createStatement()) {
+            java.sql.SQLException e = org.assertj.core.api.Assertions.catchThrowableOfType(java.sql.SQLException.class,
+                    () -> st.executeQuery(selectLengthOf(MAX_ALLOWED_PACKET + 1024)).close());
+            assertThat((Throwable) e).isNotNull();
+            assertThat(e.getErrorCode()).isEqualTo(ER_NET_PACKET_TOO_LARGE);
         }
     }
 
