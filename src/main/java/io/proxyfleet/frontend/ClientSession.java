@@ -122,6 +122,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** When the command in flight times out (rule timeout or mysql-default_query_timeout), in nanoTime. */
     private long commandDeadline = Long.MAX_VALUE;
     private boolean killRequested;
+    /** Why the backend and the session state on it were lost while idle; reported to the next command. */
+    private String stateLost;
     /** Tracked variables of a SET sent to the held backend, recorded when it answers OK. */
     private List<SessionVariable> pendingVariables;
     /** The schema a COM_INIT_DB or USE in flight switches to once the backend says OK. */
@@ -188,7 +190,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         SslContext tls = settings.haveSsl() ? context.tls().get() : null;
-        handshake = new FrontendHandshake(this::findAccount, settings.serverVersion(), id,
+        handshake = new FrontendHandshake(this::findAccount, this::admit, settings.serverVersion(), id,
                 settings.defaultAuthPlugin(), tls != null, clientAddress, context.sha2Cache(), channel.alloc(),
                 out -> channel.writeAndFlush(out, channel.voidPromise()));
         handshake.start();
@@ -206,7 +208,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private FrontendHandshake.Account findAccount(String username) {
         MysqlUser found = context.config().current().users().frontend().get(username);
-        return found == null ? null : new FrontendHandshake.Account(found.username(), found.password(), found.useSsl());
+        if (found == null) {
+            return null;
+        }
+        return new FrontendHandshake.Account(found.username(), found.password(), found.useSsl());
+    }
+
+    /**
+     * Takes a slot of the user's max_connections just before the OK is written, so that the refusal replaces the
+     * OK rather than following it, and two logins racing for the last slot cannot both get it.
+     */
+    private ErrPacket admit(FrontendHandshake.Account account) {
+        MysqlUser found = context.config().current().users().frontend().get(account.username());
+        if (found == null) {
+            return new ErrPacket(1045, "28000", "ProxySQL Error: Access denied for user '" + account.username() + "'");
+        }
+        if (userCounted) {
+            context.sessions().userLoggedOut(user.username());
+            userCounted = false;
+        }
+        if (context.sessions().userLoggedIn(found.username()) > found.maxConnections()) {
+            context.sessions().userLoggedOut(found.username());
+            return tooManyUserConnections(found);
+        }
+        userCounted = true;
+        return null;
+    }
+
+    private static ErrPacket tooManyUserConnections(MysqlUser found) {
+        return new ErrPacket(ER_CON_COUNT_ERROR, "42000", "ProxySQL Error: User '" + found.username()
+                + "' has exceeded the 'max_user_connections' resource (current value: " + found.maxConnections() + ")");
     }
 
     private void onHandshakePacket(ByteBuf packet) {
@@ -242,22 +273,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         RuntimeConfig cfg = context.config().current();
         MysqlUser found = cfg.users().frontend().get(success.account().username());
         boolean changingUser = state == State.CHANGE_USER;
-        if (userCounted) {
-            context.sessions().userLoggedOut(user.username());
-            userCounted = false;
-        }
         user = found;
-        if (context.sessions().userLoggedIn(found.username()) > found.maxConnections()) {
-            context.sessions().userLoggedOut(found.username());
-            sendErrorAndClose(new ErrPacket(ER_CON_COUNT_ERROR, "42000",
-                    "ProxySQL Error: User '" + found.username() + "' has exceeded the 'max_user_connections' resource"
-                            + " (current value: " + found.maxConnections() + ")"), success.nextSequenceId());
-            return;
-        }
         if (!changingUser) {
             capabilities = success.response().capabilities() & handshake.serverCapabilities();
         }
-        userCounted = true;
         collation = success.response().collation();
         String requested = success.response().database();
         schema = requested != null && !requested.isEmpty() ? requested
@@ -369,6 +388,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         int cmd = first.getUnsignedByte(payload);
         currentCommand = cmd;
         commandStartNanos = System.nanoTime();
+        if (stateLost != null && cmd != Commands.QUIT && cmd != Commands.PING) {
+            String reason = stateLost;
+            stateLost = null;
+            inTransaction = false;
+            pinFlags = 0;
+            openStatements = 0;
+            lockedHostgroup = -1;
+            releaseCommand();
+            sendError(new ErrPacket(CR_SERVER_LOST, "HY000", reason
+                    + "; the transaction or session state held on it is gone"), 1);
+            return;
+        }
         pendingSchema = switch (cmd) {
             case Commands.INIT_DB -> first.toString(payload + 1, Packets.payloadLength(first, first.readerIndex()) - 1,
                     java.nio.charset.StandardCharsets.UTF_8);
@@ -685,7 +716,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return names + "/" + charset + "/" + collation;
     }
 
-    /** {@code KILL [CONNECTION|QUERY] id} names a proxy session id: ProxySQL translates it, and so do we. */
+    /**
+     * {@code KILL [CONNECTION|QUERY] id} names a proxy session id: ProxySQL translates it, and so do we. KILL QUERY
+     * interrupts the victim's running query on its backend and keeps its session; KILL [CONNECTION] closes it.
+     */
     private boolean killLocally(CharSequence query) {
         long target = -1;
         int i = query.length() - 1;
@@ -702,10 +736,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (target < 0) {
             return false;
         }
+        boolean queryOnly = containsWordIgnoreCase(query, "QUERY");
         releaseCommand();
         ClientSession victim = context.sessions().get(target);
         if (victim == null || !user.username().equals(victim.username())) {
             sendError(new ErrPacket(ER_NO_SUCH_THREAD, "HY000", "Unknown thread id: " + target), 1);
+            return true;
+        }
+        if (queryOnly) {
+            victim.interruptQuery();
+            sendOk(1, null);
             return true;
         }
         if (victim == this) {
@@ -716,6 +756,35 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         victim.kill();
         sendOk(1, null);
         return true;
+    }
+
+    private static boolean containsWordIgnoreCase(CharSequence text, String word) {
+        int n = text.length();
+        int w = word.length();
+        for (int i = 0; i + w <= n; i++) {
+            boolean match = true;
+            for (int j = 0; j < w && match; j++) {
+                match = Character.toUpperCase(text.charAt(i + j)) == word.charAt(j);
+            }
+            if (match && (i == 0 || !Character.isLetter(text.charAt(i - 1)))
+                    && (i + w == n || !Character.isLetter(text.charAt(i + w)))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** KILL QUERY from another session (or the admin): interrupt the running query, keep the session. */
+    public void interruptQuery() {
+        Channel ch = channel;
+        if (ch == null) {
+            return;
+        }
+        ch.eventLoop().execute(() -> {
+            if (state == State.RELAYING && backend != null) {
+                killQuery(backend);
+            }
+        });
     }
 
     private void rewriteCommand(String query) {
@@ -1090,6 +1159,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (cacheCapture != null) {
             cacheCapture.release();
             cacheCapture = null;
+        }
+        if (state == State.READY && (inTransaction || pinFlags != 0 || openStatements > 0)) {
+            // The connection took server-side state with it (a transaction, user variables, ...). Carrying on
+            // on a fresh connection would hide that loss, so the next command learns about it.
+            stateLost = reason;
         }
         if (state == State.RELAYING || state == State.LOCAL_INFILE || state == State.ACQUIRING) {
             if (log.isDebugEnabled()) {

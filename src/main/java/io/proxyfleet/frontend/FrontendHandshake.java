@@ -67,6 +67,7 @@ public final class FrontendHandshake {
     private enum Phase { RESPONSE, SWITCHED, SHA2_FULL, SHA2_RSA }
 
     private final Accounts accounts;
+    private final java.util.function.Function<Account, ErrPacket> admission;
     private final String serverVersion;
     private final long connectionId;
     private final String defaultPlugin;
@@ -86,7 +87,20 @@ public final class FrontendHandshake {
     public FrontendHandshake(Accounts accounts, String serverVersion, long connectionId, String defaultPlugin,
                              boolean tlsAvailable, String clientAddress, Sha2Cache sha2Cache,
                              ByteBufAllocator alloc, Consumer<ByteBuf> writer) {
+        this(accounts, Account::refusal, serverVersion, connectionId, defaultPlugin, tlsAvailable, clientAddress,
+                sha2Cache, alloc, writer);
+    }
+
+    /**
+     * @param admission called once the credentials checked out, just before the OK: returns the error to send
+     *                  instead, or null to let the client in (limits that must not race with other logins)
+     */
+    public FrontendHandshake(Accounts accounts, java.util.function.Function<Account, ErrPacket> admission,
+                             String serverVersion, long connectionId, String defaultPlugin,
+                             boolean tlsAvailable, String clientAddress, Sha2Cache sha2Cache,
+                             ByteBufAllocator alloc, Consumer<ByteBuf> writer) {
         this.accounts = accounts;
+        this.admission = admission;
         this.serverVersion = serverVersion;
         this.connectionId = connectionId;
         this.defaultPlugin = AuthPlugins.CACHING_SHA2_PASSWORD.equals(defaultPlugin)
@@ -266,8 +280,9 @@ public final class FrontendHandshake {
     }
 
     private Outcome succeed(byte[] stage1) {
-        if (account.refusal() != null) {
-            return deny(account.refusal().message(), account.refusal().code(), account.refusal().sqlState());
+        ErrPacket refusal = admission.apply(account);
+        if (refusal != null) {
+            return deny(refusal.message(), refusal.code(), refusal.sqlState());
         }
         ByteBuf out = alloc.buffer(16);
         int seq = nextSequence();

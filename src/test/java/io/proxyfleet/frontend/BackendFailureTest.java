@@ -169,8 +169,6 @@ class BackendFailureTest {
         }
     }
     @Test
-    @org.junit.jupiter.api.Disabled("bug: ClientSession.backendBroken drops a backend lost while idle in a transaction"
-            + " silently; the next statements run on a fresh connection and commit without the lost insert")
     void backendLostBetweenStatementsOfATransactionIsAnError() throws Exception {
         MariaDb shared = MariaDb.shared();
         shared.execute("CREATE DATABASE IF NOT EXISTS fail_db",

@@ -112,8 +112,6 @@ class ConcurrentClientsTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("bug: ClientSession.loggedIn checks mysql_users.max_connections after"
-            + " FrontendHandshake.succeed already sent the login OK, so the client sees OK, then ERR 1040")
     void userBeyondItsMaxConnectionsIsRefused() throws Exception {
         List<RawClient> open = new ArrayList<>();
         try {

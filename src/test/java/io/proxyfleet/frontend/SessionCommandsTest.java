@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -211,7 +210,6 @@ class SessionCommandsTest {
     }
 
     @Test
-    @Disabled("bug: ClientSession.killLocally treats KILL QUERY like KILL CONNECTION and closes the victim's session")
     void killQueryInterruptsTheQueryAndKeepsTheSession() throws Exception {
         String sql = "SELECT SLEEP(20) AS kill_query_target";
         try (Connection victim = JdbcDriver.CONNECTOR_J.connect(proxy.port(), DB, USER, PASSWORD, "");
@@ -235,7 +233,6 @@ class SessionCommandsTest {
     }
 
     @Test
-    @Disabled("bug: ClientSession.killLocally treats KILL QUERY like KILL CONNECTION and closes the victim's session")
     void connectorJQueryTimeoutCancelsTheQueryAndKeepsTheConnection() throws Exception {
         // The driver enforces setQueryTimeout by sending KILL QUERY <its connection id> on a second connection.
         try (Connection c = JdbcDriver.CONNECTOR_J.connect(proxy.port(), DB, USER, PASSWORD, "");
