@@ -10,6 +10,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.proxyfleet.frontend.FrontendHandshake;
 import io.proxyfleet.frontend.Sha2Cache;
+import io.proxyfleet.frontend.TlsUpgrade;
 import io.proxyfleet.protocol.Capabilities;
 import io.proxyfleet.protocol.Commands;
 import io.proxyfleet.protocol.ErrPacket;
@@ -108,8 +109,7 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
     private void onHandshakePacket(ByteBuf packet) {
         switch (handshake.onPacket(packet)) {
             case FrontendHandshake.Outcome.Continue c -> { }
-            case FrontendHandshake.Outcome.StartTls t ->
-                    channel.pipeline().addFirst("tls", tls.get().newHandler(channel.alloc()));
+            case FrontendHandshake.Outcome.StartTls t -> TlsUpgrade.start(channel, tls.get());
             case FrontendHandshake.Outcome.Failure f -> closeAfterFlush();
             case FrontendHandshake.Outcome.Success s -> {
                 String user = s.account().username();

@@ -250,18 +250,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         switch (outcome) {
             case FrontendHandshake.Outcome.Continue c -> channel.read();
             case FrontendHandshake.Outcome.StartTls t -> {
-                SslHandler ssl = context.tls().get().newHandler(channel.alloc());
-                channel.pipeline().addFirst("tls", ssl);
-                ByteBuf early = channel.pipeline().get(io.proxyfleet.protocol.PacketDecoder.class).takeUnframed();
-                if (early.isReadable()) {
-                    // Bytes that came with the SSLRequest are the ClientHello: hand them to TLS, after this read.
-                    channel.eventLoop().execute(() -> {
-                        channel.pipeline().fireChannelRead(early);
-                        channel.pipeline().fireChannelReadComplete(); // TLS flushes its handshake replies here
-                    });
-                } else {
-                    early.release();
-                }
+                TlsUpgrade.start(channel, context.tls().get());
                 channel.read();
             }
             case FrontendHandshake.Outcome.Failure f -> closeAfterFlush();
