@@ -466,7 +466,10 @@ final class RuntimeModules {
      */
     private ModuleVersion bump(String module, String computed, List<PeerChecksum> adopt, boolean verbatim) {
         ModuleVersion old = versions.get(module);
-        long epoch = System.currentTimeMillis() / 1000;
+        // Beyond ProxySQL: a local load always gets a later epoch than the one it replaces, even within the same
+        // second, so that peers never see "epochs are EQUAL" between two loads of one node (with the cluster's
+        // fast path, a peer can pull the first of two same-second loads before the second happens).
+        long epoch = Math.max(System.currentTimeMillis() / 1000, old.epoch() + 1);
         String checksum = computed;
         for (PeerChecksum peer : adopt) {
             if (!peer.module().equals(module)) {
