@@ -52,7 +52,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public static final int FORMAT_CAPABILITIES = Capabilities.DEPRECATE_EOF | Capabilities.FOUND_ROWS;
     private static final int MAX_PACKET = 1 << 30;
 
-    private enum State { CONNECTING, AUTHENTICATING, IDLE, LENT, INTERNAL, CLOSED }
+    private enum State { CONNECTING, AUTHENTICATING, IDLE, LENT, INTERNAL, INTERNAL_PREPARE, CLOSED }
 
     private final ServerRuntime server;
     private final PoolKey key;
@@ -69,6 +69,40 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private long threadId;
     private long idleSinceNanos;
     private boolean mariadb;
+    /**
+     * Statements prepared on this connection, by SQL text: clients' statement ids are the proxy's own, mapped to
+     * these per connection, so a session's statements survive multiplexing onto other connections (ProxySQL keeps
+     * a global statement map for the same reason).
+     */
+    private final java.util.LinkedHashMap<String, PreparedOnBackend> statements =
+            new java.util.LinkedHashMap<>(16, 0.75f, true);
+    private final io.proxyfleet.protocol.ResponseTracker internalTracker = new io.proxyfleet.protocol.ResponseTracker();
+    private java.util.function.IntConsumer prepareDone;
+    private int preparedId;
+
+    /** A statement on this connection: its id here, and which session's parameter types it last received. */
+    public static final class PreparedOnBackend {
+        private final int id;
+        private Object typesOwner;
+
+        PreparedOnBackend(int id) {
+            this.id = id;
+        }
+
+        public int id() {
+            return id;
+        }
+
+        /** The session-side statement whose parameter types the server holds for it, or null. */
+        public Object typesOwner() {
+            return typesOwner;
+        }
+
+        public void typesOwner(Object owner) {
+            this.typesOwner = owner;
+        }
+    }
+
     /** Session variables applied on this connection by the proxy's alignment SETs (name to value). */
     private final java.util.Map<String, String> applied = new java.util.HashMap<>();
 
@@ -184,7 +218,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** Takes the connection back from its session; it stays open but delivers nothing. */
     void unlend() {
-        if (state == State.LENT || state == State.INTERNAL) {
+        if (state == State.LENT || state == State.INTERNAL || state == State.INTERNAL_PREPARE) {
             server.used.decrementAndGet();
         }
         this.listener = null;
@@ -239,6 +273,98 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         return out;
     }
 
+    /** The statement prepared here for {@code sql}, or null. */
+    public PreparedOnBackend statement(String sql) {
+        return statements.get(sql);
+    }
+
+    /** Records a statement the session prepared on this connection by relaying the client's COM_STMT_PREPARE. */
+    public void statementPrepared(String sql, int id) {
+        statements.put(sql, new PreparedOnBackend(id));
+    }
+
+    /** The statement for {@code sql} was closed on this connection. */
+    public void statementClosed(String sql) {
+        statements.remove(sql);
+    }
+
+    public int statementCount() {
+        return statements.size();
+    }
+
+    /**
+     * Closes the least recently used statements beyond {@code max} (mysql-max_stmts_per_connection), so that a
+     * pooled connection does not gather statements that clients closed while it served someone else.
+     * COM_STMT_CLOSE has no response, so this needs no waiting.
+     */
+    void trimStatements(int max) {
+        if (statements.size() <= max || channel == null || !channel.isActive()) {
+            return;
+        }
+        var it = statements.values().iterator();
+        while (statements.size() > max && it.hasNext()) {
+            int id = it.next().id();
+            it.remove();
+            ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 5);
+            int start = Packets.begin(out, 0);
+            out.writeByte(Commands.STMT_CLOSE);
+            out.writeIntLE(id);
+            Packets.finish(out, start);
+            write(out);
+        }
+        flush();
+    }
+
+    /**
+     * Prepares {@code sql} on this connection for the proxy itself (a session's statement met a connection that
+     * does not have it yet), swallowing the response, then calls {@code done} with the new id, or -1 on ERR.
+     */
+    public void prepareInternal(String sql, java.util.function.IntConsumer done) {
+        byte[] bytes = sql.getBytes(StandardCharsets.UTF_8);
+        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + bytes.length);
+        int start = Packets.begin(out, 0);
+        out.writeByte(Commands.STMT_PREPARE);
+        out.writeBytes(bytes);
+        Packets.finish(out, start);
+        State previous = state;
+        state = State.INTERNAL_PREPARE;
+        preparedId = -1;
+        internalTracker.start(io.proxyfleet.protocol.ResponseTracker.Expect.PREPARE, deprecateEof(), false);
+        prepareDone = id -> {
+            if (state == State.INTERNAL_PREPARE) {
+                state = previous;
+            }
+            if (id >= 0) {
+                statements.put(sql, new PreparedOnBackend(id));
+            }
+            done.accept(id);
+        };
+        write(out);
+        flush();
+        channel.read();
+    }
+
+    private void onInternalPreparePacket(ByteBuf packet) {
+        try {
+            int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+            boolean first = preparedId == -1;
+            if (first && packet.getUnsignedByte(payload) == Packets.OK) {
+                preparedId = packet.getIntLE(payload + 1);
+            } else if (first) {
+                preparedId = -2;
+            }
+            if (internalTracker.onPacket(packet, packet.readerIndex()) != io.proxyfleet.protocol.ResponseTracker.Step.MORE) {
+                java.util.function.IntConsumer done = prepareDone;
+                prepareDone = null;
+                done.accept(internalTracker.error() ? -1 : preparedId);
+            } else {
+                channel.read();
+            }
+        } finally {
+            packet.release();
+        }
+    }
+
     /** Builds a COM_QUERY packet for an internal statement (alignment SETs). */
     public ByteBuf queryCommand(String sql) {
         byte[] bytes = sql.getBytes(StandardCharsets.UTF_8);
@@ -251,7 +377,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     public void close() {
-        if (state == State.LENT || state == State.INTERNAL) {
+        if (state == State.LENT || state == State.INTERNAL || state == State.INTERNAL_PREPARE) {
             server.used.decrementAndGet();
         }
         boolean wasOpen = state != State.CLOSED;
@@ -284,6 +410,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
                     packet.release();
                 }
             }
+            case INTERNAL_PREPARE -> onInternalPreparePacket(packet);
             case INTERNAL -> {
                 ErrPacket err = null;
                 if (packet.getUnsignedByte(packet.readerIndex() + Packets.HEADER_SIZE) == Packets.ERR) {
@@ -316,7 +443,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         State was = state;
         BackendListener lentTo = listener;
-        if (was == State.LENT || was == State.INTERNAL) {
+        if (was == State.LENT || was == State.INTERNAL || was == State.INTERNAL_PREPARE) {
             server.used.decrementAndGet();
         }
         state = State.CLOSED;
@@ -332,6 +459,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             Consumer<ErrPacket> done = internalDone;
             internalDone = null;
             done.accept(new ErrPacket(2013, "HY000", "Lost connection to backend server"));
+        } else if (was == State.INTERNAL_PREPARE && prepareDone != null) {
+            java.util.function.IntConsumer done = prepareDone;
+            prepareDone = null;
+            done.accept(-1);
         }
     }
 

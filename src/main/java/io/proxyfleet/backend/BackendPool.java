@@ -19,6 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class BackendPool {
     private static final Map<EventLoop, BackendPool> POOLS = new ConcurrentHashMap<>();
 
+    /** ProxySQL's default mysql-max_stmts_per_connection, for releases that do not say otherwise. */
+    private static final int DEFAULT_MAX_STATEMENTS = 20;
+
     private final Map<PoolKey, ArrayDeque<BackendConnection>> idle = new HashMap<>();
     /** Idle connections per server on this loop; read by other loops looking for capacity, hence concurrent. */
     private final Map<io.proxyfleet.config.ServerKey, Integer> idleCount = new ConcurrentHashMap<>();
@@ -56,11 +59,17 @@ public final class BackendPool {
      * pool key promises.
      */
     public void release(BackendConnection connection, boolean clean) {
+        release(connection, clean, DEFAULT_MAX_STATEMENTS);
+    }
+
+    /** As {@link #release(BackendConnection, boolean)}, keeping at most {@code maxStatements} statements. */
+    public void release(BackendConnection connection, boolean clean, int maxStatements) {
         connection.unlend();
         if (!clean || !connection.isUsable() || !connection.server().acceptsNewWork()) {
             connection.close();
             return;
         }
+        connection.trimStatements(maxStatements);
         offer(connection);
     }
 

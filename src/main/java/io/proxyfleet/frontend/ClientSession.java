@@ -104,7 +104,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** A rule with multiplex=0 matched. */
     private boolean noMultiplex;
     private int lockedHostgroup = -1;
-    private int openStatements;
+    /** The client's prepared statements by the ids the proxy gave them. */
+    private final io.netty.util.collection.IntObjectHashMap<SessionStatement> statements =
+            new io.netty.util.collection.IntObjectHashMap<>();
+    private int lastStatementId;
+    /** The SQL of the COM_STMT_PREPARE in flight. */
+    private String preparingSql;
+    /** The statement the command in flight (execute, fetch, reset, long data) works on. */
+    private SessionStatement commandStatement;
+    /** Long data was sent for a statement: the backend holds it until the execute. */
+    private boolean longDataPending;
+    /** An execute opened a cursor that later fetches read from this backend connection. */
+    private boolean cursorOpen;
     private int insertIdDelay;
     private int commandIndex = CommandCounters.UNKNOWN;
     private QueryDigestStats.Entry digestEntry;
@@ -377,12 +388,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         int cmd = first.getUnsignedByte(payload);
         currentCommand = cmd;
         commandStartNanos = System.nanoTime();
+        commandStatement = null;
         if (stateLost != null && cmd != Commands.QUIT && cmd != Commands.PING) {
             String reason = stateLost;
             stateLost = null;
             inTransaction = false;
             pinFlags = 0;
-            openStatements = 0;
+            cursorOpen = false;
+            longDataPending = false;
             lockedHostgroup = -1;
             releaseCommand();
             sendError(new ErrPacket(CR_SERVER_LOST, "HY000", reason
@@ -412,11 +425,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 sendOk(1, null);
             }
             case Commands.CHANGE_USER -> changeUser();
-            case Commands.STMT_CLOSE, Commands.STMT_SEND_LONG_DATA -> forwardWithoutResponse();
+            case Commands.STMT_CLOSE -> closeStatement();
             case Commands.QUERY -> onQuery();
+            case Commands.STMT_EXECUTE, Commands.STMT_FETCH, Commands.STMT_RESET, Commands.STMT_SEND_LONG_DATA ->
+                    onStatementCommand(cmd);
             case Commands.INIT_DB, Commands.FIELD_LIST, Commands.STATISTICS, Commands.STMT_PREPARE,
-                 Commands.STMT_EXECUTE, Commands.STMT_FETCH, Commands.STMT_RESET, Commands.SET_OPTION,
-                 Commands.PROCESS_KILL -> {
+                 Commands.SET_OPTION, Commands.PROCESS_KILL -> {
+                if (cmd == Commands.STMT_PREPARE) {
+                    preparingSql = first.toString(payload + 1, Packets.payloadLength(first, first.readerIndex()) - 1,
+                            java.nio.charset.StandardCharsets.UTF_8);
+                }
                 commandIndex = CommandCounters.UNKNOWN;
                 digestEntry = null;
                 forward(context.config().current(), backend != null ? backendHostgroup() : user.defaultHostgroup());
@@ -426,6 +444,94 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 sendError(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
             }
         }
+    }
+
+    /** Execute, fetch, reset and long data name a statement by the proxy's id; the connection's own id differs. */
+    private void onStatementCommand(int cmd) {
+        ByteBuf first = command.get(0);
+        int payload = first.readerIndex() + Packets.HEADER_SIZE;
+        int clientId = first.getIntLE(payload + 1);
+        SessionStatement statement = statements.get(clientId);
+        commandIndex = CommandCounters.UNKNOWN;
+        digestEntry = null;
+        if (statement == null) {
+            releaseCommand();
+            if (cmd == Commands.STMT_SEND_LONG_DATA) {
+                commandDone(); // no response is expected, not even an error
+            } else {
+                sendError(new ErrPacket(1243, "HY000", "Unknown prepared statement handler (" + clientId
+                        + ") given to " + Commands.name(cmd).toLowerCase(java.util.Locale.ROOT)), 1);
+            }
+            return;
+        }
+        commandStatement = statement;
+        if (cmd == Commands.STMT_EXECUTE && statement.params > 0 && command.size() == 1) {
+            int flagAt = payload + 10 + (statement.params + 7) / 8;
+            if (flagAt < first.writerIndex() && first.getByte(flagAt) == 1) {
+                statement.paramTypes = new byte[2 * statement.params];
+                first.getBytes(flagAt + 1, statement.paramTypes);
+            }
+        }
+        if (cmd == Commands.STMT_SEND_LONG_DATA) {
+            longDataPending = true;
+        }
+        forward(context.config().current(), backend != null ? backendHostgroup() : user.defaultHostgroup());
+    }
+
+    /**
+     * Makes sure the connection has the command's statement (preparing it there first when it has not), puts the
+     * connection's id into the packet, and gives it the parameter types when it lacks them.
+     */
+    private void bindStatementThenSend() {
+        SessionStatement statement = commandStatement;
+        BackendConnection.PreparedOnBackend onBackend = backend.statement(statement.sql);
+        if (onBackend != null) {
+            rewriteStatementId(statement, onBackend);
+            sendCommand();
+            return;
+        }
+        state = State.ACQUIRING;
+        BackendConnection target = backend;
+        target.prepareInternal(statement.sql, id -> {
+            if (state != State.ACQUIRING || backend != target) {
+                return;
+            }
+            if (id < 0) {
+                releaseCommand();
+                releaseInFlight();
+                state = State.READY;
+                sendError(new ErrPacket(1243, "HY000", "ProxySQL Error: could not prepare the statement again on"
+                        + " backend " + target.server()), 1);
+                return;
+            }
+            rewriteStatementId(statement, target.statement(statement.sql));
+            sendCommand();
+        });
+    }
+
+    private void rewriteStatementId(SessionStatement statement, BackendConnection.PreparedOnBackend onBackend) {
+        List<ByteBuf> packets = command.isEmpty() ? inFlight : command;
+        ByteBuf first = packets.get(0);
+        int payload = first.readerIndex() + Packets.HEADER_SIZE;
+        first.setIntLE(payload + 1, onBackend.id());
+        if (currentCommand != Commands.STMT_EXECUTE || statement.params == 0 || packets.size() != 1) {
+            return;
+        }
+        int flagAt = payload + 10 + (statement.params + 7) / 8;
+        boolean typesBound = flagAt < first.writerIndex() && first.getByte(flagAt) == 1;
+        if (!typesBound && onBackend.typesOwner() != statement && statement.paramTypes != null) {
+            // This connection never received this statement's types (they went to another one): send them.
+            ByteBuf withTypes = channel.alloc().buffer(first.readableBytes() + statement.paramTypes.length);
+            int start = Packets.begin(withTypes, 0);
+            withTypes.writeBytes(first, payload, flagAt - payload);
+            withTypes.writeByte(1);
+            withTypes.writeBytes(statement.paramTypes);
+            withTypes.writeBytes(first, flagAt + 1, first.writerIndex() - flagAt - 1);
+            Packets.finish(withTypes, start);
+            first.release();
+            packets.set(0, withTypes);
+        }
+        onBackend.typesOwner(statement);
     }
 
     private void changeUser() {
@@ -798,7 +904,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      */
     private boolean canLetGo(QueryProcessing processing) {
         return processing.multiplexing() && !user.fastForward() && !inTransaction && pinFlags == 0 && !noMultiplex
-                && openStatements == 0 && insertIdDelay == 0 && lockedHostgroup < 0 && variables.autocommit();
+                && !cursorOpen && !longDataPending && insertIdDelay == 0 && lockedHostgroup < 0
+                && variables.autocommit();
     }
 
     private void resetSessionState() {
@@ -808,7 +915,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         pinFlags = 0;
         noMultiplex = false;
         lockedHostgroup = -1;
-        openStatements = 0;
+        statements.clear();
+        cursorOpen = false;
+        longDataPending = false;
         insertIdDelay = 0;
         if (queryContext != null) {
             queryContext.nextQueryFlagIn(RoutingDecision.UNSET);
@@ -878,7 +987,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void alignAndSend() {
         String sql = variables.alignmentSql(backend.applied(), backend.mariadb());
         if (sql == null) {
-            sendCommand();
+            sendOrBind();
             return;
         }
         state = State.ACQUIRING;
@@ -900,8 +1009,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             target.applied().clear();
             target.applied().putAll(variables.values());
-            sendCommand();
+            sendOrBind();
         });
+    }
+
+    private void sendOrBind() {
+        if (commandStatement != null) {
+            bindStatementThenSend();
+        } else {
+            sendCommand();
+        }
     }
 
     private void sendCommand() {
@@ -924,6 +1041,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         responseStarted = false;
         backend.countQuery();
         backend.flush();
+        if (cmd == Commands.STMT_SEND_LONG_DATA) {
+            releaseInFlight();
+            state = State.READY;
+            commandDone();
+            return;
+        }
         state = State.RELAYING;
         backendPaused = false;
         backend.channel().read();
@@ -945,19 +1068,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         };
     }
 
-    private void forwardWithoutResponse() {
-        if (currentCommand == Commands.STMT_CLOSE && openStatements > 0) {
-            openStatements--;
-        }
-        if (backend == null) {
-            releaseCommand();
-        } else {
+    /**
+     * COM_STMT_CLOSE has no response. The statement is forgotten; the held connection closes its copy too, while
+     * other connections keep theirs for the next session that prepares the same SQL.
+     */
+    private void closeStatement() {
+        ByteBuf first = command.get(0);
+        int payload = first.readerIndex() + Packets.HEADER_SIZE;
+        SessionStatement closed = statements.remove(first.getIntLE(payload + 1));
+        BackendConnection.PreparedOnBackend onBackend = closed == null || backend == null ? null
+                : backend.statement(closed.sql);
+        if (onBackend != null) {
+            first.setIntLE(payload + 1, onBackend.id());
             for (ByteBuf packet : command) {
                 backend.write(packet);
             }
             command.clear();
             commandBytes = 0;
             backend.flush();
+            backend.statementClosed(closed.sql);
+            cursorOpen = false;
+        } else {
+            releaseCommand();
         }
         commandDone();
     }
@@ -980,6 +1112,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!responseStarted) {
             responseStarted = true;
             releaseInFlight();
+            if (currentCommand == Commands.STMT_PREPARE) {
+                statementPrepared(packet);
+            }
         }
         if (cacheCapture != null) {
             cacheCapture.addComponent(true, packet.retainedDuplicate());
@@ -1000,6 +1135,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 channel.read();
             }
         }
+    }
+
+    /** PREPARE_OK: the client gets the proxy's statement id; the connection's own id is remembered on it. */
+    private void statementPrepared(ByteBuf packet) {
+        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+        if (packet.getUnsignedByte(payload) != Packets.OK || preparingSql == null) {
+            return;
+        }
+        int backendId = packet.getIntLE(payload + 1);
+        int params = packet.getUnsignedShortLE(payload + 7);
+        int clientId = ++lastStatementId;
+        packet.setIntLE(payload + 1, clientId);
+        statements.put(clientId, new SessionStatement(clientId, preparingSql, params));
+        backend.statementPrepared(preparingSql, backendId);
+        preparingSql = null;
     }
 
     /** Counts the ERR that ends this response in stats_mysql_errors (errors are rare: decoding is fine here). */
@@ -1064,8 +1214,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (currentCommand == Commands.QUERY) {
             context.commands().record(commandIndex, micros);
         }
-        if (currentCommand == Commands.STMT_PREPARE && !tracker.error()) {
-            openStatements++;
+        if (currentCommand == Commands.STMT_EXECUTE) {
+            longDataPending = false;
+            cursorOpen = (tracker.statusFlags() & StatusFlags.CURSOR_EXISTS) != 0;
+        } else if (currentCommand == Commands.STMT_FETCH && (tracker.statusFlags() & StatusFlags.LAST_ROW_SENT) != 0) {
+            cursorOpen = false;
+        } else if (currentCommand == Commands.STMT_RESET) {
+            cursorOpen = false;
+            longDataPending = false;
         }
         if (pendingVariables != null) {
             if (!tracker.error()) {
@@ -1134,7 +1290,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             dead.close();
         }
         if (state == State.RELAYING && !responseStarted && !inFlight.isEmpty() && retriesLeft > 0
-                && !inTransaction && pinFlags == 0 && openStatements == 0) {
+                && !inTransaction && pinFlags == 0 && !cursorOpen && !longDataPending) {
             // Nothing reached the client and no server-side state is lost: run the command elsewhere.
             retriesLeft--;
             if (log.isDebugEnabled()) {
@@ -1149,7 +1305,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             cacheCapture.release();
             cacheCapture = null;
         }
-        if (state == State.READY && (inTransaction || pinFlags != 0 || openStatements > 0)) {
+        if (state == State.READY && (inTransaction || pinFlags != 0 || cursorOpen || longDataPending)) {
             // The connection took server-side state with it (a transaction, user variables, ...). Carrying on
             // on a fresh connection would hide that loss, so the next command learns about it.
             stateLost = reason;
@@ -1213,7 +1369,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state == State.RELAYING || state == State.LOCAL_INFILE || state == State.ACQUIRING) {
             lent.close(); // mid-response: its stream position is unknown
         } else {
-            BackendPool.of(channel.eventLoop()).release(lent, clean);
+            BackendPool.of(channel.eventLoop()).release(lent, clean,
+                    QueryProcessing.current(context.config().current().mysqlVariables()).maxStatementsPerConnection());
         }
     }
 
@@ -1289,7 +1446,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      */
     public int statusFlags() {
         int flags = pinFlags;
-        if (openStatements > 0) {
+        if (cursorOpen || longDataPending) {
             flags |= 1 << 20;
         }
         if (noMultiplex) {

@@ -30,6 +30,7 @@ final class QueryProcessing {
     private boolean lockOnUnparsableSet;
     private int queryRetries;
     private long defaultQueryTimeout;
+    private int maxStatementsPerConnection;
 
     private QueryProcessing() {
     }
@@ -55,6 +56,7 @@ final class QueryProcessing {
         lockOnUnparsableSet = variables.getInt("set_query_lock_on_hostgroup") == 1;
         queryRetries = variables.getInt("query_retries_on_failure");
         defaultQueryTimeout = variables.getLong("default_query_timeout");
+        maxStatementsPerConnection = variables.getInt("max_stmts_per_connection");
         source = variables;
     }
 
@@ -92,6 +94,10 @@ final class QueryProcessing {
 
     int queryRetries() {
         return queryRetries;
+    }
+
+    int maxStatementsPerConnection() {
+        return maxStatementsPerConnection;
     }
 
     long defaultQueryTimeout() {

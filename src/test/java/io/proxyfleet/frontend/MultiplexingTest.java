@@ -153,22 +153,38 @@ class MultiplexingTest {
     }
 
     @Test
-    void preparedStatementsWorkUnderMultiplexing() throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:mysql://127.0.0.1:" + proxy.port()
-                + "/mux_a?sslMode=DISABLED&useServerPrepStmts=true", "mux", "muxpw")) {
-            for (int i = 0; i < 10; i++) {
-                try (var ps = c.prepareStatement("SELECT ? + 1")) {
-                    ps.setInt(1, i);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        rs.next();
-                        assertThat(rs.getInt(1)).isEqualTo(i + 1);
-                    }
+    void preparedStatementsFollowTheSessionAcrossBackendConnections() throws Exception {
+        String url = "jdbc:mysql://127.0.0.1:" + proxy.port()
+                + "/mux_a?sslMode=DISABLED&useServerPrepStmts=true&cachePrepStmts=true";
+        try (Connection a = DriverManager.getConnection(url, "mux", "muxpw");
+             Connection b = DriverManager.getConnection(url, "mux", "muxpw");
+             var psA = a.prepareStatement("SELECT ? + 1, CONNECTION_ID()");
+             var psB = b.prepareStatement("SELECT ? * 2, CONNECTION_ID()")) {
+            Set<Long> backends = new java.util.HashSet<>();
+            for (int i = 0; i < 30; i++) {
+                psA.setInt(1, i);
+                try (ResultSet rs = psA.executeQuery()) {
+                    rs.next();
+                    assertThat(rs.getInt(1)).isEqualTo(i + 1);
+                    backends.add(rs.getLong(2));
                 }
-                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT DATABASE()")) {
+                psB.setLong(1, i);
+                try (ResultSet rs = psB.executeQuery()) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).isEqualTo(2L * i);
+                    backends.add(rs.getLong(2));
+                }
+                // Other sessions' work moves the pooled connections around between executions.
+                try (Statement st = b.createStatement(); ResultSet rs = st.executeQuery("SELECT DATABASE()")) {
                     rs.next();
                     assertThat(rs.getString(1)).isEqualTo("mux_a");
                 }
             }
+            Thread.sleep(100);
+            for (ClientSession session : proxy.sessions().all()) {
+                assertThat(session.backend()).as("prepared statements do not pin the backend").isNull();
+            }
+            assertThat(backends).as("executions ran on pooled connections").isNotEmpty();
         }
     }
 }
