@@ -74,8 +74,7 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
         String clientHost = host;
         FrontendHandshake.Accounts accounts = username -> engine.account(username)
                 .map(a -> new FrontendHandshake.Account(a.username(), a.password(), false,
-                        localOnly(a.username()) && !local ? new ErrPacket(ER_CON_COUNT_ERROR, "42000",
-                                "User '" + a.username() + "' can only connect locally") : null))
+                        localOnlyRefusal(a.username(), local)))
                 .orElse(null);
         handshake = new FrontendHandshake(accounts, serverVersion, connectionId, "mysql_native_password",
                 tls.get() != null, clientHost, sha2Cache, channel.alloc(),
@@ -84,8 +83,15 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
         handshake.start();
     }
 
-    private static boolean localOnly(String user) {
-        return LOCAL_ONLY_ADMIN.equals(user) || LOCAL_ONLY_STATS.equals(user);
+    /**
+     * ProxySQL lets the users literally named {@code admin} and {@code stats} in only from the machine itself;
+     * returns the error for a login from elsewhere, or null.
+     */
+    static ErrPacket localOnlyRefusal(String user, boolean fromLoopback) {
+        if (fromLoopback || !(LOCAL_ONLY_ADMIN.equals(user) || LOCAL_ONLY_STATS.equals(user))) {
+            return null;
+        }
+        return new ErrPacket(ER_CON_COUNT_ERROR, "42000", "User '" + user + "' can only connect locally");
     }
 
     private String remoteHost;
