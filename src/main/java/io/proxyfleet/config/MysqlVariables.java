@@ -40,6 +40,7 @@ public final class MysqlVariables {
         d.put("max_allowed_packet", "67108864");
         d.put("free_connections_pct", "10");
         d.put("max_stmts_per_connection", "20");
+        d.put("mirror_max_concurrency", "16");
         d.put("ping_interval_server_msec", "10000");
         d.put("ping_timeout_server", "200");
         d.put("poll_timeout", "2000");

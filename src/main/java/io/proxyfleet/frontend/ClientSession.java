@@ -680,6 +680,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (decision.rewrittenQuery() != null) {
             rewriteCommand(decision.rewrittenQuery());
         }
+        if (decision.mirrorHostgroup() >= 0 && command.size() == 1) {
+            startMirror(cfg, decision.mirrorHostgroup());
+        }
         long delay = decision.delay() > 0 ? decision.delay() : cfg.mysqlVariables().getLong("default_query_delay");
         if (delay > 0) {
             // Throttling: the session waits (packets that arrive meanwhile queue up), then runs the query.
@@ -745,6 +748,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             cacheKey = null;
             cacheQuery = null;
         }
+    }
+
+    private void startMirror(RuntimeConfig cfg, int mirrorHostgroup) {
+        int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
+        int backendCollation = collation >= FIRST_MYSQL8_ONLY_COLLATION ? FrontendHandshake.SERVER_COLLATION : collation;
+        var request = new BackendConnector.Request(mirrorHostgroup, backendCredentials, schema, formatCaps,
+                backendCollation, charsetState);
+        MirrorQuery.start(context, channel.eventLoop(), cfg, request, command.get(0).retainedDuplicate());
     }
 
     private QueryContext queryContext(QueryProcessing processing) {
