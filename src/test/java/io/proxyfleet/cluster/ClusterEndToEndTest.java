@@ -13,6 +13,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and the peer list on every node, changes the configuration on one node and sees it everywhere (runtime, disk,
  * checksums, traffic), loses a node, changes the configuration while it is down, and brings it back.
  */
+@Tag("slow")
 class ClusterEndToEndTest {
     /** With default settings a change takes about 3 s (1 s checks x 3 diffs); leave room for a loaded machine. */
     private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(20);
