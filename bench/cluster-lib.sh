@@ -260,6 +260,7 @@ cl_machine_description() {
     echo "- Memory: $mem"
     echo "- Kernel: $(uname -sr)"
     echo "- Java: $("$JAVA_HOME/bin/java" -version 2>&1 | head -n 1)"
+    echo "- Load average (1, 5, 15 min) at the end of the run: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- ProxyFleet: $(git -C "$CL_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
          "JVM options per node: ${PROXYFLEET_JAVA_OPTS:-$CL_DEFAULT_JAVA_OPTS}"
 }

@@ -2,6 +2,7 @@ package io.proxyfleet.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.proxyfleet.frontend.tls.TlsFiles;
 import io.proxyfleet.testkit.FreePorts;
 import io.proxyfleet.testkit.MysqlCli;
 
@@ -44,10 +45,21 @@ final class NodeProcess implements AutoCloseable {
         this.trafficPort = trafficPort;
     }
 
-    /** A node with its own data directory under {@code parent} and a config file binding two free ports. */
+    /**
+     * A node with its own data directory under {@code parent} and a config file binding two free ports. The TLS
+     * files are copied from one set generated once per parent: a key pair per node costs seconds on a busy machine.
+     */
     static NodeProcess create(Path parent, String name) throws IOException {
         Path dir = parent.resolve(name);
         Files.createDirectories(dir);
+        Path tls = parent.resolve("tls-template");
+        if (!Files.exists(tls.resolve(TlsFiles.KEY_FILE))) {
+            Files.createDirectories(tls);
+            TlsFiles.open(tls);
+        }
+        for (String file : List.of(TlsFiles.CA_FILE, TlsFiles.CERT_FILE, TlsFiles.KEY_FILE)) {
+            Files.copy(tls.resolve(file), dir.resolve(file));
+        }
         NodeProcess node = new NodeProcess(name, dir, FreePorts.loopback(), FreePorts.loopback());
         Files.writeString(node.configFile(), """
                 datadir="%s"
