@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 
 /**
  * A minimal blocking admin listener for tests: MySQL handshake with {@code mysql_native_password} against the
@@ -49,14 +50,25 @@ final class TestAdminListener implements AutoCloseable {
     private final AdminEngine engine;
     private final String version;
     private final Runnable onNotify;
+    private final BiFunction<String, AdminResponse, AdminResponse> tamper;
     private final ServerSocket server;
     private final AtomicLong connectionIds = new AtomicLong();
     private final Thread acceptor;
 
     TestAdminListener(AdminEngine engine, String version, Runnable onNotify) throws IOException {
+        this(engine, version, onNotify, (sql, response) -> response);
+    }
+
+    /**
+     * @param tamper rewrites the engine's answer to a query before it is sent, to play a peer whose answers
+     *               disagree with each other
+     */
+    TestAdminListener(AdminEngine engine, String version, Runnable onNotify,
+                      BiFunction<String, AdminResponse, AdminResponse> tamper) throws IOException {
         this.engine = engine;
         this.version = version;
         this.onNotify = onNotify;
+        this.tamper = tamper;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.acceptor = Thread.ofPlatform().daemon().name("test-admin-accept-" + port()).start(this::acceptLoop);
     }
@@ -124,7 +136,7 @@ final class TestAdminListener implements AutoCloseable {
             onNotify.run();
             return new AdminResponse.Ok(0, "");
         }
-        return engine.execute(who, sql).get(30, TimeUnit.SECONDS);
+        return tamper.apply(sql, engine.execute(who, sql).get(30, TimeUnit.SECONDS));
     }
 
     private static boolean passwordMatches(String password, byte[] scramble, byte[] response) {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
 
 /**
  * One ProxyFleet node minus the traffic path, for cluster tests: a real admin engine on its own data directory,
@@ -31,6 +32,12 @@ final class TestNode implements AutoCloseable {
     final TestAdminListener listener;
 
     TestNode(Path dir, boolean notifyPeersOnLoad) throws Exception {
+        this(dir, notifyPeersOnLoad, (sql, response) -> response);
+    }
+
+    /** A node whose admin socket passes every answer through {@code tamper} (see {@link TestAdminListener}). */
+    TestNode(Path dir, boolean notifyPeersOnLoad, BiFunction<String, AdminResponse, AdminResponse> tamper)
+            throws Exception {
         NodeControl control = new ForwardingControl() {
             @Override
             public void moduleLoaded(String module) {
@@ -53,7 +60,7 @@ final class TestNode implements AutoCloseable {
                     if (m != null) {
                         m.checkNow();
                     }
-                });
+                }, tamper);
     }
 
     void startCluster() {
