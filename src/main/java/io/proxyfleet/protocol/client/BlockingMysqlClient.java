@@ -99,7 +99,9 @@ public final class BlockingMysqlClient implements AutoCloseable {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
-            socket.setSoTimeout(toMillis(options.readTimeout()));
+            // The whole login (greeting included) is bounded by the connect timeout, as ProxySQL bounds its peers'
+            // handshakes: a peer that accepts and then says nothing must not hold a monitor for the read timeout.
+            socket.setSoTimeout(toMillis(options.connectTimeout()));
             socket.connect(new InetSocketAddress(options.host(), options.port()), toMillis(options.connectTimeout()));
             PacketIo io = new PacketIo(socket.getInputStream(), socket.getOutputStream(), DEFAULT_MAX_PAYLOAD);
             ByteBuf greetingPacket = Unpooled.wrappedBuffer(io.read());
@@ -113,6 +115,7 @@ public final class BlockingMysqlClient implements AutoCloseable {
             BlockingMysqlClient client =
                     new BlockingMysqlClient(socket, io, greeting.serverVersion(), greeting.connectionId());
             client.authenticate(options, greeting.capabilities(), firstPlugin, greeting.authData());
+            socket.setSoTimeout(toMillis(options.readTimeout()));
             return client;
         } catch (IOException | RuntimeException e) {
             closeQuietly(socket);
