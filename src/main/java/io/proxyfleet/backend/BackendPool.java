@@ -83,9 +83,13 @@ public final class BackendPool {
     static boolean evictElsewhere(EventLoop caller, io.proxyfleet.config.ServerKey server) {
         for (Map.Entry<EventLoop, BackendPool> entry : POOLS.entrySet()) {
             EventLoop loop = entry.getKey();
-            if (loop != caller && entry.getValue().idleCount.getOrDefault(server, 0) > 0) {
-                loop.execute(() -> entry.getValue().closeOneIdle(server));
-                return true;
+            if (loop != caller && !loop.isShuttingDown() && entry.getValue().idleCount.getOrDefault(server, 0) > 0) {
+                try {
+                    loop.execute(() -> entry.getValue().closeOneIdle(server));
+                    return true;
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    POOLS.remove(loop);
+                }
             }
         }
         return false;
@@ -113,13 +117,18 @@ public final class BackendPool {
     public static List<List<Object>> freeConnectionRows() {
         var rows = new ArrayList<List<Object>>();
         for (Map.Entry<EventLoop, BackendPool> entry : POOLS.entrySet()) {
+            EventLoop loop = entry.getKey();
+            if (loop.isShuttingDown()) {
+                POOLS.remove(loop); // its node is gone, and its connections with it
+                continue;
+            }
             try {
-                rows.addAll(entry.getKey().submit(entry.getValue()::snapshot).get(1, TimeUnit.SECONDS));
+                rows.addAll(loop.submit(entry.getValue()::snapshot).get(1, TimeUnit.SECONDS));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
-            } catch (ExecutionException | TimeoutException e) {
-                // A loop that does not answer within a second is left out of this snapshot.
+            } catch (ExecutionException | TimeoutException | java.util.concurrent.RejectedExecutionException e) {
+                // A loop that does not answer within a second (or just stopped) is left out of this snapshot.
             }
         }
         return rows;
