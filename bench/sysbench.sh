@@ -28,7 +28,7 @@ command_line="bench/sysbench.sh${*:+ $*}"
 
 while (($#)); do
     case "$1" in
-        --smoke) smoke=true; rounds=1; seconds=1; warmup=1; thread_counts="1 8"; write_doc=false ;;
+        --smoke) smoke=true; rounds=1; seconds=1; warmup=0; thread_counts="1 8"; write_doc=false ;;
         --rounds) rounds="$2"; shift ;;
         --time) seconds="$2"; shift ;;
         --threads) thread_counts="$2"; shift ;;
