@@ -305,6 +305,8 @@ bench_machine_description() {
     echo "- CPU: ${cpu:-unknown}, nproc $(nproc)"
     echo "- Memory: $mem"
     echo "- Kernel: $(uname -sr)"
+    # Other work on a shared machine shows here; it explains more noise than anything else.
+    echo "- Load average (1, 5, 15 min) when this section was written: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- Java: $java_version"
     if [[ -n "$MARIADB_SOCKET" ]]; then
         echo "- MariaDB: $(bench_mariadb_version)"

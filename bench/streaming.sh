@@ -43,6 +43,8 @@ bench_start_proxyfleet
 bench_start_haproxy
 
 query="SELECT REPEAT('x', $ROW_BYTES) FROM seq_1_to_$rows"
+# MariaDB's mysql client negotiates TLS whenever the server offers it: ProxyFleet does (mysql-have_ssl), the
+# benchmark's MariaDB has no certificates. --skip-ssl keeps every setup in plain text, like with like.
 
 # Reads stdin at most at the given rate (pv -L syntax: a number with an optional k/m/g suffix), writes
 # nothing; the fallback when pv is not installed.
@@ -73,10 +75,10 @@ stream_once() {
     bench_reset_peak_rss "$PF_PID"
     started="$(date +%s.%N)"
     if [[ "$reader" == fast ]]; then
-        bytes="$(mysql --no-defaults --quick -N -B -h"$BENCH_HOST" -P"$port" -u"$BENCH_USER" -p"$BENCH_PASSWORD" \
+        bytes="$(mysql --no-defaults --skip-ssl --quick -N -B -h"$BENCH_HOST" -P"$port" -u"$BENCH_USER" -p"$BENCH_PASSWORD" \
             -D"$BENCH_DB" -e "$query" 2>"$err" | wc -c)" || true
     else
-        bytes="$(mysql --no-defaults --quick -N -B -h"$BENCH_HOST" -P"$port" -u"$BENCH_USER" -p"$BENCH_PASSWORD" \
+        bytes="$(mysql --no-defaults --skip-ssl --quick -N -B -h"$BENCH_HOST" -P"$port" -u"$BENCH_USER" -p"$BENCH_PASSWORD" \
             -D"$BENCH_DB" -e "$query" 2>"$err" | tee >(slow_reader "$slow_rate") | wc -c)" || true
     fi
     ended="$(date +%s.%N)"
