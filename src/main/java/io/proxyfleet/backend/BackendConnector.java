@@ -92,7 +92,7 @@ public final class BackendConnector {
                 // back or go away; the timer only guards the deadline and a missed wake-up.
                 BackendPool.evictElsewhere(loop, server.key());
                 int wait = ++token;
-                server.awaitCapacity(() -> loop.execute(() -> resume(wait)));
+                server.awaitCapacity(loop, () -> loop.execute(() -> resume(wait)));
                 retryOrGiveUp(now, FULL_RETRY_MILLIS);
                 return;
             }

@@ -19,6 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class BackendPool {
     private static final Map<EventLoop, BackendPool> POOLS = new ConcurrentHashMap<>();
 
+    /** How long a pooled connection must have been idle before another event loop may take its slot. */
+    private static final long UNUSED_NANOS = 50_000_000L;
     /** ProxySQL's default mysql-max_stmts_per_connection, for releases that do not say otherwise. */
     private static final int DEFAULT_MAX_STATEMENTS = 20;
 
@@ -95,11 +97,16 @@ public final class BackendPool {
         return false;
     }
 
+    /**
+     * Closes one connection to {@code server} that sat idle here for a while. A connection just returned is
+     * about to serve a session of this loop, so it is left alone: borrowing it would only churn connections.
+     */
     private void closeOneIdle(io.proxyfleet.config.ServerKey server) {
+        long now = System.nanoTime();
         for (ArrayDeque<BackendConnection> queue : idle.values()) {
             for (Iterator<BackendConnection> it = queue.iterator(); it.hasNext(); ) {
                 BackendConnection connection = it.next();
-                if (connection.server().key().equals(server)) {
+                if (connection.server().key().equals(server) && now - connection.idleSinceNanos() > UNUSED_NANOS) {
                     it.remove();
                     connection.server().free.decrementAndGet();
                     idleCount.merge(server, -1, Integer::sum);
@@ -164,7 +171,7 @@ public final class BackendPool {
         connection.server().free.incrementAndGet();
         idleCount.merge(connection.server().key(), 1, Integer::sum);
         idle.computeIfAbsent(connection.key(), k -> new ArrayDeque<>()).addLast(connection);
-        connection.server().capacityChanged();
+        connection.server().connectionReturned(connection.channel().eventLoop());
     }
 
     /** Closes idle connections to servers that are gone or no longer ONLINE, and those idle for too long. */

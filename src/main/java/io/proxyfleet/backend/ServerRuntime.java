@@ -26,8 +26,8 @@ public final class ServerRuntime {
     final LongAdder bytesSent = new LongAdder();
     final LongAdder bytesReceived = new LongAdder();
     /** Sessions waiting for this server's max_connections to leave room, as wake-up actions. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waiters =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.Map<Object, java.util.concurrent.ConcurrentLinkedQueue<Runnable>> waiters =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private volatile long lastErrorNanos;
     /** Latency of the last successful monitor ping, in microseconds; 0 until the monitor measured one. */
     private volatile long pingLatencyMicros;
@@ -156,17 +156,45 @@ public final class ServerRuntime {
         }
     }
 
-    /** Registers a wake-up for when a connection to this server is returned or closed. */
-    void awaitCapacity(Runnable wake) {
-        waiters.add(wake);
+    /**
+     * Registers a wake-up for when a connection to this server is returned or closed. Waiters are kept per
+     * event loop, because a returned connection can only serve a session of its own loop.
+     */
+    void awaitCapacity(Object loop, Runnable wake) {
+        waiters.computeIfAbsent(loop, l -> new java.util.concurrent.ConcurrentLinkedQueue<>()).add(wake);
     }
 
-    /** A connection came back to a pool or went away: let one waiting session look again. */
-    void capacityChanged() {
-        Runnable wake = waiters.poll();
+    /**
+     * A connection came back to {@code loop}'s pool: wake a waiting session of that loop, which takes it at once.
+     * Only when none waits there does a session of another loop look again (it then borrows the slot).
+     */
+    void connectionReturned(Object loop) {
+        var local = waiters.get(loop);
+        Runnable wake = local == null ? null : local.poll();
+        if (wake == null) {
+            wake = pollAny();
+        }
         if (wake != null) {
             wake.run();
         }
+    }
+
+    /** A connection went away, freeing a slot any loop may use: let one waiting session look again. */
+    void connectionClosed() {
+        Runnable wake = pollAny();
+        if (wake != null) {
+            wake.run();
+        }
+    }
+
+    private Runnable pollAny() {
+        for (var queue : waiters.values()) {
+            Runnable wake = queue.poll();
+            if (wake != null) {
+                return wake;
+            }
+        }
+        return null;
     }
 
     void connectSucceeded() {
