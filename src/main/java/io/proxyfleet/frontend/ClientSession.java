@@ -133,6 +133,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** When the command in flight times out (rule timeout or mysql-default_query_timeout), in nanoTime. */
     private long commandDeadline = Long.MAX_VALUE;
     private boolean killRequested;
+    /** The query being logged to the events log (rule log=1), or null. */
+    private String loggedQuery;
+    private String loggedDigest;
+    private long loggedStartMicros;
     /** Why the backend and the session state on it were lost while idle; reported to the next command. */
     private String stateLost;
     /** Tracked variables of a SET sent to the held backend, recorded when it answers OK. */
@@ -611,6 +615,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         commandIndex = SqlCommand.classify(first, payload, payload + length);
         digestEntry = null;
         pendingVariables = null;
+        loggedQuery = null;
         if (user.fastForward()) {
             forward(cfg, backend != null ? backendHostgroup() : user.defaultHostgroup());
             return;
@@ -654,6 +659,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             var key = new QueryDigestStats.Key(hostgroup, schema, user.username(),
                     processing.trackHostname() ? clientAddress : "", qc.digest().hash());
             digestEntry = context.digests().entry(key, qc.digest()::textString);
+        }
+        if (!processing.eventsLogFile().isEmpty()
+                && (decision.log() == 1 || decision.log() < 0 && processing.eventsLogByDefault())) {
+            context.eventsLog().fileName(processing.eventsLogFile());
+            loggedQuery = qc.queryString();
+            loggedDigest = qc.digest().hashString();
+            loggedStartMicros = System.currentTimeMillis() * 1000;
         }
         int flags = processing.classifier().classify(qc.digest());
         if (commandIndex == KILL_COMMAND && killLocally(qc.queryText())) {
@@ -1221,6 +1233,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (digestEntry != null) {
             digestEntry.record(micros, tracker.affectedRows(), tracker.rows());
             digestEntry = null;
+        }
+        if (loggedQuery != null) {
+            var server = backend.server().key();
+            context.eventsLog().add(new EventsLog.Event(id, user.username(), schema, clientAddress,
+                    server.hostgroupId(), server.hostname() + ":" + server.port(), loggedStartMicros,
+                    loggedStartMicros + micros, tracker.affectedRows(), tracker.rows(), loggedDigest, loggedQuery));
+            loggedQuery = null;
         }
         if (currentCommand == Commands.QUERY) {
             context.commands().record(commandIndex, micros);
