@@ -41,17 +41,49 @@ public final class BackendConnector {
                           int collation, String charsetState) {
     }
 
+    /** The mysql-* variables of connecting, parsed once per loaded variables module rather than per query. */
+    private record Settings(RuntimeConfig.Variables source, long connectTimeoutMaxNanos, int connectTimeout,
+                            int shunOnFailures, long retryDelayMillis, long recoveryNanos, long defaultMaxLatencyMicros) {
+        private static volatile Settings last;
+
+        static Settings of(RuntimeConfig.Variables v) {
+            Settings cached = last;
+            if (cached != null && cached.source == v) {
+                return cached;
+            }
+            Settings parsed = new Settings(v, TimeUnit.MILLISECONDS.toNanos(v.getLong("connect_timeout_server_max")),
+                    v.getInt("connect_timeout_server"), v.getInt("shun_on_failures"), v.getLong("connect_retries_delay"),
+                    TimeUnit.SECONDS.toNanos(v.getLong("shun_recovery_time_sec")),
+                    v.getLong("default_max_latency_ms") * 1000);
+            last = parsed;
+            return parsed;
+        }
+    }
+
     public void acquire(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener,
                         Callback callback) {
-        var settings = config.mysqlVariables();
+        Settings settings = Settings.of(config.mysqlVariables());
         long now = System.nanoTime();
-        long deadline = now + TimeUnit.MILLISECONDS.toNanos(settings.getLong("connect_timeout_server_max"));
-        new Attempt(loop, config, request, listener, callback, deadline, now).run();
+        // The common case under multiplexing: an idle connection of this loop, already in the right schema.
+        ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
+        if (server != null) {
+            BackendConnection pooled = BackendPool.of(loop).pollInSchema(new PoolKey(server.key(),
+                    request.credentials().username(), request.formatCapabilities(), request.collation(),
+                    request.charsetState()), request.schema());
+            if (pooled != null) {
+                pooled.lend(listener);
+                callback.acquired(pooled);
+                return;
+            }
+        }
+        new Attempt(loop, config, settings, request, listener, callback, now + settings.connectTimeoutMaxNanos(), now)
+                .run();
     }
 
     private final class Attempt implements Runnable {
         private final EventLoop loop;
         private final RuntimeConfig config;
+        private final Settings settings;
         private final Request request;
         private final BackendListener listener;
         private final Callback callback;
@@ -60,10 +92,11 @@ public final class BackendConnector {
         /** Identifies the current wait, so that a timer and a wake-up for the same wait run the attempt once. */
         private int token;
 
-        Attempt(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener, Callback callback,
-                long deadline, long started) {
+        Attempt(EventLoop loop, RuntimeConfig config, Settings settings, Request request, BackendListener listener,
+                Callback callback, long deadline, long started) {
             this.loop = loop;
             this.config = config;
+            this.settings = settings;
             this.request = request;
             this.listener = listener;
             this.callback = callback;
@@ -74,7 +107,7 @@ public final class BackendConnector {
         @Override
         public void run() {
             long now = System.nanoTime();
-            ServerRuntime server = pick(now);
+            ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
             if (server == null) {
                 retryOrGiveUp(now, IDLE_RETRY_MILLIS);
                 return;
@@ -96,7 +129,7 @@ public final class BackendConnector {
                 retryOrGiveUp(now, FULL_RETRY_MILLIS);
                 return;
             }
-            int connectTimeout = config.mysqlVariables().getInt("connect_timeout_server");
+            int connectTimeout = settings.connectTimeout();
             server.opening.incrementAndGet();
             BackendConnection.open(loop, server, key, request.credentials(), request.schema(), connectTimeout)
                     .addListener(f -> {
@@ -109,8 +142,8 @@ public final class BackendConnector {
                         }
                         BackendException error = (BackendException) f.cause();
                         if (isNetworkError(error)) {
-                            server.connectFailed(System.nanoTime(), config.mysqlVariables().getInt("shun_on_failures"));
-                            retryOrGiveUp(System.nanoTime(), config.mysqlVariables().getLong("connect_retries_delay"));
+                            server.connectFailed(System.nanoTime(), settings.shunOnFailures());
+                            retryOrGiveUp(System.nanoTime(), settings.retryDelayMillis());
                         } else {
                             server.connectErrors.increment();
                             callback.failed(new ErrPacket(error.code(), error.sqlState(), error.getMessage()));
@@ -154,33 +187,31 @@ public final class BackendConnector {
             int wait = token;
             loop.schedule(() -> resume(wait), Math.max(1, delayMillis), TimeUnit.MILLISECONDS);
         }
+    }
 
-        private ServerRuntime pick(long now) {
-            ServerRuntime[] servers = hostgroups.hostgroup(config.servers(), request.hostgroup());
-            long recovery = TimeUnit.SECONDS.toNanos(config.mysqlVariables().getLong("shun_recovery_time_sec"));
-            long defaultMaxLatencyMicros = config.mysqlVariables().getLong("default_max_latency_ms") * 1000;
-            long totalWeight = 0;
-            for (ServerRuntime server : servers) {
-                server.maybeRecover(now, recovery);
-                if (eligible(server, defaultMaxLatencyMicros)) {
-                    totalWeight += server.config().weight();
-                }
+    /** Weighted random choice among the eligible servers of a hostgroup (ProxySQL's get_random_MySrvC). */
+    private static ServerRuntime pick(ServerRuntime[] servers, Settings settings, long now) {
+        long totalWeight = 0;
+        for (ServerRuntime server : servers) {
+            server.maybeRecover(now, settings.recoveryNanos());
+            if (eligible(server, settings.defaultMaxLatencyMicros())) {
+                totalWeight += server.config().weight();
             }
-            if (totalWeight == 0) {
-                return null;
-            }
-            long k = ThreadLocalRandom.current().nextLong(totalWeight) + 1;
-            long sum = 0;
-            for (ServerRuntime server : servers) {
-                if (eligible(server, defaultMaxLatencyMicros)) {
-                    sum += server.config().weight();
-                    if (sum >= k) {
-                        return server;
-                    }
-                }
-            }
+        }
+        if (totalWeight == 0) {
             return null;
         }
+        long k = ThreadLocalRandom.current().nextLong(totalWeight) + 1;
+        long sum = 0;
+        for (ServerRuntime server : servers) {
+            if (eligible(server, settings.defaultMaxLatencyMicros())) {
+                sum += server.config().weight();
+                if (sum >= k) {
+                    return server;
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -26,7 +26,8 @@ public final class BackendPool {
 
     private final Map<PoolKey, ArrayDeque<BackendConnection>> idle = new HashMap<>();
     /** Idle connections per server on this loop; read by other loops looking for capacity, hence concurrent. */
-    private final Map<io.proxyfleet.config.ServerKey, Integer> idleCount = new ConcurrentHashMap<>();
+    private final Map<io.proxyfleet.config.ServerKey, java.util.concurrent.atomic.AtomicInteger> idleCount =
+            new ConcurrentHashMap<>();
 
     private BackendPool() {
     }
@@ -34,6 +35,27 @@ public final class BackendPool {
     /** The pool of {@code loop}; call on that loop. */
     public static BackendPool of(EventLoop loop) {
         return POOLS.computeIfAbsent(loop, l -> new BackendPool());
+    }
+
+    /**
+     * Takes the most recently returned connection for {@code key} if it is open and already in {@code schema}
+     * (or no schema is asked for); otherwise leaves the pool as it is and returns {@code null}.
+     */
+    BackendConnection pollInSchema(PoolKey key, String schema) {
+        ArrayDeque<BackendConnection> queue = idle.get(key);
+        BackendConnection last = queue == null ? null : queue.peekLast();
+        if (last == null || !last.isUsable()
+                || (schema != null && !schema.isEmpty() && !schema.equals(last.schema()))) {
+            return null;
+        }
+        queue.pollLast();
+        last.server().free.decrementAndGet();
+        idleCounter(last.server().key()).decrementAndGet();
+        return last;
+    }
+
+    private java.util.concurrent.atomic.AtomicInteger idleCounter(io.proxyfleet.config.ServerKey server) {
+        return idleCount.computeIfAbsent(server, k -> new java.util.concurrent.atomic.AtomicInteger());
     }
 
     /** Takes an idle, still-open connection for {@code key}, or returns {@code null}. */
@@ -45,7 +67,7 @@ public final class BackendPool {
         BackendConnection connection;
         while ((connection = queue.pollLast()) != null) {
             connection.server().free.decrementAndGet();
-            idleCount.merge(connection.server().key(), -1, Integer::sum);
+            idleCounter(connection.server().key()).decrementAndGet();
             if (connection.isUsable()) {
                 return connection;
             }
@@ -85,7 +107,7 @@ public final class BackendPool {
     static boolean evictElsewhere(EventLoop caller, io.proxyfleet.config.ServerKey server) {
         for (Map.Entry<EventLoop, BackendPool> entry : POOLS.entrySet()) {
             EventLoop loop = entry.getKey();
-            if (loop != caller && !loop.isShuttingDown() && entry.getValue().idleCount.getOrDefault(server, 0) > 0) {
+            if (loop != caller && !loop.isShuttingDown() && entry.getValue().idleCounter(server).get() > 0) {
                 try {
                     loop.execute(() -> entry.getValue().closeOneIdle(server));
                     return true;
@@ -109,7 +131,7 @@ public final class BackendPool {
                 if (connection.server().key().equals(server) && now - connection.idleSinceNanos() > UNUSED_NANOS) {
                     it.remove();
                     connection.server().free.decrementAndGet();
-                    idleCount.merge(server, -1, Integer::sum);
+                    idleCounter(server).decrementAndGet();
                     connection.close();
                     return;
                 }
@@ -169,7 +191,7 @@ public final class BackendPool {
 
     private void offer(BackendConnection connection) {
         connection.server().free.incrementAndGet();
-        idleCount.merge(connection.server().key(), 1, Integer::sum);
+        idleCounter(connection.server().key()).incrementAndGet();
         idle.computeIfAbsent(connection.key(), k -> new ArrayDeque<>()).addLast(connection);
         connection.server().connectionReturned(connection.channel().eventLoop());
     }
@@ -184,7 +206,7 @@ public final class BackendPool {
                         || now - connection.idleSinceNanos() > maxIdleNanos) {
                     it.remove();
                     connection.server().free.decrementAndGet();
-                    idleCount.merge(connection.server().key(), -1, Integer::sum);
+                    idleCounter(connection.server().key()).decrementAndGet();
                     connection.close();
                 }
             }

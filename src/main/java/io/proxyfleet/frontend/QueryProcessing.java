@@ -32,6 +32,7 @@ final class QueryProcessing {
     private long defaultQueryTimeout;
     private int maxStatementsPerConnection;
     private String eventsLogFile;
+    private long defaultQueryDelay;
     private boolean eventsLogByDefault;
 
     private QueryProcessing() {
@@ -60,6 +61,7 @@ final class QueryProcessing {
         defaultQueryTimeout = variables.getLong("default_query_timeout");
         maxStatementsPerConnection = variables.getInt("max_stmts_per_connection");
         eventsLogFile = variables.get("eventslog_filename").trim();
+        defaultQueryDelay = variables.getLong("default_query_delay");
         eventsLogByDefault = variables.getInt("eventslog_default_log") == 1;
         source = variables;
     }
@@ -103,6 +105,10 @@ final class QueryProcessing {
     /** mysql-eventslog_filename, empty when the events log is off. */
     String eventsLogFile() {
         return eventsLogFile;
+    }
+
+    long defaultQueryDelay() {
+        return defaultQueryDelay;
     }
 
     boolean eventsLogByDefault() {
