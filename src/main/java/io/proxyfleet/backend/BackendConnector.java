@@ -66,7 +66,7 @@ public final class BackendConnector {
         long now = System.nanoTime();
         // The common case under multiplexing: an idle connection of this loop, already in the right schema.
         ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
-        if (server != null) {
+        if (server != null && !server.hasWaiters(loop)) {
             BackendConnection pooled = BackendPool.of(loop).pollInSchema(new PoolKey(server.key(),
                     request.credentials().username(), request.formatCapabilities(), request.collation(),
                     request.charsetState()), request.schema());
@@ -89,8 +89,13 @@ public final class BackendConnector {
         private final Callback callback;
         private final long deadline;
         private final long started;
-        /** Identifies the current wait, so that a timer and a wake-up for the same wait run the attempt once. */
-        private int token;
+        /**
+         * Identifies the current wait, so that a timer and a wake-up for the same wait run the attempt once.
+         * Written on the loop; read by the thread that wakes waiters, to skip the ones no longer waiting.
+         */
+        private volatile int token;
+        /** Whether this attempt already waited: it then takes a returned connection before newcomers do. */
+        private boolean waited;
 
         Attempt(EventLoop loop, RuntimeConfig config, Settings settings, Request request, BackendListener listener,
                 Callback callback, long deadline, long started) {
@@ -114,18 +119,26 @@ public final class BackendConnector {
             }
             PoolKey key = new PoolKey(server.key(), request.credentials().username(), request.formatCapabilities(),
                     request.collation(), request.charsetState());
-            BackendConnection pooled = BackendPool.of(loop).poll(key);
+            BackendConnection pooled = waited || !server.hasWaiters(loop) ? BackendPool.of(loop).poll(key) : null;
             if (pooled != null) {
                 pooled.lend(listener);
                 alignSchema(pooled);
                 return;
             }
-            if (!server.mayOpen()) {
-                // At max_connections: free a slot held idle by another loop, and wait for a connection to come
-                // back or go away; the timer only guards the deadline and a missed wake-up.
+            if (!server.mayOpen() || (!waited && server.hasWaiters(loop))) {
+                // At max_connections (or behind sessions already waiting): free a slot held idle by another
+                // loop, and wait in line for a connection to come back or go away; the timer only guards the
+                // deadline and a missed wake-up.
                 BackendPool.evictElsewhere(loop, server.key());
                 int wait = ++token;
-                server.awaitCapacity(loop, () -> loop.execute(() -> resume(wait)));
+                server.awaitCapacity(loop, () -> {
+                    if (wait != token) {
+                        return false;
+                    }
+                    loop.execute(() -> resume(wait));
+                    return true;
+                }, waited);
+                waited = true;
                 retryOrGiveUp(now, FULL_RETRY_MILLIS);
                 return;
             }
