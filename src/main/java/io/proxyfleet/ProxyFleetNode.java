@@ -85,7 +85,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             var pending = new PendingNode();
             var tlsRef = new java.util.concurrent.atomic.AtomicReference<ProxyFleetNode>();
             var context = TrafficContext.create(config, new BackendConnector(hostgroups), sessions,
-                    () -> tlsRef.get() == null ? null : tlsRef.get().tlsContext());
+                    () -> tlsRef.get() == null ? null : tlsRef.get().tlsContext(), options.dataDir());
             AdminEngine admin = AdminEngine.open(options.dataDir(), options.configFile(), options.initial(),
                     options.reload(), config, ruleCompiler, new NodeStats(config, hostgroups, sessions, context),
                     pending);
@@ -264,6 +264,9 @@ public final class ProxyFleetNode implements AutoCloseable {
         }
         if (admin != null) {
             admin.close();
+        }
+        if (trafficContext != null) {
+            trafficContext.eventsLog().close();
         }
         terminated.countDown();
     }

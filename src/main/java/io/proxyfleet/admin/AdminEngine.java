@@ -177,7 +177,7 @@ public final class AdminEngine implements AutoCloseable {
             var modules = new RuntimeModules(db, holder, ruleCompiler, control, syncInterfaces);
             modules.liveStatus(stats);
             String uuid = db.inTransaction(() -> {
-                writeDefaults(db);
+                writeDefaults(db, reportedVersion(config));
                 for (AdminModule module : AdminModule.values()) {
                     modules.copy(module, "disk", "main");
                 }
@@ -210,10 +210,21 @@ public final class AdminEngine implements AutoCloseable {
     }
 
     /** Built-in defaults go to both layers; what disk already has wins (§6.5). */
-    private static void writeDefaults(AdminDatabase db) throws SQLException {
+    /**
+     * The version string the admin reports (admin-version, {@code SELECT @@version}), normally ProxyFleet's own.
+     * The config file's top-level {@code reported_version} overrides it: ProxySQL peers only sync with nodes that
+     * report exactly their version string, so a ProxyFleet node joining a cluster of real ProxySQL nodes must
+     * report theirs.
+     */
+    private static String reportedVersion(LibConfig.Group config) {
+        return config != null && config.settings().get("reported_version") instanceof LibConfig.Str v
+                && !v.value().isBlank() ? v.value() : AdminVariables.DEFAULTS.get("version");
+    }
+
+    private static void writeDefaults(AdminDatabase db, String version) throws SQLException {
         for (var e : AdminVariables.DEFAULTS.entrySet()) {
             db.update("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", AdminVariables.PREFIX + e.getKey(),
-                    e.getValue());
+                    e.getKey().equals("version") ? version : e.getValue());
             db.update("INSERT OR IGNORE INTO disk.global_variables VALUES (?, ?)", AdminVariables.PREFIX + e.getKey(),
                     e.getValue());
         }
@@ -225,7 +236,7 @@ public final class AdminEngine implements AutoCloseable {
         }
         // admin-version describes this binary, not the saved configuration.
         db.update("UPDATE disk.global_variables SET variable_value = ? WHERE variable_name = 'admin-version'",
-                AdminVariables.DEFAULTS.get("version"));
+                version);
         db.update("INSERT OR IGNORE INTO main.mysql_collations VALUES (33, 'utf8_general_ci', 'utf8', 'Yes'),"
                 + " (8, 'latin1_swedish_ci', 'latin1', 'Yes'), (45, 'utf8mb4_general_ci', 'utf8mb4', 'Yes'),"
                 + " (63, 'binary', 'binary', 'Yes'), (83, 'utf8_bin', 'utf8', ''),"

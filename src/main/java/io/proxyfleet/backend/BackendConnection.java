@@ -383,7 +383,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         boolean wasOpen = state != State.CLOSED;
         state = State.CLOSED;
         if (wasOpen) {
-            server.capacityChanged();
+            server.connectionClosed();
         }
         listener = null;
         if (channel != null) {
@@ -448,7 +448,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         state = State.CLOSED;
         if (was != State.CLOSED) {
-            server.capacityChanged();
+            server.connectionClosed();
         }
         listener = null;
         if (was == State.AUTHENTICATING || was == State.CONNECTING) {

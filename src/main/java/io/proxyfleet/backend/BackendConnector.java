@@ -41,29 +41,67 @@ public final class BackendConnector {
                           int collation, String charsetState) {
     }
 
+    /** The mysql-* variables of connecting, parsed once per loaded variables module rather than per query. */
+    private record Settings(RuntimeConfig.Variables source, long connectTimeoutMaxNanos, int connectTimeout,
+                            int shunOnFailures, long retryDelayMillis, long recoveryNanos, long defaultMaxLatencyMicros) {
+        private static volatile Settings last;
+
+        static Settings of(RuntimeConfig.Variables v) {
+            Settings cached = last;
+            if (cached != null && cached.source == v) {
+                return cached;
+            }
+            Settings parsed = new Settings(v, TimeUnit.MILLISECONDS.toNanos(v.getLong("connect_timeout_server_max")),
+                    v.getInt("connect_timeout_server"), v.getInt("shun_on_failures"), v.getLong("connect_retries_delay"),
+                    TimeUnit.SECONDS.toNanos(v.getLong("shun_recovery_time_sec")),
+                    v.getLong("default_max_latency_ms") * 1000);
+            last = parsed;
+            return parsed;
+        }
+    }
+
     public void acquire(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener,
                         Callback callback) {
-        var settings = config.mysqlVariables();
+        Settings settings = Settings.of(config.mysqlVariables());
         long now = System.nanoTime();
-        long deadline = now + TimeUnit.MILLISECONDS.toNanos(settings.getLong("connect_timeout_server_max"));
-        new Attempt(loop, config, request, listener, callback, deadline, now).run();
+        // The common case under multiplexing: an idle connection of this loop, already in the right schema.
+        ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
+        if (server != null && !server.hasWaiters(loop)) {
+            BackendConnection pooled = BackendPool.of(loop).pollInSchema(new PoolKey(server.key(),
+                    request.credentials().username(), request.formatCapabilities(), request.collation(),
+                    request.charsetState()), request.schema());
+            if (pooled != null) {
+                pooled.lend(listener);
+                callback.acquired(pooled);
+                return;
+            }
+        }
+        new Attempt(loop, config, settings, request, listener, callback, now + settings.connectTimeoutMaxNanos(), now)
+                .run();
     }
 
     private final class Attempt implements Runnable {
         private final EventLoop loop;
         private final RuntimeConfig config;
+        private final Settings settings;
         private final Request request;
         private final BackendListener listener;
         private final Callback callback;
         private final long deadline;
         private final long started;
-        /** Identifies the current wait, so that a timer and a wake-up for the same wait run the attempt once. */
-        private int token;
+        /**
+         * Identifies the current wait, so that a timer and a wake-up for the same wait run the attempt once.
+         * Written on the loop; read by the thread that wakes waiters, to skip the ones no longer waiting.
+         */
+        private volatile int token;
+        /** Whether this attempt already waited: it then takes a returned connection before newcomers do. */
+        private boolean waited;
 
-        Attempt(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener, Callback callback,
-                long deadline, long started) {
+        Attempt(EventLoop loop, RuntimeConfig config, Settings settings, Request request, BackendListener listener,
+                Callback callback, long deadline, long started) {
             this.loop = loop;
             this.config = config;
+            this.settings = settings;
             this.request = request;
             this.listener = listener;
             this.callback = callback;
@@ -74,29 +112,37 @@ public final class BackendConnector {
         @Override
         public void run() {
             long now = System.nanoTime();
-            ServerRuntime server = pick(now);
+            ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
             if (server == null) {
                 retryOrGiveUp(now, IDLE_RETRY_MILLIS);
                 return;
             }
             PoolKey key = new PoolKey(server.key(), request.credentials().username(), request.formatCapabilities(),
                     request.collation(), request.charsetState());
-            BackendConnection pooled = BackendPool.of(loop).poll(key);
+            BackendConnection pooled = waited || !server.hasWaiters(loop) ? BackendPool.of(loop).poll(key) : null;
             if (pooled != null) {
                 pooled.lend(listener);
                 alignSchema(pooled);
                 return;
             }
-            if (!server.mayOpen()) {
-                // At max_connections: free a slot held idle by another loop, and wait for a connection to come
-                // back or go away; the timer only guards the deadline and a missed wake-up.
+            if (!server.mayOpen() || (!waited && server.hasWaiters(loop))) {
+                // At max_connections (or behind sessions already waiting): free a slot held idle by another
+                // loop, and wait in line for a connection to come back or go away; the timer only guards the
+                // deadline and a missed wake-up.
                 BackendPool.evictElsewhere(loop, server.key());
                 int wait = ++token;
-                server.awaitCapacity(() -> loop.execute(() -> resume(wait)));
+                server.awaitCapacity(loop, () -> {
+                    if (wait != token) {
+                        return false;
+                    }
+                    loop.execute(() -> resume(wait));
+                    return true;
+                }, waited);
+                waited = true;
                 retryOrGiveUp(now, FULL_RETRY_MILLIS);
                 return;
             }
-            int connectTimeout = config.mysqlVariables().getInt("connect_timeout_server");
+            int connectTimeout = settings.connectTimeout();
             server.opening.incrementAndGet();
             BackendConnection.open(loop, server, key, request.credentials(), request.schema(), connectTimeout)
                     .addListener(f -> {
@@ -109,8 +155,8 @@ public final class BackendConnector {
                         }
                         BackendException error = (BackendException) f.cause();
                         if (isNetworkError(error)) {
-                            server.connectFailed(System.nanoTime(), config.mysqlVariables().getInt("shun_on_failures"));
-                            retryOrGiveUp(System.nanoTime(), config.mysqlVariables().getLong("connect_retries_delay"));
+                            server.connectFailed(System.nanoTime(), settings.shunOnFailures());
+                            retryOrGiveUp(System.nanoTime(), settings.retryDelayMillis());
                         } else {
                             server.connectErrors.increment();
                             callback.failed(new ErrPacket(error.code(), error.sqlState(), error.getMessage()));
@@ -154,33 +200,31 @@ public final class BackendConnector {
             int wait = token;
             loop.schedule(() -> resume(wait), Math.max(1, delayMillis), TimeUnit.MILLISECONDS);
         }
+    }
 
-        private ServerRuntime pick(long now) {
-            ServerRuntime[] servers = hostgroups.hostgroup(config.servers(), request.hostgroup());
-            long recovery = TimeUnit.SECONDS.toNanos(config.mysqlVariables().getLong("shun_recovery_time_sec"));
-            long defaultMaxLatencyMicros = config.mysqlVariables().getLong("default_max_latency_ms") * 1000;
-            long totalWeight = 0;
-            for (ServerRuntime server : servers) {
-                server.maybeRecover(now, recovery);
-                if (eligible(server, defaultMaxLatencyMicros)) {
-                    totalWeight += server.config().weight();
-                }
+    /** Weighted random choice among the eligible servers of a hostgroup (ProxySQL's get_random_MySrvC). */
+    private static ServerRuntime pick(ServerRuntime[] servers, Settings settings, long now) {
+        long totalWeight = 0;
+        for (ServerRuntime server : servers) {
+            server.maybeRecover(now, settings.recoveryNanos());
+            if (eligible(server, settings.defaultMaxLatencyMicros())) {
+                totalWeight += server.config().weight();
             }
-            if (totalWeight == 0) {
-                return null;
-            }
-            long k = ThreadLocalRandom.current().nextLong(totalWeight) + 1;
-            long sum = 0;
-            for (ServerRuntime server : servers) {
-                if (eligible(server, defaultMaxLatencyMicros)) {
-                    sum += server.config().weight();
-                    if (sum >= k) {
-                        return server;
-                    }
-                }
-            }
+        }
+        if (totalWeight == 0) {
             return null;
         }
+        long k = ThreadLocalRandom.current().nextLong(totalWeight) + 1;
+        long sum = 0;
+        for (ServerRuntime server : servers) {
+            if (eligible(server, settings.defaultMaxLatencyMicros())) {
+                sum += server.config().weight();
+                if (sum >= k) {
+                    return server;
+                }
+            }
+        }
+        return null;
     }
 
     /**

@@ -19,12 +19,15 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class BackendPool {
     private static final Map<EventLoop, BackendPool> POOLS = new ConcurrentHashMap<>();
 
+    /** How long a pooled connection must have been idle before another event loop may take its slot. */
+    private static final long UNUSED_NANOS = 50_000_000L;
     /** ProxySQL's default mysql-max_stmts_per_connection, for releases that do not say otherwise. */
     private static final int DEFAULT_MAX_STATEMENTS = 20;
 
     private final Map<PoolKey, ArrayDeque<BackendConnection>> idle = new HashMap<>();
     /** Idle connections per server on this loop; read by other loops looking for capacity, hence concurrent. */
-    private final Map<io.proxyfleet.config.ServerKey, Integer> idleCount = new ConcurrentHashMap<>();
+    private final Map<io.proxyfleet.config.ServerKey, java.util.concurrent.atomic.AtomicInteger> idleCount =
+            new ConcurrentHashMap<>();
 
     private BackendPool() {
     }
@@ -32,6 +35,27 @@ public final class BackendPool {
     /** The pool of {@code loop}; call on that loop. */
     public static BackendPool of(EventLoop loop) {
         return POOLS.computeIfAbsent(loop, l -> new BackendPool());
+    }
+
+    /**
+     * Takes the most recently returned connection for {@code key} if it is open and already in {@code schema}
+     * (or no schema is asked for); otherwise leaves the pool as it is and returns {@code null}.
+     */
+    BackendConnection pollInSchema(PoolKey key, String schema) {
+        ArrayDeque<BackendConnection> queue = idle.get(key);
+        BackendConnection last = queue == null ? null : queue.peekLast();
+        if (last == null || !last.isUsable()
+                || (schema != null && !schema.isEmpty() && !schema.equals(last.schema()))) {
+            return null;
+        }
+        queue.pollLast();
+        last.server().free.decrementAndGet();
+        idleCounter(last.server().key()).decrementAndGet();
+        return last;
+    }
+
+    private java.util.concurrent.atomic.AtomicInteger idleCounter(io.proxyfleet.config.ServerKey server) {
+        return idleCount.computeIfAbsent(server, k -> new java.util.concurrent.atomic.AtomicInteger());
     }
 
     /** Takes an idle, still-open connection for {@code key}, or returns {@code null}. */
@@ -43,7 +67,7 @@ public final class BackendPool {
         BackendConnection connection;
         while ((connection = queue.pollLast()) != null) {
             connection.server().free.decrementAndGet();
-            idleCount.merge(connection.server().key(), -1, Integer::sum);
+            idleCounter(connection.server().key()).decrementAndGet();
             if (connection.isUsable()) {
                 return connection;
             }
@@ -83,7 +107,7 @@ public final class BackendPool {
     static boolean evictElsewhere(EventLoop caller, io.proxyfleet.config.ServerKey server) {
         for (Map.Entry<EventLoop, BackendPool> entry : POOLS.entrySet()) {
             EventLoop loop = entry.getKey();
-            if (loop != caller && !loop.isShuttingDown() && entry.getValue().idleCount.getOrDefault(server, 0) > 0) {
+            if (loop != caller && !loop.isShuttingDown() && entry.getValue().idleCounter(server).get() > 0) {
                 try {
                     loop.execute(() -> entry.getValue().closeOneIdle(server));
                     return true;
@@ -95,14 +119,19 @@ public final class BackendPool {
         return false;
     }
 
+    /**
+     * Closes one connection to {@code server} that sat idle here for a while. A connection just returned is
+     * about to serve a session of this loop, so it is left alone: borrowing it would only churn connections.
+     */
     private void closeOneIdle(io.proxyfleet.config.ServerKey server) {
+        long now = System.nanoTime();
         for (ArrayDeque<BackendConnection> queue : idle.values()) {
             for (Iterator<BackendConnection> it = queue.iterator(); it.hasNext(); ) {
                 BackendConnection connection = it.next();
-                if (connection.server().key().equals(server)) {
+                if (connection.server().key().equals(server) && now - connection.idleSinceNanos() > UNUSED_NANOS) {
                     it.remove();
                     connection.server().free.decrementAndGet();
-                    idleCount.merge(server, -1, Integer::sum);
+                    idleCounter(server).decrementAndGet();
                     connection.close();
                     return;
                 }
@@ -162,9 +191,9 @@ public final class BackendPool {
 
     private void offer(BackendConnection connection) {
         connection.server().free.incrementAndGet();
-        idleCount.merge(connection.server().key(), 1, Integer::sum);
+        idleCounter(connection.server().key()).incrementAndGet();
         idle.computeIfAbsent(connection.key(), k -> new ArrayDeque<>()).addLast(connection);
-        connection.server().capacityChanged();
+        connection.server().connectionReturned(connection.channel().eventLoop());
     }
 
     /** Closes idle connections to servers that are gone or no longer ONLINE, and those idle for too long. */
@@ -177,7 +206,7 @@ public final class BackendPool {
                         || now - connection.idleSinceNanos() > maxIdleNanos) {
                     it.remove();
                     connection.server().free.decrementAndGet();
-                    idleCount.merge(connection.server().key(), -1, Integer::sum);
+                    idleCounter(connection.server().key()).decrementAndGet();
                     connection.close();
                 }
             }

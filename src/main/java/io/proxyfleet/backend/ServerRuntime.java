@@ -26,8 +26,8 @@ public final class ServerRuntime {
     final LongAdder bytesSent = new LongAdder();
     final LongAdder bytesReceived = new LongAdder();
     /** Sessions waiting for this server's max_connections to leave room, as wake-up actions. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Runnable> waiters =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.Map<Object, java.util.concurrent.ConcurrentLinkedDeque<Waiter>> waiters =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private volatile long lastErrorNanos;
     /** Latency of the last successful monitor ping, in microseconds; 0 until the monitor measured one. */
     private volatile long pingLatencyMicros;
@@ -156,17 +156,61 @@ public final class ServerRuntime {
         }
     }
 
-    /** Registers a wake-up for when a connection to this server is returned or closed. */
-    void awaitCapacity(Runnable wake) {
-        waiters.add(wake);
+    /** A session waiting for a connection to this server; {@link #wake} is false when it no longer waits. */
+    interface Waiter {
+        boolean wake();
     }
 
-    /** A connection came back to a pool or went away: let one waiting session look again. */
-    void capacityChanged() {
-        Runnable wake = waiters.poll();
-        if (wake != null) {
-            wake.run();
+    /**
+     * Registers a waiting session, kept per event loop because a returned connection can only serve a session
+     * of its own loop. A session that was woken but lost the connection goes back to the head ({@code first}),
+     * so that waiters are served in order and none starves.
+     */
+    void awaitCapacity(Object loop, Waiter waiter, boolean first) {
+        var queue = waiters.computeIfAbsent(loop, l -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+        if (first) {
+            queue.addFirst(waiter);
+        } else {
+            queue.addLast(waiter);
         }
+    }
+
+    /** Whether sessions of {@code loop} wait for a connection here: newcomers then queue behind them. */
+    boolean hasWaiters(Object loop) {
+        var queue = waiters.get(loop);
+        return queue != null && !queue.isEmpty();
+    }
+
+    /**
+     * A connection came back to {@code loop}'s pool: wake the first waiting session of that loop, which takes
+     * it. Only when none waits there does a session of another loop look again (it then borrows the slot).
+     */
+    void connectionReturned(Object loop) {
+        if (!wakeFirst(waiters.get(loop))) {
+            connectionClosed();
+        }
+    }
+
+    /** A connection went away, freeing a slot any loop may use: let one waiting session look again. */
+    void connectionClosed() {
+        for (var queue : waiters.values()) {
+            if (wakeFirst(queue)) {
+                return;
+            }
+        }
+    }
+
+    private static boolean wakeFirst(java.util.concurrent.ConcurrentLinkedDeque<Waiter> queue) {
+        if (queue == null) {
+            return false;
+        }
+        Waiter waiter;
+        while ((waiter = queue.pollFirst()) != null) {
+            if (waiter.wake()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void connectSucceeded() {

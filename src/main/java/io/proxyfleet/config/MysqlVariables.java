@@ -41,6 +41,9 @@ public final class MysqlVariables {
         d.put("free_connections_pct", "10");
         d.put("max_stmts_per_connection", "20");
         d.put("mirror_max_concurrency", "16");
+        d.put("eventslog_filename", "");
+        d.put("eventslog_default_log", "0");
+        d.put("eventslog_format", "2");
         d.put("ping_interval_server_msec", "10000");
         d.put("ping_timeout_server", "200");
         d.put("poll_timeout", "2000");

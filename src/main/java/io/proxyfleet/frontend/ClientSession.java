@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * relayed to a backend connection packet by packet. The session and its backend connection live on the same
  * event loop, which owns every field here; nothing is handed to another thread per command.
  */
-public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendListener {
+public final class ClientSession extends ChannelInboundHandlerAdapter
+        implements BackendListener, BackendConnector.Callback {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
 
     /** Protocol errors a client can cause, with MySQL's codes. */
@@ -72,7 +73,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final long id;
     private final ResponseTracker tracker = new ResponseTracker();
     /** Packets that arrived while a command was in flight (pipelining clients), in order. */
-    private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
     /** The physical packets of the command being assembled or sent; usually one. */
     private final List<ByteBuf> command = new ArrayList<>(1);
     private long commandBytes;
@@ -106,7 +107,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private int lockedHostgroup = -1;
     /** The client's prepared statements by the ids the proxy gave them. */
     private final io.netty.util.collection.IntObjectHashMap<SessionStatement> statements =
-            new io.netty.util.collection.IntObjectHashMap<>();
+            new io.netty.util.collection.IntObjectHashMap<>(2);
     private int lastStatementId;
     /** The SQL of the COM_STMT_PREPARE in flight. */
     private String preparingSql;
@@ -121,6 +122,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private QueryDigestStats.Entry digestEntry;
     /** The command's packets, retained until the response starts, so a lost backend can be retried. */
     private final List<ByteBuf> inFlight = new ArrayList<>(1);
+
     private boolean responseStarted;
     private int retriesLeft;
     private int commandHostgroup = -1;
@@ -133,6 +135,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** When the command in flight times out (rule timeout or mysql-default_query_timeout), in nanoTime. */
     private long commandDeadline = Long.MAX_VALUE;
     private boolean killRequested;
+    private BackendConnector.Request lastRequest;
+    /** The query being logged to the events log (rule log=1), or null. */
+    private String loggedQuery;
+    private String loggedDigest;
+    private long loggedStartMicros;
     /** Why the backend and the session state on it were lost while idle; reported to the next command. */
     private String stateLost;
     /** Tracked variables of a SET sent to the held backend, recorded when it answers OK. */
@@ -611,6 +618,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         commandIndex = SqlCommand.classify(first, payload, payload + length);
         digestEntry = null;
         pendingVariables = null;
+        loggedQuery = null;
         if (user.fastForward()) {
             forward(cfg, backend != null ? backendHostgroup() : user.defaultHostgroup());
             return;
@@ -655,6 +663,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     processing.trackHostname() ? clientAddress : "", qc.digest().hash());
             digestEntry = context.digests().entry(key, qc.digest()::textString);
         }
+        if (!processing.eventsLogFile().isEmpty()
+                && (decision.log() == 1 || decision.log() < 0 && processing.eventsLogByDefault())) {
+            context.eventsLog().fileName(processing.eventsLogFile());
+            loggedQuery = qc.queryString();
+            loggedDigest = qc.digest().hashString();
+            loggedStartMicros = System.currentTimeMillis() * 1000;
+        }
         int flags = processing.classifier().classify(qc.digest());
         if (commandIndex == KILL_COMMAND && killLocally(qc.queryText())) {
             return;
@@ -683,7 +698,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (decision.mirrorHostgroup() >= 0 && command.size() == 1) {
             startMirror(cfg, decision.mirrorHostgroup());
         }
-        long delay = decision.delay() > 0 ? decision.delay() : cfg.mysqlVariables().getLong("default_query_delay");
+        long delay = decision.delay() > 0 ? decision.delay() : processing.defaultQueryDelay();
         if (delay > 0) {
             // Throttling: the session waits (packets that arrive meanwhile queue up), then runs the query.
             state = State.ACQUIRING;
@@ -963,35 +978,47 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void acquire(RuntimeConfig cfg, int hostgroup) {
         state = State.ACQUIRING;
+        context.connector().acquire(channel.eventLoop(), cfg, backendRequest(hostgroup), this, this);
+    }
+
+    /** What a backend connection for this session must look like; rebuilt only when something in it changed. */
+    private BackendConnector.Request backendRequest(int hostgroup) {
+        BackendConnector.Request last = lastRequest;
+        if (last != null && last.hostgroup() == hostgroup && last.schema() == schema
+                && last.charsetState() == charsetState && last.credentials() == backendCredentials) {
+            return last;
+        }
         int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
         int backendCollation = collation >= FIRST_MYSQL8_ONLY_COLLATION ? FrontendHandshake.SERVER_COLLATION : collation;
-        var request = new BackendConnector.Request(hostgroup, backendCredentials, schema, formatCaps,
+        lastRequest = new BackendConnector.Request(hostgroup, backendCredentials, schema, formatCaps,
                 backendCollation, charsetState);
-        context.connector().acquire(channel.eventLoop(), cfg, request, this, new BackendConnector.Callback() {
-            @Override
-            public void acquired(BackendConnection connection) {
-                if (state != State.ACQUIRING) {
-                    BackendPool.of(channel.eventLoop()).release(connection, true);
-                    return;
-                }
-                backend = connection;
-                connection.channel().config().setAutoRead(false);
-                alignAndSend();
-            }
+        return lastRequest;
+    }
 
-            @Override
-            public void failed(ErrPacket error) {
-                if (state != State.ACQUIRING) {
-                    return;
-                }
-                context.errors().record(hostgroup, "", 0, user.username(), clientAddress, schema, error.code(),
-                        error.message());
-                releaseCommand();
-                releaseInFlight();
-                state = State.READY;
-                sendError(error, 1);
-            }
-        });
+    /** The connector found a connection ({@link BackendConnector.Callback}); on this session's event loop. */
+    @Override
+    public void acquired(BackendConnection connection) {
+        if (state != State.ACQUIRING) {
+            BackendPool.of(channel.eventLoop()).release(connection, true);
+            return;
+        }
+        backend = connection;
+        connection.channel().config().setAutoRead(false);
+        alignAndSend();
+    }
+
+    /** No connection could be had ({@link BackendConnector.Callback}); on this session's event loop. */
+    @Override
+    public void failed(ErrPacket error) {
+        if (state != State.ACQUIRING) {
+            return;
+        }
+        context.errors().record(commandHostgroup, "", 0, user.username(), clientAddress, schema, error.code(),
+                error.message());
+        releaseCommand();
+        releaseInFlight();
+        state = State.READY;
+        sendError(error, 1);
     }
 
     /** Brings the connection's session variables in line with the client's, then sends the command. */
@@ -1221,6 +1248,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (digestEntry != null) {
             digestEntry.record(micros, tracker.affectedRows(), tracker.rows());
             digestEntry = null;
+        }
+        if (loggedQuery != null) {
+            var server = backend.server().key();
+            context.eventsLog().add(new EventsLog.Event(id, user.username(), schema, clientAddress,
+                    server.hostgroupId(), server.hostname() + ":" + server.port(), loggedStartMicros,
+                    loggedStartMicros + micros, tracker.affectedRows(), tracker.rows(), loggedDigest, loggedQuery));
+            loggedQuery = null;
         }
         if (currentCommand == Commands.QUERY) {
             context.commands().record(commandIndex, micros);

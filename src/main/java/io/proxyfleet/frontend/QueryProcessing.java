@@ -31,6 +31,9 @@ final class QueryProcessing {
     private int queryRetries;
     private long defaultQueryTimeout;
     private int maxStatementsPerConnection;
+    private String eventsLogFile;
+    private long defaultQueryDelay;
+    private boolean eventsLogByDefault;
 
     private QueryProcessing() {
     }
@@ -57,6 +60,9 @@ final class QueryProcessing {
         queryRetries = variables.getInt("query_retries_on_failure");
         defaultQueryTimeout = variables.getLong("default_query_timeout");
         maxStatementsPerConnection = variables.getInt("max_stmts_per_connection");
+        eventsLogFile = variables.get("eventslog_filename").trim();
+        defaultQueryDelay = variables.getLong("default_query_delay");
+        eventsLogByDefault = variables.getInt("eventslog_default_log") == 1;
         source = variables;
     }
 
@@ -94,6 +100,19 @@ final class QueryProcessing {
 
     int queryRetries() {
         return queryRetries;
+    }
+
+    /** mysql-eventslog_filename, empty when the events log is off. */
+    String eventsLogFile() {
+        return eventsLogFile;
+    }
+
+    long defaultQueryDelay() {
+        return defaultQueryDelay;
+    }
+
+    boolean eventsLogByDefault() {
+        return eventsLogByDefault;
     }
 
     int maxStatementsPerConnection() {

@@ -9,14 +9,18 @@ import java.util.Map;
  * connection to this state. Owned by the session's (and the connection's) event loop.
  */
 final class SessionVariables {
-    private final Map<String, String> values = new LinkedHashMap<>();
+    /** Empty until the first SET: most sessions never set anything, and idle sessions should stay small. */
+    private Map<String, String> values = Map.of();
 
     void set(String name, String value) {
+        if (values.isEmpty()) {
+            values = new LinkedHashMap<>();
+        }
         values.put(name, value);
     }
 
     void clear() {
-        values.clear();
+        values = Map.of();
     }
 
     boolean isEmpty() {

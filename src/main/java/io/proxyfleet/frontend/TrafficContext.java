@@ -16,12 +16,19 @@ import java.util.function.Supplier;
 public record TrafficContext(ConfigHolder config, BackendConnector connector, SessionRegistry sessions,
                              Supplier<SslContext> tls, Sha2Cache sha2Cache, BackendPasswords backendPasswords,
                              AtomicLong connectionIds, QueryDigestStats digests, CommandCounters commands,
-                             QueryCache queryCache, ErrorStats errors) {
+                             QueryCache queryCache, ErrorStats errors, EventsLog eventsLog) {
 
     /** A context with fresh caches and statistics, as one node has. */
     public static TrafficContext create(ConfigHolder config, BackendConnector connector, SessionRegistry sessions,
                                         Supplier<SslContext> tls) {
+        return create(config, connector, sessions, tls, null);
+    }
+
+    /** As above, with the events log's relative file names resolved in {@code dataDir}. */
+    public static TrafficContext create(ConfigHolder config, BackendConnector connector, SessionRegistry sessions,
+                                        Supplier<SslContext> tls, java.nio.file.Path dataDir) {
         return new TrafficContext(config, connector, sessions, tls, new Sha2Cache(), new BackendPasswords(),
-                new AtomicLong(), new QueryDigestStats(), new CommandCounters(), new QueryCache(), new ErrorStats());
+                new AtomicLong(), new QueryDigestStats(), new CommandCounters(), new QueryCache(), new ErrorStats(),
+                new EventsLog(dataDir));
     }
 }

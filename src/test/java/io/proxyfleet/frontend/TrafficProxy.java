@@ -28,6 +28,8 @@ public final class TrafficProxy implements AutoCloseable {
     private final ConfigHolder holder;
     private final SessionRegistry sessions;
 
+    private TrafficContext context;
+
     private TrafficProxy(EventLoopGroup group, TrafficServer server, ConfigHolder holder, SessionRegistry sessions) {
         this.group = group;
         this.server = server;
@@ -50,7 +52,9 @@ public final class TrafficProxy implements AutoCloseable {
         var context = TrafficContext.create(holder, new BackendConnector(new Hostgroups()), sessions, () -> tls);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         TrafficServer server = TrafficServer.start(context, group, "127.0.0.1", 0);
-        return new TrafficProxy(group, server, holder, sessions);
+        TrafficProxy proxy = new TrafficProxy(group, server, holder, sessions);
+        proxy.context = context;
+        return proxy;
     }
 
     public int port() {
@@ -69,5 +73,6 @@ public final class TrafficProxy implements AutoCloseable {
     public void close() {
         server.close();
         group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+        context.eventsLog().close();
     }
 }
