@@ -176,6 +176,7 @@ public final class AdminEngine implements AutoCloseable {
                     || sync instanceof LibConfig.Int i && i.value() != 0;
             var modules = new RuntimeModules(db, holder, ruleCompiler, control, syncInterfaces);
             modules.liveStatus(stats);
+            modules.reportedVersion(reportedVersion(config));
             String uuid = db.inTransaction(() -> {
                 writeDefaults(db, reportedVersion(config));
                 for (AdminModule module : AdminModule.values()) {

@@ -351,9 +351,9 @@ final class RuntimeModules {
             String accepted = VariableRules.accept(name, value, defaults.get(name));
             boolean readOnly = admin && name.equals("version");
             boolean restartOnly = !admin && !booting && MYSQL_RESTART_ONLY.contains(name);
-            if (accepted == null || readOnly && !value.equals(defaults.get(name))
+            if (accepted == null || readOnly && !value.equals(reportedVersion)
                     || restartOnly && !value.equals(running.values().get(name))) {
-                String keep = readOnly ? defaults.get(name) : running.values().get(name);
+                String keep = readOnly ? reportedVersion : running.values().get(name);
                 LOG.warn("Impossible to set variable {} with value \"{}\". Resetting to current \"{}\".", fullName,
                         value, keep);
                 values.put(name, keep);
@@ -619,6 +619,12 @@ final class RuntimeModules {
      * ProxySQL refreshes them by substring just before executing an admin query (§1.4).
      */
     private RuntimeStatsSource liveStatus = RuntimeStatsSource.NONE;
+    /** admin-version: read-only, ProxyFleet's own unless the config file's reported_version says otherwise. */
+    private String reportedVersion = AdminVariables.DEFAULTS.get("version");
+
+    void reportedVersion(String version) {
+        this.reportedVersion = version;
+    }
 
     /** Where runtime_mysql_servers reads the servers' live status from. */
     void liveStatus(RuntimeStatsSource source) {
