@@ -90,6 +90,18 @@ class BenchSmokeTest {
         assertThat(rows).as("fast: direct, proxyfleet, haproxy; slow: proxyfleet").isEqualTo(4);
     }
 
+    @Test
+    void multiplexingServesManyClientsOnFewBackendConnections() throws Exception {
+        assumeTools("sysbench", "haproxy");
+
+        String out = runSmoke("multiplex.sh");
+
+        assertThat(out).contains("| setup | QPS (median) | ratio to direct | p99 ms (median) | errors | failed runs"
+                + " | most server connections |");
+        // 100 clients onto at most 10 backend connections (plus the sampler's own), with no error and no failure.
+        assertThat(out).containsPattern("\\| proxyfleet \\| \\d+ \\| [0-9.]+ \\| [0-9.]+ \\| 0 \\| 0 \\| (\\d|10|11) \\|");
+    }
+
     private static void assumeTools(String... tools) {
         for (String tool : tools) {
             assumeThat(Executables.find(tool)).as("%s is installed (bin/test installs it)", tool).isPresent();
