@@ -265,8 +265,12 @@ class ClusterFaultsTest {
         ProxyFleetNode rival = node("rival", rivalPort, CLUSTER_ADMIN);
         admin(observer, "INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('mine', 'p', 0)");
         admin(rival, "INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('theirs', 'p', 0)");
-        // both load within one second: straight through the engines, a mysql client start takes too long here
-        await().atMost(Duration.ofSeconds(3)).until(() -> System.currentTimeMillis() % 1000 < 300);
+        // both load within one second: straight through the engines, a mysql client start takes too long here.
+        // A second after the nodes' own boot loads first: a local load always gets an epoch above the module's
+        // previous one, so a load in the very second of a boot load would get the next second.
+        Thread.sleep(1_100);
+        await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(5))
+                .until(() -> System.currentTimeMillis() % 1000 < 300);
         for (ProxyFleetNode n : List.of(observer, rival)) {
             AdminResponse r = n.admin().execute(OPERATOR, "LOAD MYSQL USERS TO RUNTIME").get(10, TimeUnit.SECONDS);
             assertThat(r).isNotInstanceOf(AdminResponse.Error.class);
