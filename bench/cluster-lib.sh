@@ -85,7 +85,16 @@ cl_require() {
 }
 
 cl_free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    python3 -c 'import random, socket
+for _ in range(500):
+    port = random.randint(20000, 31999)  # below the ephemeral range, where outgoing connections take ports
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port)); print(port); break
+    except OSError:
+        pass
+    finally:
+        s.close()'
 }
 
 # Waits until "$@" succeeds; fails if the process $1 died or the timeout passed.
