@@ -71,7 +71,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private final TrafficContext context;
     private final long id;
-    private final ResponseTracker tracker = new ResponseTracker();
+    /** Created on the first command; idle sessions stay small (see {@link #tracker()}). */
+    private ResponseTracker tracker;
     /** Packets that arrived while a command was in flight (pipelining clients), in order. */
     private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
     /** The physical packets of the command being assembled or sent; usually one. */
@@ -94,7 +95,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private long loginNanos;
     private boolean inTransaction;
     private boolean userCounted;
-    private final RoutingDecision decision = new RoutingDecision();
+    private RoutingDecision decision;
     private final SessionVariables variables = new SessionVariables();
     private QueryContext queryContext;
     private byte[] queryBytes = NO_BYTES;
@@ -106,8 +107,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private boolean noMultiplex;
     private int lockedHostgroup = -1;
     /** The client's prepared statements by the ids the proxy gave them. */
-    private final io.netty.util.collection.IntObjectHashMap<SessionStatement> statements =
-            new io.netty.util.collection.IntObjectHashMap<>(2);
+    private io.netty.util.collection.IntObjectHashMap<SessionStatement> statements;
     private int lastStatementId;
     /** The SQL of the COM_STMT_PREPARE in flight. */
     private String preparingSql;
@@ -458,7 +458,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         ByteBuf first = command.get(0);
         int payload = first.readerIndex() + Packets.HEADER_SIZE;
         int clientId = first.getIntLE(payload + 1);
-        SessionStatement statement = statements.get(clientId);
+        SessionStatement statement = statements().get(clientId);
         commandIndex = CommandCounters.UNKNOWN;
         digestEntry = null;
         if (statement == null) {
@@ -604,6 +604,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 });
     }
 
+    // ---- per-command state, created on first use ----------------------------------------------------------
+
+    private ResponseTracker tracker() {
+        if (tracker == null) {
+            tracker = new ResponseTracker();
+        }
+        return tracker;
+    }
+
+    private RoutingDecision decision() {
+        if (decision == null) {
+            decision = new RoutingDecision();
+        }
+        return decision;
+    }
+
+    private io.netty.util.collection.IntObjectHashMap<SessionStatement> statements() {
+        if (statements == null) {
+            statements = new io.netty.util.collection.IntObjectHashMap<>(4);
+        }
+        return statements;
+    }
+
     // ---- the query processor ------------------------------------------------------------------------------
 
     /**
@@ -632,22 +655,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         first.getBytes(payload, queryBytes, 0, digestLength);
         qc.schema(schema);
         qc.query(queryBytes, 0, digestLength);
-        CompiledRules.of(cfg.queryRules().program()).evaluate(qc, decision);
-        if (decision.errorMsg() != null) {
+        CompiledRules.of(cfg.queryRules().program()).evaluate(qc, decision());
+        if (decision().errorMsg() != null) {
             releaseCommand();
-            sendError(new ErrPacket(ER_QUERY_RULE_ERROR, "42000", decision.errorMsg()), 1);
+            sendError(new ErrPacket(ER_QUERY_RULE_ERROR, "42000", decision().errorMsg()), 1);
             return;
         }
-        if (decision.okMsg() != null) {
+        if (decision().okMsg() != null) {
             releaseCommand();
-            sendOk(1, decision.okMsg());
+            sendOk(1, decision().okMsg());
             return;
         }
-        if (decision.cacheTtl() > 0 && commandIndex == SELECT_COMMAND && length == digestLength
+        if (decision().cacheTtl() > 0 && commandIndex == SELECT_COMMAND && length == digestLength
                 && serveFromCache(cfg, length)) {
             return;
         }
-        int hostgroup = decision.destinationHostgroup() >= 0 ? decision.destinationHostgroup()
+        int hostgroup = decision().destinationHostgroup() >= 0 ? decision().destinationHostgroup()
                 : user.defaultHostgroup();
         if (backend != null && (inTransaction && user.transactionPersistent() || !canLetGo(processing))) {
             hostgroup = backendHostgroup();
@@ -664,7 +687,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             digestEntry = context.digests().entry(key, qc.digest()::textString);
         }
         if (!processing.eventsLogFile().isEmpty()
-                && (decision.log() == 1 || decision.log() < 0 && processing.eventsLogByDefault())) {
+                && (decision().log() == 1 || decision().log() < 0 && processing.eventsLogByDefault())) {
             context.eventsLog().fileName(processing.eventsLogFile());
             loggedQuery = qc.queryString();
             loggedDigest = qc.digest().hashString();
@@ -684,21 +707,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             pinFlags &= ~QueryClassifier.SAVEPOINT;
         }
         int pinning = flags & QueryClassifier.PINNING;
-        if (decision.multiplex() == 2) {
+        if (decision().multiplex() == 2) {
             pinning &= ~QueryClassifier.USER_VARIABLE;
-        } else if (decision.multiplex() == 0) {
+        } else if (decision().multiplex() == 0) {
             noMultiplex = true;
-        } else if (decision.multiplex() == 1) {
+        } else if (decision().multiplex() == 1) {
             noMultiplex = false;
         }
         pinFlags |= pinning;
-        if (decision.rewrittenQuery() != null) {
-            rewriteCommand(decision.rewrittenQuery());
+        if (decision().rewrittenQuery() != null) {
+            rewriteCommand(decision().rewrittenQuery());
         }
-        if (decision.mirrorHostgroup() >= 0 && command.size() == 1) {
-            startMirror(cfg, decision.mirrorHostgroup());
+        if (decision().mirrorHostgroup() >= 0 && command.size() == 1) {
+            startMirror(cfg, decision().mirrorHostgroup());
         }
-        long delay = decision.delay() > 0 ? decision.delay() : processing.defaultQueryDelay();
+        long delay = decision().delay() > 0 ? decision().delay() : processing.defaultQueryDelay();
         if (delay > 0) {
             // Throttling: the session waits (packets that arrive meanwhile queue up), then runs the query.
             state = State.ACQUIRING;
@@ -736,8 +759,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         cacheKey = key;
         cacheQuery = java.util.Arrays.copyOf(queryBytes, length);
-        cacheTtlMillis = decision.cacheTtl();
-        int emptyRule = decision.cacheEmptyResult();
+        cacheTtlMillis = decision().cacheTtl();
+        int emptyRule = decision().cacheEmptyResult();
         cacheEmptyResult = emptyRule == 1
                 || emptyRule < 0 && cfg.mysqlVariables().getBoolean("query_cache_stores_empty_result");
         cacheCapture = channel.alloc().compositeBuffer();
@@ -751,7 +774,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             return;
         }
         try {
-            if (!tracker.error() && (tracker.rows() > 0 || cacheEmptyResult)) {
+            if (!tracker().error() && (tracker().rows() > 0 || cacheEmptyResult)) {
                 byte[] response = new byte[captured.readableBytes()];
                 captured.readBytes(response);
                 long maxBytes = cfg.mysqlVariables().getLong("query_cache_size_MB") * 1024 * 1024;
@@ -941,7 +964,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         pinFlags = 0;
         noMultiplex = false;
         lockedHostgroup = -1;
-        statements.clear();
+        statements().clear();
         cursorOpen = false;
         longDataPending = false;
         insertIdDelay = 0;
@@ -954,11 +977,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void forward(RuntimeConfig cfg, int hostgroup) {
         commandHostgroup = hostgroup;
-        long timeoutMillis = currentCommand == Commands.QUERY && decision.timeout() > 0 ? decision.timeout()
+        long timeoutMillis = currentCommand == Commands.QUERY && decision().timeout() > 0 ? decision().timeout()
                 : QueryProcessing.current(cfg.mysqlVariables()).defaultQueryTimeout();
         commandDeadline = commandStartNanos + timeoutMillis * 1_000_000L;
         killRequested = false;
-        retriesLeft = currentCommand == Commands.QUERY && decision.retries() >= 0 ? decision.retries()
+        retriesLeft = currentCommand == Commands.QUERY && decision().retries() >= 0 ? decision().retries()
                 : QueryProcessing.current(cfg.mysqlVariables()).queryRetries();
         if (backend != null && backend.server().status() == io.proxyfleet.config.ServerStatus.OFFLINE_HARD) {
             // OFFLINE_HARD cuts connections in use at their next command (§5.1.1).
@@ -1065,7 +1088,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         int cmd = first.getUnsignedByte(payload);
         boolean cursor = cmd == Commands.STMT_EXECUTE
                 && (first.getUnsignedByte(payload + 5) & Commands.CURSOR_TYPE_READ_ONLY) != 0;
-        tracker.start(expectationOf(cmd), backend.deprecateEof(), cursor);
+        tracker().start(expectationOf(cmd), backend.deprecateEof(), cursor);
         if (!command.isEmpty()) {
             // Keep the packets until the first response byte, so that a dead connection can be retried.
             releaseInFlight();
@@ -1113,7 +1136,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private void closeStatement() {
         ByteBuf first = command.get(0);
         int payload = first.readerIndex() + Packets.HEADER_SIZE;
-        SessionStatement closed = statements.remove(first.getIntLE(payload + 1));
+        SessionStatement closed = statements().remove(first.getIntLE(payload + 1));
         BackendConnection.PreparedOnBackend onBackend = closed == null || backend == null ? null
                 : backend.statement(closed.sql);
         if (onBackend != null) {
@@ -1140,7 +1163,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         ResponseTracker.Step step;
         try {
-            step = tracker.onPacket(packet, packet.readerIndex());
+            step = tracker().onPacket(packet, packet.readerIndex());
         } catch (ProtocolException | IndexOutOfBoundsException e) {
             packet.release();
             backendBroken("Malformed packet from backend: " + e.getMessage());
@@ -1157,7 +1180,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (cacheCapture != null) {
             cacheCapture.addComponent(true, packet.retainedDuplicate());
         }
-        if (step == ResponseTracker.Step.DONE && tracker.error()) {
+        if (step == ResponseTracker.Step.DONE && tracker().error()) {
             recordBackendError(packet);
         }
         channel.write(packet, channel.voidPromise());
@@ -1185,7 +1208,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         int params = packet.getUnsignedShortLE(payload + 7);
         int clientId = ++lastStatementId;
         packet.setIntLE(payload + 1, clientId);
-        statements.put(clientId, new SessionStatement(clientId, preparingSql, params));
+        statements().put(clientId, new SessionStatement(clientId, preparingSql, params));
         backend.statementPrepared(preparingSql, backendId);
         preparingSql = null;
     }
@@ -1234,7 +1257,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         backend.write(packet);
         if (length == 0) {
             backend.flush();
-            tracker.afterLocalInfile();
+            tracker().afterLocalInfile();
             state = State.RELAYING;
             backend.channel().read();
         } else {
@@ -1243,17 +1266,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void finishCommand() {
-        inTransaction = (tracker.statusFlags() & StatusFlags.IN_TRANS) != 0;
+        inTransaction = (tracker().statusFlags() & StatusFlags.IN_TRANS) != 0;
         long micros = (System.nanoTime() - commandStartNanos) / 1000;
         if (digestEntry != null) {
-            digestEntry.record(micros, tracker.affectedRows(), tracker.rows());
+            digestEntry.record(micros, tracker().affectedRows(), tracker().rows());
             digestEntry = null;
         }
         if (loggedQuery != null) {
             var server = backend.server().key();
             context.eventsLog().add(new EventsLog.Event(id, user.username(), schema, clientAddress,
                     server.hostgroupId(), server.hostname() + ":" + server.port(), loggedStartMicros,
-                    loggedStartMicros + micros, tracker.affectedRows(), tracker.rows(), loggedDigest, loggedQuery));
+                    loggedStartMicros + micros, tracker().affectedRows(), tracker().rows(), loggedDigest, loggedQuery));
             loggedQuery = null;
         }
         if (currentCommand == Commands.QUERY) {
@@ -1261,15 +1284,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         if (currentCommand == Commands.STMT_EXECUTE) {
             longDataPending = false;
-            cursorOpen = (tracker.statusFlags() & StatusFlags.CURSOR_EXISTS) != 0;
-        } else if (currentCommand == Commands.STMT_FETCH && (tracker.statusFlags() & StatusFlags.LAST_ROW_SENT) != 0) {
+            cursorOpen = (tracker().statusFlags() & StatusFlags.CURSOR_EXISTS) != 0;
+        } else if (currentCommand == Commands.STMT_FETCH && (tracker().statusFlags() & StatusFlags.LAST_ROW_SENT) != 0) {
             cursorOpen = false;
         } else if (currentCommand == Commands.STMT_RESET) {
             cursorOpen = false;
             longDataPending = false;
         }
         if (pendingVariables != null) {
-            if (!tracker.error()) {
+            if (!tracker().error()) {
                 applyVariables(pendingVariables);
                 for (SessionVariable variable : pendingVariables) {
                     backend.applied().put(variable.name(), variable.value());
@@ -1280,13 +1303,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         RuntimeConfig cfg = context.config().current();
         finishCacheCapture(cfg);
         QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
-        if (tracker.hasLastInsertId()) {
+        if (tracker().hasLastInsertId()) {
             insertIdDelay = processing.autoIncrementDelay();
         } else if (insertIdDelay > 0) {
             insertIdDelay--;
         }
         if (pendingSchema != null) {
-            if (!tracker.error()) {
+            if (!tracker().error()) {
                 schema = pendingSchema;
                 backend.schema(pendingSchema);
             }
