@@ -83,8 +83,16 @@ public final class AdminClusterNode implements LocalNode {
         return holder.current().peers().rows();
     }
 
+    /**
+     * Applies a pull. Peer monitors run concurrently, so two of them may decide to pull the same change from two
+     * peers; applies are serialised, and one that would only repeat what is already loaded (same checksums and
+     * epochs) is skipped, so that the module's version is not bumped twice for one change.
+     */
     @Override
-    public void apply(PulledModule pulled) throws Exception {
+    public synchronized void apply(PulledModule pulled) throws Exception {
+        if (alreadyLoaded(pulled)) {
+            return;
+        }
         AdminModule module = adminModule(pulled.module());
         if (pulled.module() == ClusterModule.MYSQL_SERVERS) {
             throw new UnsupportedOperationException("runtime-only server pulls need a runtime server API");
@@ -98,6 +106,20 @@ public final class AdminClusterNode implements LocalNode {
         if (pulled.saveToDisk()) {
             await(engine.saveToDisk(module));
         }
+    }
+
+    private boolean alreadyLoaded(PulledModule pulled) {
+        if (pulled.adopt().isEmpty()) {
+            return false;
+        }
+        Map<String, ModuleVersion> mine = engine.moduleVersions();
+        for (PulledModule.Adopted a : pulled.adopt()) {
+            ModuleVersion current = mine.get(a.checksumName());
+            if (current == null || !current.checksum().equals(a.checksum()) || current.epoch() != a.epoch()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static <T> T await(java.util.concurrent.CompletableFuture<T> f) throws Exception {
