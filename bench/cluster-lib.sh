@@ -85,16 +85,7 @@ cl_require() {
 }
 
 cl_free_port() {
-    python3 -c 'import random, socket
-for _ in range(500):
-    port = random.randint(20000, 31999)  # below the ephemeral range, where outgoing connections take ports
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port)); print(port); break
-    except OSError:
-        pass
-    finally:
-        s.close()'
+    python3 "$(dirname "${BASH_SOURCE[0]}")/free-port.py"
 }
 
 # Waits until "$@" succeeds; fails if the process $1 died or the timeout passed.

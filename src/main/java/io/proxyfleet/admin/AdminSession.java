@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.proxyfleet.frontend.FrontendHandshake;
 import io.proxyfleet.frontend.Sha2Cache;
@@ -225,7 +224,4 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    boolean tlsActive() {
-        return channel.pipeline().get(SslHandler.class) != null;
-    }
 }

@@ -19,7 +19,6 @@ import io.proxyfleet.protocol.Commands;
 import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.protocol.HandshakeResponse41;
 import io.proxyfleet.protocol.HandshakeV10;
-import io.proxyfleet.protocol.Lenenc;
 import io.proxyfleet.protocol.PacketDecoder;
 import io.proxyfleet.protocol.Packets;
 import io.proxyfleet.protocol.ProtocolException;
@@ -51,6 +50,9 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     /** Capabilities that change how results look on the wire, so pooled connections must agree on them. */
     public static final int FORMAT_CAPABILITIES = Capabilities.DEPRECATE_EOF | Capabilities.FOUND_ROWS;
     private static final int MAX_PACKET = 1 << 30;
+    /** How the proxy introduces itself to backends (visible in performance_schema.session_connect_attrs). */
+    private static final Map<String, String> CONNECT_ATTRIBUTES =
+            Map.of("_client_name", "proxyfleet", "program_name", "proxyfleet");
 
     private enum State { CONNECTING, AUTHENTICATING, IDLE, LENT, INTERNAL, INTERNAL_PREPARE, CLOSED }
 
@@ -576,42 +578,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         capabilities = responseCapabilities(handshake) | (tls ? Capabilities.SSL : 0);
         byte[] auth = authResponse(handshake.authPluginName(), scramble);
         var response = new HandshakeResponse41(capabilities, MAX_PACKET, key.collation(), credentials.username(),
-                auth, schema, handshake.authPluginName(), Map.of());
+                auth, schema, handshake.authPluginName(), CONNECT_ATTRIBUTES);
         ByteBuf out = channel.alloc().buffer(128);
-        writeResponse(response, out);
+        response.writeTo(out, ++sequenceId & 0xFF);
         channel.writeAndFlush(out);
-    }
-
-    private void writeResponse(HandshakeResponse41 response, ByteBuf out) {
-        int start = Packets.begin(out, ++sequenceId & 0xFF);
-        out.writeIntLE(response.capabilities());
-        out.writeIntLE(response.maxPacketSize());
-        out.writeByte(response.collation());
-        out.writeZero(23);
-        Lenenc.writeNulString(out, response.username());
-        Lenenc.writeBytes(out, response.authResponse());
-        if ((response.capabilities() & Capabilities.CONNECT_WITH_DB) != 0) {
-            Lenenc.writeNulString(out, response.database());
-        }
-        Lenenc.writeNulString(out, response.authPluginName());
-        if ((response.capabilities() & Capabilities.CONNECT_ATTRS) != 0) {
-            writeConnectAttributes(out);
-        }
-        Packets.finish(out, start);
-    }
-
-    private static void writeConnectAttributes(ByteBuf out) {
-        ByteBuf attrs = out.alloc().heapBuffer(64);
-        try {
-            Lenenc.writeString(attrs, "_client_name");
-            Lenenc.writeString(attrs, "proxyfleet");
-            Lenenc.writeString(attrs, "program_name");
-            Lenenc.writeString(attrs, "proxyfleet");
-            Lenenc.writeInt(out, attrs.readableBytes());
-            out.writeBytes(attrs);
-        } finally {
-            attrs.release();
-        }
     }
 
     private byte[] authResponse(String plugin, byte[] nonce) {

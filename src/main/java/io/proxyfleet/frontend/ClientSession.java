@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.proxyfleet.backend.BackendConnection;
@@ -1494,14 +1493,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         channel.close();
     }
 
-    /** Capabilities negotiated with the client. */
-    public int capabilities() {
-        return capabilities;
-    }
 
-    public boolean tls() {
-        return channel != null && channel.pipeline().get(SslHandler.class) != null;
-    }
 
     public boolean inTransaction() {
         return inTransaction;
@@ -1534,9 +1526,5 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     public long loginNanos() {
         return loginNanos;
-    }
-
-    static boolean has(int flags, int capability) {
-        return Capabilities.has(flags, capability);
     }
 }

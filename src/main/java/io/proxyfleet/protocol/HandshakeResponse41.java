@@ -38,7 +38,24 @@ public record HandshakeResponse41(int capabilities, int maxPacketSize, int colla
         if ((capabilities & Capabilities.PLUGIN_AUTH) != 0) {
             Lenenc.writeNulString(out, authPluginName);
         }
+        if ((capabilities & Capabilities.CONNECT_ATTRS) != 0) {
+            writeAttributes(out, attributes);
+        }
         Packets.finish(out, start);
+    }
+
+    private static void writeAttributes(ByteBuf out, Map<String, String> attributes) {
+        ByteBuf pairs = out.alloc().heapBuffer(64);
+        try {
+            attributes.forEach((key, value) -> {
+                Lenenc.writeString(pairs, key);
+                Lenenc.writeString(pairs, value);
+            });
+            Lenenc.writeInt(out, pairs.readableBytes());
+            out.writeBytes(pairs);
+        } finally {
+            pairs.release();
+        }
     }
 
     /** Writes the SSLRequest that precedes the TLS handshake. */

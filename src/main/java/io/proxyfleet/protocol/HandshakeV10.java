@@ -1,7 +1,6 @@
 package io.proxyfleet.protocol;
 
 import io.netty.buffer.ByteBuf;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The server's initial handshake, protocol version 10.
@@ -72,8 +71,4 @@ public record HandshakeV10(String serverVersion, long connectionId, byte[] authD
         return "HandshakeV10[" + serverVersion + ", id=" + connectionId + ", plugin=" + authPluginName + "]";
     }
 
-    /** Bytes of the server version, for callers that compare without decoding. */
-    public byte[] serverVersionBytes() {
-        return serverVersion.getBytes(StandardCharsets.UTF_8);
-    }
 }
