@@ -22,7 +22,7 @@ import io.proxyfleet.frontend.ClientSession;
 import io.proxyfleet.frontend.SessionRegistry;
 import io.proxyfleet.frontend.TrafficContext;
 import io.proxyfleet.frontend.TrafficServer;
-import io.proxyfleet.frontend.tls.TlsFiles;
+import io.proxyfleet.login.tls.TlsFiles;
 import io.proxyfleet.monitor.MysqlMonitor;
 import io.proxyfleet.monitor.ReplicationHostgroup;
 import io.proxyfleet.routing.RuleCompiler;

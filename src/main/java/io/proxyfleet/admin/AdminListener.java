@@ -10,7 +10,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
-import io.proxyfleet.frontend.Sha2Cache;
+import io.proxyfleet.login.Sha2Cache;
 import io.proxyfleet.protocol.PacketDecoder;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;

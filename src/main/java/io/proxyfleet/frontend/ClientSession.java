@@ -1,5 +1,7 @@
 package io.proxyfleet.frontend;
 
+import io.proxyfleet.login.TlsUpgrade;
+import io.proxyfleet.login.FrontendHandshake;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;

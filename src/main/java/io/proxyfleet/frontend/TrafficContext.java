@@ -1,5 +1,6 @@
 package io.proxyfleet.frontend;
 
+import io.proxyfleet.login.Sha2Cache;
 import io.netty.handler.ssl.SslContext;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.config.ConfigHolder;

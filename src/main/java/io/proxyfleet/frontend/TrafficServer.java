@@ -1,5 +1,6 @@
 package io.proxyfleet.frontend;
 
+import io.proxyfleet.login.Sha2Rsa;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

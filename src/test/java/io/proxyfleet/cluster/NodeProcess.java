@@ -2,7 +2,7 @@ package io.proxyfleet.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.proxyfleet.frontend.tls.TlsFiles;
+import io.proxyfleet.login.tls.TlsFiles;
 import io.proxyfleet.testkit.FreePorts;
 import io.proxyfleet.testkit.MysqlCli;
 

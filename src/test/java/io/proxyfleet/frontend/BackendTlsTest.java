@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.proxyfleet.config.MysqlServer;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.ServerStatus;
-import io.proxyfleet.frontend.tls.TlsFiles;
+import io.proxyfleet.login.tls.TlsFiles;
 import io.proxyfleet.testkit.MariaDb;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.proxyfleet.frontend;
+package io.proxyfleet.login;
 
 import io.proxyfleet.protocol.AuthPlugins;
 import java.security.MessageDigest;

@@ -1,4 +1,4 @@
-package io.proxyfleet.frontend;
+package io.proxyfleet.login;
 
 import io.proxyfleet.protocol.AuthPlugins;
 import java.security.GeneralSecurityException;
@@ -11,7 +11,7 @@ import javax.crypto.Cipher;
  * The RSA key pair caching_sha2_password uses to receive a password over an unencrypted connection. Generated
  * once per process, on first use (or by {@link #warmUp} at start-up, off the event loops).
  */
-final class Sha2Rsa {
+public final class Sha2Rsa {
     private static final int KEY_BITS = 2048;
 
     private Sha2Rsa() {
@@ -34,7 +34,7 @@ final class Sha2Rsa {
         }
     }
 
-    static void warmUp() {
+    public static void warmUp() {
         publicKeyPem();
     }
 

@@ -1,4 +1,4 @@
-package io.proxyfleet.frontend.tls;
+package io.proxyfleet.login.tls;
 
 import java.math.BigInteger;
 import java.net.InetAddress;

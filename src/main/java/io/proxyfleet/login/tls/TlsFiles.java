@@ -1,4 +1,4 @@
-package io.proxyfleet.frontend.tls;
+package io.proxyfleet.login.tls;
 
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;

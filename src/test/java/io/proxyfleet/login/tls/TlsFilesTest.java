@@ -1,4 +1,4 @@
-package io.proxyfleet.frontend.tls;
+package io.proxyfleet.login.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

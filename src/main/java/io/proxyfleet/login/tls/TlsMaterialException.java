@@ -1,4 +1,4 @@
-package io.proxyfleet.frontend.tls;
+package io.proxyfleet.login.tls;
 
 /**
  * The TLS files in the data directory could not be generated, read or turned into a TLS context; the message
