@@ -1,5 +1,7 @@
 package io.proxyfleet.frontend;
 
+import io.proxyfleet.stats.EventsLog;
+import io.proxyfleet.cache.QueryCache;
 import io.proxyfleet.login.TlsUpgrade;
 import io.proxyfleet.login.FrontendHandshake;
 import io.netty.buffer.ByteBuf;

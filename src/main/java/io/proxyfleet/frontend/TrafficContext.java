@@ -1,5 +1,7 @@
 package io.proxyfleet.frontend;
 
+import io.proxyfleet.stats.EventsLog;
+import io.proxyfleet.cache.QueryCache;
 import io.proxyfleet.login.Sha2Cache;
 import io.netty.handler.ssl.SslContext;
 import io.proxyfleet.backend.BackendConnector;

@@ -1,4 +1,4 @@
-package io.proxyfleet.frontend;
+package io.proxyfleet.stats;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -24,7 +24,7 @@ public final class EventsLog implements AutoCloseable {
     private static final int QUEUE_CAPACITY = 65_536;
 
     /** One logged query. */
-    record Event(long threadId, String username, String schemaname, String client, int hostgroup, String server,
+    public record Event(long threadId, String username, String schemaname, String client, int hostgroup, String server,
                  long startMicros, long endMicros, long rowsAffected, long rowsSent, String digest, String query) {
     }
 
@@ -42,15 +42,15 @@ public final class EventsLog implements AutoCloseable {
     }
 
     /** Applies mysql-eventslog_filename (empty: no log). Relative names live in the data directory. */
-    void fileName(String name) {
+    public void fileName(String name) {
         this.fileName = name == null ? "" : name.trim();
     }
 
-    boolean enabled() {
+    public boolean enabled() {
         return !fileName.isEmpty();
     }
 
-    void add(Event event) {
+    public void add(Event event) {
         if (!queue.offer(event)) {
             dropped.increment();
         }
@@ -102,7 +102,7 @@ public final class EventsLog implements AutoCloseable {
         }
     }
 
-    static String toJson(Event e) {
+    public static String toJson(Event e) {
         var sb = new StringBuilder(256);
         sb.append("{\"client\":").append(quote(e.client()))
                 .append(",\"digest\":").append(quote(e.digest()))

@@ -1,4 +1,4 @@
-package io.proxyfleet.frontend;
+package io.proxyfleet.cache;
 
 import java.util.Arrays;
 import java.util.Iterator;
@@ -18,7 +18,7 @@ public final class QueryCache {
      * What a cached response depends on: who asked (user and schema, as ProxySQL keys it), the result format the
      * client negotiated, and the query's exact bytes (hashed here, compared in full on a hit).
      */
-    record Key(String username, String schema, boolean deprecateEof, int queryHash, int queryLength) {
+    public record Key(String username, String schema, boolean deprecateEof, int queryHash, int queryLength) {
     }
 
     private record Entry(byte[] query, byte[] response, long expiresAtMillis) {
@@ -36,7 +36,7 @@ public final class QueryCache {
     private final LongAdder bytesOut = new LongAdder();
     private final LongAdder purged = new LongAdder();
 
-    static Key key(String username, String schema, boolean deprecateEof, byte[] query, int length) {
+    public static Key key(String username, String schema, boolean deprecateEof, byte[] query, int length) {
         int hash = 1;
         for (int i = 0; i < length; i++) {
             hash = 31 * hash + query[i];
@@ -45,7 +45,7 @@ public final class QueryCache {
     }
 
     /** The cached response for {@code query}, or {@code null} on a miss or an expired entry. */
-    byte[] get(Key key, byte[] query, long nowMillis) {
+    public byte[] get(Key key, byte[] query, long nowMillis) {
         gets.increment();
         Entry entry = entries.get(key);
         if (entry == null || !Arrays.equals(entry.query, 0, entry.query.length, query, 0, key.queryLength())) {
@@ -61,7 +61,7 @@ public final class QueryCache {
     }
 
     /** Stores a complete response, unless it would not fit in {@code maxBytes} even after purging expired ones. */
-    void put(Key key, byte[] query, byte[] response, long ttlMillis, long maxBytes, long nowMillis) {
+    public void put(Key key, byte[] query, byte[] response, long ttlMillis, long maxBytes, long nowMillis) {
         var entry = new Entry(Arrays.copyOf(query, key.queryLength()), response, nowMillis + ttlMillis);
         if (memoryBytes.get() + entry.size() > maxBytes) {
             purgeExpired(nowMillis);
