@@ -1,24 +1,29 @@
 package io.proxyfleet;
 
 import io.proxyfleet.admin.RuntimeStatsSource;
-import io.proxyfleet.backend.BackendConnection;
 import io.proxyfleet.backend.Hostgroups;
 import io.proxyfleet.backend.ServerRuntime;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.frontend.ClientSession;
 import io.proxyfleet.frontend.SessionRegistry;
+import io.proxyfleet.frontend.SessionSnapshot;
 import io.proxyfleet.frontend.TrafficContext;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Builds the rows of the stats_* tables from the live node when the admin reads them. Runs on the admin
- * thread; reads counters and session fields that other threads update, accepting that a row is a snapshot of
- * values read one after another.
+ * thread; reads counters that other threads update (a row is a snapshot of values read one after another), and
+ * sessions only through snapshots their own loops take.
  */
 final class NodeStats implements RuntimeStatsSource {
+    private static final long SNAPSHOT_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(2);
+
     private final ConfigHolder config;
     private final Hostgroups hostgroups;
     private final SessionRegistry sessions;
@@ -58,35 +63,54 @@ final class NodeStats implements RuntimeStatsSource {
     @Override
     public List<List<Object>> processlist() {
         var rows = new ArrayList<List<Object>>();
-        long now = System.nanoTime();
-        for (ClientSession session : sessions.all()) {
-            String user = session.username();
-            if (user == null) {
-                continue;
-            }
-            BackendConnection backend = session.backend();
+        for (SessionSnapshot session : snapshots()) {
             var row = new ArrayList<Object>();
             row.add(0);
             row.add(session.id());
-            row.add(user);
+            row.add(session.username());
             row.add(session.schema());
             row.add(session.clientAddress());
             row.add(0);
-            row.add(backend == null ? -1 : backend.server().key().hostgroupId());
+            row.add(session.hostgroup());
             row.add("");
             row.add(0);
-            row.add(backend == null ? "" : backend.server().key().hostname());
-            row.add(backend == null ? 0 : backend.server().key().port());
-            String command = session.commandName();
-            row.add(command.equals("Sleep") ? "Sleep" : "Query");
-            long since = command.equals("Sleep") ? session.loginNanos() : session.commandStartNanos();
-            row.add(TimeUnit.NANOSECONDS.toMillis(now - since));
+            row.add(session.serverHost());
+            row.add(session.serverPort());
+            row.add(session.command());
+            row.add(session.timeMillis());
             row.add("");
             row.add(session.statusFlags());
             row.add("");
             rows.add(row);
         }
         return rows;
+    }
+
+    /**
+     * Every logged-in session as its own event loop sees it. A loop that does not answer in time (stuck, or
+     * shutting down) leaves its sessions out rather than holding up the admin.
+     */
+    private List<SessionSnapshot> snapshots() {
+        var pending = new ArrayList<CompletableFuture<SessionSnapshot>>();
+        for (ClientSession session : sessions.all()) {
+            pending.add(session.snapshot());
+        }
+        long deadline = System.nanoTime() + SNAPSHOT_TIMEOUT_NANOS;
+        var result = new ArrayList<SessionSnapshot>(pending.size());
+        for (CompletableFuture<SessionSnapshot> future : pending) {
+            try {
+                SessionSnapshot snapshot = future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (snapshot != null) {
+                    result.add(snapshot);
+                }
+            } catch (TimeoutException | ExecutionException e) {
+                // left out: see the method comment
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return result;
     }
 
     @Override
@@ -98,7 +122,7 @@ final class NodeStats implements RuntimeStatsSource {
     public List<List<Object>> global() {
         long uptime = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedNanos);
         int active = 0;
-        for (ClientSession session : sessions.all()) {
+        for (SessionSnapshot session : snapshots()) {
             if (session.inTransaction()) {
                 active++;
             }

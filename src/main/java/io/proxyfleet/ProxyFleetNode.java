@@ -340,7 +340,13 @@ public final class ProxyFleetNode implements AutoCloseable {
 
         @Override
         public boolean killQuery(long id) {
-            return killConnection(id);
+            ProxyFleetNode n = node;
+            ClientSession session = n == null ? null : n.sessions.get(id);
+            if (session == null) {
+                return false;
+            }
+            session.interruptQuery();
+            return true;
         }
 
         @Override

@@ -1,9 +1,5 @@
 package io.proxyfleet.frontend;
 
-import io.proxyfleet.stats.EventsLog;
-import io.proxyfleet.cache.QueryCache;
-import io.proxyfleet.login.TlsUpgrade;
-import io.proxyfleet.login.FrontendHandshake;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -12,13 +8,20 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.collection.IntObjectHashMap;
 import io.proxyfleet.backend.BackendConnection;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.BackendCredentials;
 import io.proxyfleet.backend.BackendListener;
 import io.proxyfleet.backend.BackendPool;
+import io.proxyfleet.backend.PoolKey;
+import io.proxyfleet.cache.QueryCache;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.RuntimeConfig;
+import io.proxyfleet.config.ServerStatus;
+import io.proxyfleet.login.FrontendHandshake;
+import io.proxyfleet.login.TlsUpgrade;
+import io.proxyfleet.protocol.AuthPlugins;
 import io.proxyfleet.protocol.Capabilities;
 import io.proxyfleet.protocol.Commands;
 import io.proxyfleet.protocol.ErrPacket;
@@ -28,63 +31,91 @@ import io.proxyfleet.protocol.ProtocolException;
 import io.proxyfleet.protocol.ResponseTracker;
 import io.proxyfleet.protocol.StatusFlags;
 import io.proxyfleet.routing.CompiledRules;
+import io.proxyfleet.routing.KillStatement;
 import io.proxyfleet.routing.QueryClassifier;
 import io.proxyfleet.routing.QueryContext;
+import io.proxyfleet.routing.ReadOnlySelect;
 import io.proxyfleet.routing.RoutingDecision;
 import io.proxyfleet.routing.SessionVariable;
 import io.proxyfleet.routing.SetStatement;
 import io.proxyfleet.routing.SetStatementParser;
 import io.proxyfleet.stats.CommandCounters;
+import io.proxyfleet.stats.EventsLog;
 import io.proxyfleet.stats.QueryDigestStats;
 import io.proxyfleet.stats.SqlCommand;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection on the traffic port, as a state machine: handshake and authentication, then commands
- * relayed to a backend connection packet by packet. The session and its backend connection live on the same
- * event loop, which owns every field here; nothing is handed to another thread per command.
+ * One client connection on the traffic port. The session and its backend connection live on the same event loop,
+ * which owns every field here; other threads only submit tasks to that loop ({@link #kill}, {@link #snapshot}).
+ *
+ * <pre>
+ * state         entered when                          leaves for
+ * HANDSHAKE     the client connects                   READY (logged in), CLOSED
+ * READY         login, or the command in flight ends  WAITING, ACQUIRING, ALIGNING, RELAYING, CHANGE_USER, CLOSED
+ * WAITING       a rule delays the query               ACQUIRING, ALIGNING, RELAYING, READY (failed)
+ * ACQUIRING     the session holds no backend          ALIGNING, RELAYING, READY (failed)
+ * ALIGNING      the backend needs SETs or a PREPARE   RELAYING, READY (failed)
+ * RELAYING      the command went to the backend       READY (complete or failed), LOCAL_INFILE, ACQUIRING (retry)
+ * LOCAL_INFILE  the server asked for the client file  RELAYING, READY (failed)
+ * CHANGE_USER   COM_CHANGE_USER                       READY, CLOSED
+ * CLOSED        close(), the one place that releases  -
+ * </pre>
+ *
+ * A command lives in a {@link Command}: it ends through {@link #finishFromBackend}, {@link #answer} or
+ * {@link #reject}, each of which ends it exactly once, and {@link #endCommand} then reads the next. What ties the
+ * backend to the session is in {@link SessionPins}, asked by every decision that depends on it.
  */
-public final class ClientSession extends ChannelInboundHandlerAdapter
-        implements BackendListener, BackendConnector.Callback {
+public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendListener {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
 
-    /** Protocol errors a client can cause, with MySQL's codes. */
     private static final int ER_NET_PACKETS_OUT_OF_ORDER = 1156;
     private static final int ER_NET_PACKET_TOO_LARGE = 1153;
     private static final int ER_UNKNOWN_COM_ERROR = 1047;
     private static final int ER_BAD_HANDSHAKE = 1043;
     private static final int ER_CON_COUNT_ERROR = 1040;
+    private static final int ER_QUERY_INTERRUPTED = 1317;
+    private static final int ER_KILL_DENIED = 1095;
+    private static final int ER_UNKNOWN_STMT_HANDLER = 1243;
     private static final int CR_SERVER_LOST = 2013;
     private static final int ER_QUERY_RULE_ERROR = 1148;
-    private static final int ER_NO_SUCH_THREAD = 1094;
+    /** ProxySQL's answer to COM_PROCESS_KILL, whose id would name a backend thread the client cannot see. */
+    private static final int ER_PROXYSQL_COMMAND_NOT_SUPPORTED = 9003;
     private static final int ER_LOCKED_HOSTGROUP = 9006;
-    private static final byte[] NO_BYTES = new byte[0];
     private static final int KILL_COMMAND = CommandCounters.COMMANDS.indexOf("KILL");
     private static final int SELECT_COMMAND = CommandCounters.COMMANDS.indexOf("SELECT");
+    /** How long a server gets to stop a query after KILL QUERY before the proxy cuts the connection. */
     private static final long KILL_GRACE_NANOS = 5_000_000_000L;
     /** Collations a MariaDB backend may not know are replaced by utf8mb4_general_ci when logging in upstream. */
     private static final int FIRST_MYSQL8_ONLY_COLLATION = 255;
+    private static final String STATE_GONE = "; the transaction or session state held on it is gone";
+    private static final byte[] NO_BYTES = new byte[0];
 
-    private enum State { HANDSHAKE, CHANGE_USER, READY, ACQUIRING, RELAYING, LOCAL_INFILE, CLOSED }
+    private enum State { HANDSHAKE, READY, WAITING, ACQUIRING, ALIGNING, RELAYING, LOCAL_INFILE, CHANGE_USER, CLOSED }
 
     private final TrafficContext context;
     private final long id;
-    /** Created on the first command; idle sessions stay small (see {@link #tracker()}). */
-    private ResponseTracker tracker;
     /** Packets that arrived while a command was in flight (pipelining clients), in order. */
     private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
-    /** The physical packets of the command being assembled or sent; usually one. */
-    private final List<ByteBuf> command = new ArrayList<>(1);
-    private long commandBytes;
+    private final SessionVariables variables = new SessionVariables();
+    private final SessionPins pins = new SessionPins();
     private Channel channel;
     private State state = State.HANDSHAKE;
     private FrontendHandshake handshake;
     private MysqlUser user;
+    /** The user's name for other threads (processlist, KILL); {@link #user} is the loop's. */
+    private volatile String username;
     private int capabilities;
     private int collation;
     private String schema;
@@ -93,62 +124,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private BackendConnection backend;
     private boolean backendPaused;
     private int lastSequenceId;
-    private int currentCommand = -1;
-    private long commandStartNanos;
     private long loginNanos;
-    private boolean inTransaction;
+    private long lastActivityNanos;
+    private long transactionStartNanos;
     private boolean userCounted;
+    private boolean draining;
+    /** The command being assembled or in flight; null between commands. */
+    private Command command;
+    /** Created on the first command, as are the fields below it: idle sessions stay small. */
+    private ResponseTracker tracker;
     private RoutingDecision decision;
-    private final SessionVariables variables = new SessionVariables();
     private QueryContext queryContext;
     private byte[] queryBytes = NO_BYTES;
+    private IntObjectHashMap<SessionStatement> statements;
+    private int lastStatementId;
     /** SET NAMES state that pooled connections must share with this session; empty when never set. */
     private String charsetState = "";
-    /** QueryClassifier flags that keep the backend connection with this session (ProxySQL's status flags). */
-    private int pinFlags;
-    /** A rule with multiplex=0 matched. */
-    private boolean noMultiplex;
     private int lockedHostgroup = -1;
-    /** The client's prepared statements by the ids the proxy gave them. */
-    private io.netty.util.collection.IntObjectHashMap<SessionStatement> statements;
-    private int lastStatementId;
-    /** The SQL of the COM_STMT_PREPARE in flight. */
-    private String preparingSql;
-    /** The statement the command in flight (execute, fetch, reset, long data) works on. */
-    private SessionStatement commandStatement;
-    /** Long data was sent for a statement: the backend holds it until the execute. */
-    private boolean longDataPending;
-    /** An execute opened a cursor that later fetches read from this backend connection. */
-    private boolean cursorOpen;
     private int insertIdDelay;
-    private int commandIndex = CommandCounters.UNKNOWN;
-    private QueryDigestStats.Entry digestEntry;
-    /** The command's packets, retained until the response starts, so a lost backend can be retried. */
-    private final List<ByteBuf> inFlight = new ArrayList<>(1);
-
-    private boolean responseStarted;
-    private int retriesLeft;
-    private int commandHostgroup = -1;
-    /** The response being recorded for the query cache, or null when the query is not cacheable. */
-    private io.netty.buffer.CompositeByteBuf cacheCapture;
-    private QueryCache.Key cacheKey;
-    private byte[] cacheQuery;
-    private long cacheTtlMillis;
-    private boolean cacheEmptyResult;
-    /** When the command in flight times out (rule timeout or mysql-default_query_timeout), in nanoTime. */
-    private long commandDeadline = Long.MAX_VALUE;
-    private boolean killRequested;
     private BackendConnector.Request lastRequest;
-    /** The query being logged to the events log (rule log=1), or null. */
-    private String loggedQuery;
-    private String loggedDigest;
-    private long loggedStartMicros;
-    /** Why the backend and the session state on it were lost while idle; reported to the next command. */
+    /** Why the backend and the session state on it were lost between commands; told to the next command. */
     private String stateLost;
-    /** Tracked variables of a SET sent to the held backend, recorded when it answers OK. */
-    private List<SessionVariable> pendingVariables;
-    /** The schema a COM_INIT_DB or USE in flight switches to once the backend says OK. */
-    private String pendingSchema;
 
     public ClientSession(TrafficContext context) {
         this.context = context;
@@ -159,40 +155,55 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         return id;
     }
 
-    /** The logged-in user, or {@code null} while authenticating. Read from any thread for the processlist. */
+    /** The logged-in user, or {@code null} while authenticating. Any thread. */
     public String username() {
-        MysqlUser u = user;
-        return u == null ? null : u.username();
-    }
-
-    public String schema() {
-        return schema;
-    }
-
-    public String clientAddress() {
-        return clientAddress;
-    }
-
-    /** Name of the command in flight, or {@code Sleep}. */
-    public String commandName() {
-        int c = currentCommand;
-        return c < 0 ? "Sleep" : Commands.name(c);
-    }
-
-    public long commandStartNanos() {
-        return commandStartNanos;
-    }
-
-    public BackendConnection backend() {
-        return backend;
+        return username;
     }
 
     /** Closes the session from any thread (KILL CONNECTION, shutdown). */
     public void kill() {
-        Channel ch = channel;
-        if (ch != null) {
-            ch.eventLoop().execute(this::close);
+        onLoop(this::close);
+    }
+
+    /** KILL QUERY from another session or the admin, any thread: interrupt the statement, keep the session. */
+    public void interruptQuery() {
+        onLoop(this::interruptOnLoop);
+    }
+
+    /** What stats_mysql_processlist shows of this session, read on its loop; null once it is gone. */
+    public CompletableFuture<SessionSnapshot> snapshot() {
+        var result = new CompletableFuture<SessionSnapshot>();
+        if (!onLoop(() -> result.complete(snapshotOnLoop()))) {
+            result.complete(null);
         }
+        return result;
+    }
+
+    private boolean onLoop(Runnable task) {
+        Channel ch = channel;
+        if (ch == null) {
+            return false;
+        }
+        try {
+            ch.eventLoop().execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false; // the loop is shutting down, and the session with it
+        }
+    }
+
+    private SessionSnapshot snapshotOnLoop() {
+        if (state == State.CLOSED || user == null) {
+            return null;
+        }
+        Command c = command;
+        boolean busy = c != null && state != State.READY;
+        BackendConnection b = backend;
+        return new SessionSnapshot(id, user.username(), schema, clientAddress,
+                b == null ? -1 : b.server().key().hostgroupId(), b == null ? "" : b.server().key().hostname(),
+                b == null ? 0 : b.server().key().port(), busy ? "Query" : "Sleep",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - (busy ? c.startNanos : lastActivityNanos)),
+                pins.bits(), pins.has(SessionPins.TRANSACTION));
     }
 
     // ---- connection phase ---------------------------------------------------------------------------------
@@ -219,20 +230,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         // A client that never finishes logging in must not hold a session forever (mysql-connect_timeout_client).
         channel.eventLoop().schedule(() -> {
             if (state == State.HANDSHAKE) {
-                if (log.isDebugEnabled()) {
-                    log.debug("Session {} from {}: handshake not completed in time, closing", id, clientAddress);
-                }
+                log.info("Session {} from {}: login not completed within mysql-connect_timeout_client, closing",
+                        id, clientAddress);
                 close();
             }
-        }, settings.connectTimeoutClient(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }, settings.connectTimeoutClient(), TimeUnit.MILLISECONDS);
     }
 
-    private FrontendHandshake.Account findAccount(String username) {
-        MysqlUser found = context.config().current().users().frontend().get(username);
-        if (found == null) {
-            return null;
-        }
-        return new FrontendHandshake.Account(found.username(), found.password(), found.useSsl());
+    private FrontendHandshake.Account findAccount(String name) {
+        MysqlUser found = context.config().current().users().frontend().get(name);
+        return found == null ? null : new FrontendHandshake.Account(found.username(), found.password(), found.useSsl());
     }
 
     /**
@@ -250,15 +257,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         if (context.sessions().userLoggedIn(found.username()) > found.maxConnections()) {
             context.sessions().userLoggedOut(found.username());
-            return tooManyUserConnections(found);
+            return new ErrPacket(ER_CON_COUNT_ERROR, "42000", "ProxySQL Error: User '" + found.username()
+                    + "' has exceeded the 'max_user_connections' resource (current value: " + found.maxConnections()
+                    + ")");
         }
         userCounted = true;
         return null;
-    }
-
-    private static ErrPacket tooManyUserConnections(MysqlUser found) {
-        return new ErrPacket(ER_CON_COUNT_ERROR, "42000", "ProxySQL Error: User '" + found.username()
-                + "' has exceeded the 'max_user_connections' resource (current value: " + found.maxConnections() + ")");
     }
 
     private void onHandshakePacket(ByteBuf packet) {
@@ -268,9 +272,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         } finally {
             packet.release();
         }
+        onLoginOutcome(outcome);
+    }
+
+    private void onLoginOutcome(FrontendHandshake.Outcome outcome) {
         switch (outcome) {
             case FrontendHandshake.Outcome.Continue c -> channel.read();
             case FrontendHandshake.Outcome.StartTls t -> {
+                if (state == State.CHANGE_USER) {
+                    closeAfterFlush();
+                    return;
+                }
                 TlsUpgrade.start(channel, context.tls().get());
                 channel.read();
             }
@@ -284,6 +296,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         MysqlUser found = cfg.users().frontend().get(success.account().username());
         boolean changingUser = state == State.CHANGE_USER;
         user = found;
+        username = found.username();
         if (!changingUser) {
             capabilities = success.response().capabilities() & handshake.serverCapabilities();
         }
@@ -294,29 +307,33 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 : TrafficSettings.of(cfg.mysqlVariables()).defaultSchema();
         backendCredentials = credentialsFor(cfg, found.username(), success.stage1());
         loginNanos = System.nanoTime();
+        lastActivityNanos = loginNanos;
         if (!changingUser) {
             LoopTicker.register(channel.eventLoop(), this);
+            channel.config().setAutoRead(false);
         }
-        state = State.READY;
-        channel.config().setAutoRead(false);
         if (log.isDebugEnabled()) {
             log.debug("Session {}: user {} logged in from {}", id, found.username(), clientAddress);
         }
-        readNextCommand();
+        if (changingUser) {
+            endCommand();
+        } else {
+            state = State.READY;
+            drain();
+        }
     }
 
-    private BackendCredentials credentialsFor(RuntimeConfig cfg, String username, byte[] stage1FromClient) {
-        MysqlUser backendUser = cfg.users().backend().get(username);
+    private BackendCredentials credentialsFor(RuntimeConfig cfg, String name, byte[] stage1FromClient) {
+        MysqlUser backendUser = cfg.users().backend().get(name);
         if (backendUser == null || backendUser.passwordIsHashed()) {
             if (stage1FromClient != null) {
-                context.backendPasswords().learn(username, stage1FromClient);
+                context.backendPasswords().learn(name, stage1FromClient);
             }
-            byte[] stage1 = stage1FromClient != null ? stage1FromClient : context.backendPasswords().stage1(username);
-            return new BackendCredentials(username, null, stage1);
+            byte[] stage1 = stage1FromClient != null ? stage1FromClient : context.backendPasswords().stage1(name);
+            return new BackendCredentials(name, null, stage1);
         }
         String clear = backendUser.password();
-        return new BackendCredentials(username, clear,
-                clear.isEmpty() ? null : io.proxyfleet.protocol.AuthPlugins.nativeStage1(clear));
+        return new BackendCredentials(name, clear, clear.isEmpty() ? null : AuthPlugins.nativeStage1(clear));
     }
 
     @Override
@@ -325,6 +342,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             if (done.isSuccess()) {
                 handshake.tlsEstablished();
             } else {
+                log.info("Session {} from {}: TLS handshake failed: {}", id, clientAddress, done.cause().toString());
                 close();
             }
         }
@@ -339,20 +357,50 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         try {
             switch (state) {
                 case HANDSHAKE, CHANGE_USER -> onHandshakePacket(packet);
-                case READY -> onCommandPacket(packet);
                 case LOCAL_INFILE -> onLocalInfilePacket(packet);
-                case ACQUIRING, RELAYING -> queued.addLast(packet);
                 case CLOSED -> packet.release();
+                case READY -> {
+                    queued.addLast(packet);
+                    drain();
+                }
+                // A pipelining client: kept in order for after the command in flight. The client is not read
+                // again until then, so this holds at most one socket read.
+                case WAITING, ACQUIRING, ALIGNING, RELAYING -> queued.addLast(packet);
             }
         } catch (ProtocolException | IndexOutOfBoundsException e) {
             protocolViolation(e);
         }
     }
 
-    private void protocolViolation(RuntimeException e) {
-        if (log.isDebugEnabled()) {
-            log.debug("Session {} from {}: malformed packet: {}", id, clientAddress, e.toString());
+    /**
+     * Runs queued commands one after the other in a loop, never by recursion, so that any number of pipelined
+     * commands answered by the proxy itself (100,000 COM_PING, say) use constant stack. Re-entrant calls (a
+     * command that ends while this loop runs it) return at once; the loop picks up what follows.
+     */
+    private void drain() {
+        if (draining) {
+            return;
         }
+        draining = true;
+        try {
+            ByteBuf next;
+            while (state == State.READY && (next = queued.pollFirst()) != null) {
+                try {
+                    onCommandPacket(next);
+                } catch (ProtocolException | IndexOutOfBoundsException e) {
+                    protocolViolation(e);
+                }
+            }
+        } finally {
+            draining = false;
+        }
+        if (state == State.READY && queued.isEmpty()) {
+            channel.read();
+        }
+    }
+
+    private void protocolViolation(RuntimeException e) {
+        log.warn("Session {} from {}: malformed packet, closing: {}", id, clientAddress, e.getMessage());
         int code = state == State.HANDSHAKE ? ER_BAD_HANDSHAKE : ER_UNKNOWN_COM_ERROR;
         sendErrorAndClose(new ErrPacket(code, "08S01", "Malformed packet: " + e.getMessage()), lastSequenceId + 1);
     }
@@ -361,170 +409,157 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         int start = packet.readerIndex();
         int length = Packets.payloadLength(packet, start);
         int sequenceId = Packets.sequenceId(packet, start);
-        int expected = command.isEmpty() ? 0 : (lastSequenceId + 1) & 0xFF;
+        int expected = command == null ? 0 : (lastSequenceId + 1) & 0xFF;
         if (sequenceId != expected) {
             packet.release();
-            releaseCommand();
             sendErrorAndClose(new ErrPacket(ER_NET_PACKETS_OUT_OF_ORDER, "08S01", "Got packets out of order"),
                     sequenceId + 1);
             return;
         }
         lastSequenceId = sequenceId;
-        command.add(packet);
-        commandBytes += length;
+        if (command == null) {
+            command = Command.assemble(packet, System.nanoTime());
+        } else {
+            command.append(packet);
+        }
         TrafficSettings settings = TrafficSettings.of(context.config().current().mysqlVariables());
-        if (commandBytes > settings.maxAllowedPacket()) {
-            releaseCommand();
+        if (command.bytes() > settings.maxAllowedPacket()) {
             sendErrorAndClose(new ErrPacket(ER_NET_PACKET_TOO_LARGE, "08S01",
                     "Got a packet bigger than 'max_allowed_packet' bytes"), sequenceId + 1);
             return;
         }
         if (length == Packets.MAX_PAYLOAD) {
-            channel.read(); // the rest of a 16 MiB+ command follows
-            return;
+            return; // the rest of a 16 MiB+ command follows; drain() reads it
         }
-        dispatch();
+        dispatch(command);
     }
 
-    private void dispatch() {
-        ByteBuf first = command.get(0);
-        int payload = first.readerIndex() + Packets.HEADER_SIZE;
-        if (Packets.payloadLength(first, first.readerIndex()) == 0) {
-            releaseCommand();
-            sendError(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
-            commandDone();
+    private void dispatch(Command c) {
+        lastActivityNanos = c.startNanos;
+        if (c.code < 0) {
+            reject(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
             return;
         }
-        int cmd = first.getUnsignedByte(payload);
-        currentCommand = cmd;
-        commandStartNanos = System.nanoTime();
-        commandStatement = null;
-        if (stateLost != null && cmd != Commands.QUIT && cmd != Commands.PING) {
+        if (stateLost != null && c.code != Commands.QUIT && c.code != Commands.PING) {
             String reason = stateLost;
             stateLost = null;
-            inTransaction = false;
-            pinFlags = 0;
-            cursorOpen = false;
-            longDataPending = false;
-            lockedHostgroup = -1;
-            releaseCommand();
-            sendError(new ErrPacket(CR_SERVER_LOST, "HY000", reason
-                    + "; the transaction or session state held on it is gone"), 1);
+            reject(new ErrPacket(CR_SERVER_LOST, "HY000", reason + STATE_GONE), 1);
             return;
         }
-        pendingSchema = switch (cmd) {
-            case Commands.INIT_DB -> first.toString(payload + 1, Packets.payloadLength(first, first.readerIndex()) - 1,
-                    java.nio.charset.StandardCharsets.UTF_8);
-            case Commands.QUERY -> UseStatement.schemaOf(first, payload + 1,
-                    first.readerIndex() + first.readableBytes());
-            default -> null;
-        };
-        switch (cmd) {
-            case Commands.QUIT -> {
-                releaseCommand();
-                close();
-            }
-            case Commands.PING -> {
-                releaseCommand();
-                sendOk(1, null);
-            }
+        ByteBuf first = c.first();
+        int payload = first.readerIndex() + Packets.HEADER_SIZE;
+        int payloadLength = Packets.payloadLength(first, first.readerIndex());
+        c.sqlIndex = CommandCounters.UNKNOWN;
+        switch (c.code) {
+            case Commands.QUIT -> close();
+            case Commands.PING -> answerOk(null);
+            case Commands.PROCESS_KILL -> reject(new ErrPacket(ER_PROXYSQL_COMMAND_NOT_SUPPORTED, "28000",
+                    "Command not supported"), 1);
             case Commands.RESET_CONNECTION -> {
-                releaseCommand();
-                releaseBackend(false);
+                releaseBackend();
                 resetSessionState();
-                sendOk(1, null);
+                answerOk(null);
             }
-            case Commands.CHANGE_USER -> changeUser();
-            case Commands.STMT_CLOSE -> closeStatement();
-            case Commands.QUERY -> onQuery();
+            case Commands.CHANGE_USER -> changeUser(c);
+            case Commands.STMT_CLOSE -> closeStatement(c);
+            case Commands.QUERY -> onQuery(c);
             case Commands.STMT_EXECUTE, Commands.STMT_FETCH, Commands.STMT_RESET, Commands.STMT_SEND_LONG_DATA ->
-                    onStatementCommand(cmd);
+                    onStatementCommand(c);
             case Commands.INIT_DB, Commands.FIELD_LIST, Commands.STATISTICS, Commands.STMT_PREPARE,
-                 Commands.SET_OPTION, Commands.PROCESS_KILL -> {
-                if (cmd == Commands.STMT_PREPARE) {
-                    preparingSql = first.toString(payload + 1, Packets.payloadLength(first, first.readerIndex()) - 1,
-                            java.nio.charset.StandardCharsets.UTF_8);
+                 Commands.SET_OPTION -> {
+                String text = first.toString(payload + 1, payloadLength - 1, StandardCharsets.UTF_8);
+                if (c.code == Commands.STMT_PREPARE) {
+                    c.preparingSql = text;
+                } else if (c.code == Commands.INIT_DB) {
+                    c.pendingSchema = text;
                 }
-                commandIndex = CommandCounters.UNKNOWN;
-                digestEntry = null;
-                forward(context.config().current(), backend != null ? backendHostgroup() : user.defaultHostgroup());
+                forward(context.config().current(), heldOrDefaultHostgroup());
             }
-            default -> {
-                releaseCommand();
-                sendError(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
-            }
+            default -> reject(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
         }
     }
 
+    private int heldOrDefaultHostgroup() {
+        return backend != null ? backendHostgroup() : user.defaultHostgroup();
+    }
+
+    private void changeUser(Command c) {
+        ByteBuf packet = c.first().retain();
+        c.fail();
+        command = null;
+        releaseBackend();
+        resetSessionState();
+        state = State.CHANGE_USER;
+        FrontendHandshake.Outcome outcome;
+        try {
+            outcome = handshake.onChangeUser(packet, capabilities);
+        } finally {
+            packet.release();
+        }
+        onLoginOutcome(outcome);
+    }
+
+    // ---- prepared statements ------------------------------------------------------------------------------
+
     /** Execute, fetch, reset and long data name a statement by the proxy's id; the connection's own id differs. */
-    private void onStatementCommand(int cmd) {
-        ByteBuf first = command.get(0);
+    private void onStatementCommand(Command c) {
+        ByteBuf first = c.first();
         int payload = first.readerIndex() + Packets.HEADER_SIZE;
         int clientId = first.getIntLE(payload + 1);
         SessionStatement statement = statements().get(clientId);
-        commandIndex = CommandCounters.UNKNOWN;
-        digestEntry = null;
         if (statement == null) {
-            releaseCommand();
-            if (cmd == Commands.STMT_SEND_LONG_DATA) {
-                commandDone(); // no response is expected, not even an error
+            if (c.code == Commands.STMT_SEND_LONG_DATA) {
+                answerNothing(); // no response is expected, not even an error
             } else {
-                sendError(new ErrPacket(1243, "HY000", "Unknown prepared statement handler (" + clientId
-                        + ") given to " + Commands.name(cmd).toLowerCase(java.util.Locale.ROOT)), 1);
+                reject(new ErrPacket(ER_UNKNOWN_STMT_HANDLER, "HY000", "Unknown prepared statement handler ("
+                        + clientId + ") given to " + Commands.name(c.code).toLowerCase(Locale.ROOT)), 1);
             }
             return;
         }
-        commandStatement = statement;
-        if (cmd == Commands.STMT_EXECUTE && statement.params > 0 && command.size() == 1) {
+        c.statement = statement;
+        if (c.code == Commands.STMT_EXECUTE && statement.params > 0 && c.packetCount() == 1) {
             int flagAt = payload + 10 + (statement.params + 7) / 8;
             if (flagAt < first.writerIndex() && first.getByte(flagAt) == 1) {
                 statement.paramTypes = new byte[2 * statement.params];
                 first.getBytes(flagAt + 1, statement.paramTypes);
             }
         }
-        if (cmd == Commands.STMT_SEND_LONG_DATA) {
-            longDataPending = true;
-        }
-        forward(context.config().current(), backend != null ? backendHostgroup() : user.defaultHostgroup());
+        forward(context.config().current(), heldOrDefaultHostgroup());
     }
 
     /**
      * Makes sure the connection has the command's statement (preparing it there first when it has not), puts the
      * connection's id into the packet, and gives it the parameter types when it lacks them.
      */
-    private void bindStatementThenSend() {
-        SessionStatement statement = commandStatement;
-        BackendConnection.PreparedOnBackend onBackend = backend.statement(statement.sql);
+    private void bindStatementThenSend(Command c) {
+        BackendConnection.PreparedOnBackend onBackend = backend.statement(c.statement.sql);
         if (onBackend != null) {
-            rewriteStatementId(statement, onBackend);
-            sendCommand();
+            rewriteStatementId(c, onBackend);
+            sendCommand(c);
             return;
         }
-        state = State.ACQUIRING;
+        enterAligning(c);
         BackendConnection target = backend;
-        target.prepareInternal(statement.sql, id -> {
-            if (state != State.ACQUIRING || backend != target) {
+        target.prepareInternal(c.statement.sql, preparedId -> {
+            if (command != c || state != State.ALIGNING || backend != target) {
                 return;
             }
-            if (id < 0) {
-                releaseCommand();
-                releaseInFlight();
-                state = State.READY;
-                sendError(new ErrPacket(1243, "HY000", "ProxySQL Error: could not prepare the statement again on"
-                        + " backend " + target.server()), 1);
+            if (preparedId < 0) {
+                reject(new ErrPacket(ER_UNKNOWN_STMT_HANDLER, "HY000", "ProxySQL Error: could not prepare the"
+                        + " statement again on backend " + target.server()), 1);
                 return;
             }
-            rewriteStatementId(statement, target.statement(statement.sql));
-            sendCommand();
+            rewriteStatementId(c, target.statement(c.statement.sql));
+            sendCommand(c);
         });
     }
 
-    private void rewriteStatementId(SessionStatement statement, BackendConnection.PreparedOnBackend onBackend) {
-        List<ByteBuf> packets = command.isEmpty() ? inFlight : command;
-        ByteBuf first = packets.get(0);
+    private void rewriteStatementId(Command c, BackendConnection.PreparedOnBackend onBackend) {
+        SessionStatement statement = c.statement;
+        ByteBuf first = c.first();
         int payload = first.readerIndex() + Packets.HEADER_SIZE;
         first.setIntLE(payload + 1, onBackend.id());
-        if (currentCommand != Commands.STMT_EXECUTE || statement.params == 0 || packets.size() != 1) {
+        if (c.code != Commands.STMT_EXECUTE || statement.params == 0 || c.packetCount() != 1) {
             return;
         }
         int flagAt = payload + 10 + (statement.params + 7) / 8;
@@ -538,94 +573,48 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             withTypes.writeBytes(statement.paramTypes);
             withTypes.writeBytes(first, flagAt + 1, first.writerIndex() - flagAt - 1);
             Packets.finish(withTypes, start);
-            first.release();
-            packets.set(0, withTypes);
+            c.replaceFirst(withTypes);
         }
         onBackend.typesOwner(statement);
     }
 
-    private void changeUser() {
-        ByteBuf packet = command.get(0);
-        command.clear();
-        commandBytes = 0;
-        releaseBackend(false);
-        resetSessionState();
-        state = State.CHANGE_USER;
-        try {
-            FrontendHandshake.Outcome outcome = handshake.onChangeUser(packet, capabilities);
-            switch (outcome) {
-                case FrontendHandshake.Outcome.Continue c -> channel.read();
-                case FrontendHandshake.Outcome.Failure f -> closeAfterFlush();
-                case FrontendHandshake.Outcome.Success s -> loggedIn(s);
-                case FrontendHandshake.Outcome.StartTls t -> closeAfterFlush();
-            }
-        } finally {
-            packet.release();
-        }
-    }
-
-    // ---- timeouts -----------------------------------------------------------------------------------------
-
     /**
-     * Called by the loop's ticker. A query past its deadline is interrupted on the server with KILL QUERY sent
-     * over a separate connection, so the client receives the server's own "interrupted" error and the session
-     * and its connection stay usable; a server that does not react within {@link #KILL_GRACE_NANOS} loses the
-     * connection instead, so no session waits forever.
+     * COM_STMT_CLOSE has no response. The statement is forgotten; the held connection closes its copy too, while
+     * other connections keep theirs for the next session that prepares the same SQL.
      */
-    void tick(long now) {
-        if (state != State.RELAYING || now < commandDeadline || backend == null) {
+    private void closeStatement(Command c) {
+        ByteBuf first = c.first();
+        int payload = first.readerIndex() + Packets.HEADER_SIZE;
+        SessionStatement closed = statements().remove(first.getIntLE(payload + 1));
+        BackendConnection.PreparedOnBackend onBackend = closed == null || backend == null ? null
+                : backend.statement(closed.sql);
+        if (onBackend != null) {
+            first.setIntLE(payload + 1, onBackend.id());
+            c.writeTo(backend);
+            backend.flush();
+            backend.statementClosed(closed.sql);
+            pins.remove(SessionPins.CURSOR);
+        }
+        answerNothing();
+    }
+
+    /** PREPARE_OK: the client gets the proxy's statement id; the connection's own id is remembered on it. */
+    private void statementPrepared(Command c, ByteBuf packet) {
+        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+        if (packet.getUnsignedByte(payload) != Packets.OK || c.preparingSql == null) {
             return;
         }
-        if (!killRequested) {
-            killRequested = true;
-            commandDeadline = now + KILL_GRACE_NANOS;
-            if (log.isInfoEnabled()) {
-                log.info("Session {}: query exceeded its timeout on {}, sending KILL QUERY {}", id, backend.server(),
-                        backend.threadId());
-            }
-            killQuery(backend);
-            return;
-        }
-        backendBroken("Query timeout: the backend did not stop the query in time");
+        int backendId = packet.getIntLE(payload + 1);
+        int params = packet.getUnsignedShortLE(payload + 7);
+        int clientId = ++lastStatementId;
+        packet.setIntLE(payload + 1, clientId);
+        statements().put(clientId, new SessionStatement(clientId, c.preparingSql, params));
+        backend.statementPrepared(c.preparingSql, backendId);
     }
 
-    private void killQuery(BackendConnection target) {
-        RuntimeConfig cfg = context.config().current();
-        var key = new io.proxyfleet.backend.PoolKey(target.server().key(), backendCredentials.username(), 0,
-                FrontendHandshake.SERVER_COLLATION, "");
-        long threadId = target.threadId();
-        BackendConnection.open(channel.eventLoop(), target.server(), key, backendCredentials, null,
-                cfg.mysqlVariables().getInt("connect_timeout_server")).addListener(f -> {
-                    if (!f.isSuccess()) {
-                        log.warn("Session {}: could not connect to send KILL QUERY {}: {}", id, threadId,
-                                f.cause().getMessage());
-                        return;
-                    }
-                    BackendConnection killer = (BackendConnection) f.getNow();
-                    killer.channel().config().setAutoRead(false);
-                    killer.runInternal(killer.queryCommand("KILL QUERY " + threadId), err -> killer.close());
-                });
-    }
-
-    // ---- per-command state, created on first use ----------------------------------------------------------
-
-    private ResponseTracker tracker() {
-        if (tracker == null) {
-            tracker = new ResponseTracker();
-        }
-        return tracker;
-    }
-
-    private RoutingDecision decision() {
-        if (decision == null) {
-            decision = new RoutingDecision();
-        }
-        return decision;
-    }
-
-    private io.netty.util.collection.IntObjectHashMap<SessionStatement> statements() {
+    private IntObjectHashMap<SessionStatement> statements() {
         if (statements == null) {
-            statements = new io.netty.util.collection.IntObjectHashMap<>(4);
+            statements = new IntObjectHashMap<>(4);
         }
         return statements;
     }
@@ -636,105 +625,98 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
      * COM_QUERY: digest, query rules, session-state tracking, then routing to a hostgroup. Runs on the event
      * loop and allocates nothing on the common path beyond what the digest table needs for a new digest.
      */
-    private void onQuery() {
+    private void onQuery(Command c) {
         RuntimeConfig cfg = context.config().current();
-        ByteBuf first = command.get(0);
+        ByteBuf first = c.first();
         int payload = first.readerIndex() + Packets.HEADER_SIZE + 1;
         int length = Packets.payloadLength(first, first.readerIndex()) - 1;
-        commandIndex = SqlCommand.classify(first, payload, payload + length);
-        digestEntry = null;
-        pendingVariables = null;
-        loggedQuery = null;
+        c.sqlIndex = SqlCommand.classify(first, payload, payload + length);
+        c.pendingSchema = UseStatement.schemaOf(first, payload, payload + length);
         if (user.fastForward()) {
-            forward(cfg, backend != null ? backendHostgroup() : user.defaultHostgroup());
+            forward(cfg, heldOrDefaultHostgroup());
             return;
         }
         QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
         QueryContext qc = queryContext(processing);
         int digestLength = Math.min(length, processing.maxQueryLength());
+        boolean whole = digestLength == length && c.packetCount() == 1;
         if (queryBytes.length < digestLength) {
             queryBytes = new byte[Math.max(digestLength, 256)];
         }
         first.getBytes(payload, queryBytes, 0, digestLength);
         qc.schema(schema);
         qc.query(queryBytes, 0, digestLength);
-        CompiledRules.of(cfg.queryRules().program()).evaluate(qc, decision());
-        if (decision().errorMsg() != null) {
-            releaseCommand();
-            sendError(new ErrPacket(ER_QUERY_RULE_ERROR, "42000", decision().errorMsg()), 1);
+        RoutingDecision rules = decision();
+        CompiledRules.of(cfg.queryRules().program()).evaluate(qc, rules);
+        if (rules.errorMsg() != null) {
+            reject(new ErrPacket(ER_QUERY_RULE_ERROR, "42000", rules.errorMsg()), 1);
             return;
         }
-        if (decision().okMsg() != null) {
-            releaseCommand();
-            sendOk(1, decision().okMsg());
+        if (rules.okMsg() != null) {
+            answerOk(rules.okMsg());
             return;
         }
-        if (decision().cacheTtl() > 0 && commandIndex == SELECT_COMMAND && length == digestLength
-                && serveFromCache(cfg, length)) {
-            return;
-        }
-        int hostgroup = decision().destinationHostgroup() >= 0 ? decision().destinationHostgroup()
-                : user.defaultHostgroup();
-        if (backend != null && (inTransaction && user.transactionPersistent() || !canLetGo(processing))) {
+        int hostgroup = rules.destinationHostgroup() >= 0 ? rules.destinationHostgroup() : user.defaultHostgroup();
+        if (backend != null && pins.keepsBackend(processing.multiplexing())) {
             hostgroup = backendHostgroup();
         }
         if (lockedHostgroup >= 0 && hostgroup != lockedHostgroup) {
-            releaseCommand();
-            sendError(new ErrPacket(ER_LOCKED_HOSTGROUP, "HY000", "ProxySQL Error: connection is locked to hostgroup "
+            reject(new ErrPacket(ER_LOCKED_HOSTGROUP, "HY000", "ProxySQL Error: connection is locked to hostgroup "
                     + lockedHostgroup + " but trying to reach hostgroup " + hostgroup), 1);
             return;
         }
         if (processing.digestsEnabled()) {
             var key = new QueryDigestStats.Key(hostgroup, schema, user.username(),
                     processing.trackHostname() ? clientAddress : "", qc.digest().hash());
-            digestEntry = context.digests().entry(key, qc.digest()::textString);
+            c.digest = context.digests().entry(key, qc.digest()::textString);
         }
-        if (!processing.eventsLogFile().isEmpty()
-                && (decision().log() == 1 || decision().log() < 0 && processing.eventsLogByDefault())) {
-            context.eventsLog().fileName(processing.eventsLogFile());
-            loggedQuery = qc.queryString();
-            loggedDigest = qc.digest().hashString();
-            loggedStartMicros = System.currentTimeMillis() * 1000;
-        }
-        int flags = processing.classifier().classify(qc.digest());
-        if (commandIndex == KILL_COMMAND && killLocally(qc.queryText())) {
+        if (rules.cacheTtl() > 0 && c.sqlIndex == SELECT_COMMAND && whole && serveFromCache(c, cfg, length)) {
             return;
         }
-        if ((flags & QueryClassifier.SET_STATEMENT) != 0 && onSet(qc, hostgroup, processing)) {
+        if (!processing.eventsLogFile().isEmpty()
+                && (rules.log() == 1 || rules.log() < 0 && processing.eventsLogByDefault())) {
+            context.eventsLog().fileName(processing.eventsLogFile());
+            c.log(EventsLog.Event.started(id, user.username(), schema, clientAddress,
+                    System.currentTimeMillis() * 1000, qc.digest().hashString(), qc.queryString()));
+        }
+        int flags = processing.classifier().classify(qc.digest());
+        if (c.sqlIndex == KILL_COMMAND && whole && killLocally(KillStatement.parse(qc.queryText()))) {
+            return;
+        }
+        if ((flags & QueryClassifier.SET_STATEMENT) != 0 && onSet(c, qc, hostgroup, processing)) {
             return;
         }
         if ((flags & QueryClassifier.UNLOCK_TABLES) != 0) {
-            pinFlags &= ~QueryClassifier.LOCK_TABLES;
+            pins.remove(QueryClassifier.LOCK_TABLES);
         }
         if ((flags & QueryClassifier.TRANSACTION_END) != 0) {
-            pinFlags &= ~QueryClassifier.SAVEPOINT;
+            pins.remove(QueryClassifier.SAVEPOINT);
         }
         int pinning = flags & QueryClassifier.PINNING;
-        if (decision().multiplex() == 2) {
+        if (rules.multiplex() == 2) {
             pinning &= ~QueryClassifier.USER_VARIABLE;
-        } else if (decision().multiplex() == 0) {
-            noMultiplex = true;
-        } else if (decision().multiplex() == 1) {
-            noMultiplex = false;
+        } else if (rules.multiplex() == 0 || rules.multiplex() == 1) {
+            pins.set(SessionPins.NO_MULTIPLEX_RULE, rules.multiplex() == 0);
         }
-        pinFlags |= pinning;
-        if (decision().rewrittenQuery() != null) {
-            rewriteCommand(decision().rewrittenQuery());
+        pins.add(pinning);
+        c.readOnly = whole && c.sqlIndex == SELECT_COMMAND && pinning == 0
+                && ReadOnlySelect.isReadOnly(qc.queryText(), digestLength);
+        if (rules.rewrittenQuery() != null) {
+            rewriteQuery(c, rules.rewrittenQuery());
         }
-        if (decision().mirrorHostgroup() >= 0 && command.size() == 1) {
-            startMirror(cfg, decision().mirrorHostgroup());
+        if (rules.mirrorHostgroup() >= 0 && c.packetCount() == 1) {
+            startMirror(cfg, rules.mirrorHostgroup(), c);
         }
-        long delay = decision().delay() > 0 ? decision().delay() : processing.defaultQueryDelay();
+        long delay = rules.delay() > 0 ? rules.delay() : processing.defaultQueryDelay();
         if (delay > 0) {
             // Throttling: the session waits (packets that arrive meanwhile queue up), then runs the query.
-            state = State.ACQUIRING;
+            state = State.WAITING;
             int target = hostgroup;
             channel.eventLoop().schedule(() -> {
-                if (state == State.ACQUIRING) {
-                    state = State.READY;
+                if (command == c && state == State.WAITING) {
                     forward(context.config().current(), target);
                 }
-            }, delay, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }, delay, TimeUnit.MILLISECONDS);
             return;
         }
         forward(cfg, hostgroup);
@@ -742,61 +724,32 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /**
      * Answers from the query cache when it holds this exact query for this user and schema; otherwise arranges
-     * for the response to be recorded on its way to the client.
+     * for the response to be recorded on its way to the client, up to the cache's size.
      *
      * @return true when the client was answered from the cache
      */
-    private boolean serveFromCache(RuntimeConfig cfg, int length) {
+    private boolean serveFromCache(Command c, RuntimeConfig cfg, int length) {
         boolean deprecateEof = Capabilities.has(capabilities, Capabilities.DEPRECATE_EOF);
         QueryCache.Key key = QueryCache.key(user.username(), schema, deprecateEof, queryBytes, length);
         byte[] cached = context.queryCache().get(key, queryBytes, System.currentTimeMillis());
         if (cached != null) {
-            releaseCommand();
-            channel.writeAndFlush(channel.alloc().buffer(cached.length).writeBytes(cached), channel.voidPromise());
-            if (digestEntry != null) {
-                digestEntry.record((System.nanoTime() - commandStartNanos) / 1000, 0, 0);
-                digestEntry = null;
-            }
-            commandDone();
+            answer(channel.alloc().buffer(cached.length).writeBytes(cached));
             return true;
         }
-        cacheKey = key;
-        cacheQuery = java.util.Arrays.copyOf(queryBytes, length);
-        cacheTtlMillis = decision().cacheTtl();
         int emptyRule = decision().cacheEmptyResult();
-        cacheEmptyResult = emptyRule == 1
+        boolean storeEmpty = emptyRule == 1
                 || emptyRule < 0 && cfg.mysqlVariables().getBoolean("query_cache_stores_empty_result");
-        cacheCapture = channel.alloc().compositeBuffer();
+        long maxBytes = cfg.mysqlVariables().getLong("query_cache_size_MB") * 1024 * 1024;
+        c.captureForCache(channel.alloc(), key, Arrays.copyOf(queryBytes, length), decision().cacheTtl(),
+                storeEmpty, maxBytes);
         return false;
     }
 
-    private void finishCacheCapture(RuntimeConfig cfg) {
-        io.netty.buffer.CompositeByteBuf captured = cacheCapture;
-        cacheCapture = null;
-        if (captured == null) {
-            return;
-        }
-        try {
-            if (!tracker().error() && (tracker().rows() > 0 || cacheEmptyResult)) {
-                byte[] response = new byte[captured.readableBytes()];
-                captured.readBytes(response);
-                long maxBytes = cfg.mysqlVariables().getLong("query_cache_size_MB") * 1024 * 1024;
-                context.queryCache().put(cacheKey, cacheQuery, response, cacheTtlMillis, maxBytes,
-                        System.currentTimeMillis());
-            }
-        } finally {
-            captured.release();
-            cacheKey = null;
-            cacheQuery = null;
-        }
-    }
-
-    private void startMirror(RuntimeConfig cfg, int mirrorHostgroup) {
+    private void startMirror(RuntimeConfig cfg, int mirrorHostgroup, Command c) {
         int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
-        int backendCollation = collation >= FIRST_MYSQL8_ONLY_COLLATION ? FrontendHandshake.SERVER_COLLATION : collation;
         var request = new BackendConnector.Request(mirrorHostgroup, backendCredentials, schema, formatCaps,
-                backendCollation, charsetState);
-        MirrorQuery.start(context, channel.eventLoop(), cfg, request, command.get(0).retainedDuplicate());
+                backendCollation(), charsetState);
+        MirrorQuery.start(context, channel.eventLoop(), cfg, request, c.first().retainedDuplicate());
     }
 
     private QueryContext queryContext(QueryProcessing processing) {
@@ -809,30 +762,37 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         return queryContext;
     }
 
+    private RoutingDecision decision() {
+        if (decision == null) {
+            decision = new RoutingDecision();
+        }
+        return decision;
+    }
+
     /**
      * A SET of session variables the proxy tracks is answered here and replayed lazily on whichever backend
      * connection runs the next query. Any other SET runs on the backend, which then stays with the session.
      *
      * @return true when the statement was fully handled here
      */
-    private boolean onSet(QueryContext qc, int hostgroup, QueryProcessing processing) {
+    private boolean onSet(Command c, QueryContext qc, int hostgroup, QueryProcessing processing) {
         SetStatement parsed = SetStatementParser.parse(qc.queryText());
         if (parsed instanceof SetStatement.Assignments assignments && assignments.allTracked()
                 && sessionScoped(assignments)) {
             if (backend != null) {
                 // The connection stays with the session (a transaction, say): the SET must take effect there now,
                 // e.g. SET autocommit=1 commits. It is recorded once the backend accepts it.
-                pendingVariables = assignments.variables();
+                c.pendingVariables = assignments.variables();
                 return false;
             }
             applyVariables(assignments.variables());
-            releaseCommand();
-            sendOk(1, null);
+            answerOk(null);
             return true;
         }
-        pinFlags |= QueryClassifier.USER_VARIABLE;
+        pins.add(SessionPins.UNTRACKED_SET);
         if (parsed instanceof SetStatement.Unparsable && processing.lockOnUnparsableSet()) {
             lockedHostgroup = hostgroup;
+            pins.add(SessionPins.HOSTGROUP_LOCK);
         }
         return false;
     }
@@ -842,6 +802,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             variables.set(variable.name(), variable.value());
         }
         charsetState = charsetStateOf(variables);
+        pins.set(SessionPins.AUTOCOMMIT_OFF, !variables.autocommit());
     }
 
     private static boolean sessionScoped(SetStatement.Assignments assignments) {
@@ -856,155 +817,103 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private static String charsetStateOf(SessionVariables vars) {
         String names = vars.values().get("names");
         String charset = vars.values().get("charset");
-        String collation = vars.values().get("collation_connection");
-        if (names == null && charset == null && collation == null) {
+        String connectionCollation = vars.values().get("collation_connection");
+        if (names == null && charset == null && connectionCollation == null) {
             return "";
         }
-        return names + "/" + charset + "/" + collation;
+        return names + "/" + charset + "/" + connectionCollation;
     }
 
     /**
-     * {@code KILL [CONNECTION|QUERY] id} names a proxy session id: ProxySQL translates it, and so do we. KILL QUERY
-     * interrupts the victim's running query on its backend and keeps its session; KILL [CONNECTION] closes it.
+     * {@code KILL [CONNECTION|QUERY] id} as the whole statement, where the id is a proxy session: ProxySQL answers
+     * it, and so do we. A user may kill only their own sessions, as in MySQL. An id that is no proxy session goes
+     * to the backend unchanged, which applies its own rules.
+     *
+     * @return true when the statement was answered here
      */
-    private boolean killLocally(CharSequence query) {
-        long target = -1;
-        int i = query.length() - 1;
-        while (i >= 0 && (query.charAt(i) == ';' || Character.isWhitespace(query.charAt(i)))) {
-            i--;
-        }
-        int end = i + 1;
-        while (i >= 0 && Character.isDigit(query.charAt(i))) {
-            i--;
-        }
-        if (i + 1 < end) {
-            target = Long.parseLong(query.subSequence(i + 1, end).toString());
-        }
-        if (target < 0) {
+    private boolean killLocally(KillStatement kill) {
+        ClientSession victim = kill == null ? null : context.sessions().get(kill.id());
+        if (victim == null) {
             return false;
         }
-        boolean queryOnly = containsWordIgnoreCase(query, "QUERY");
-        releaseCommand();
-        ClientSession victim = context.sessions().get(target);
-        if (victim == null || !user.username().equals(victim.username())) {
-            sendError(new ErrPacket(ER_NO_SUCH_THREAD, "HY000", "Unknown thread id: " + target), 1);
-            return true;
-        }
-        if (queryOnly) {
-            victim.interruptQuery();
-            sendOk(1, null);
+        if (!user.username().equals(victim.username())) {
+            reject(new ErrPacket(ER_KILL_DENIED, "HY000", "You are not owner of thread " + kill.id()), 1);
             return true;
         }
         if (victim == this) {
-            sendError(new ErrPacket(1317, "70100", "Query execution was interrupted"), 1);
-            close();
+            if (kill.queryOnly()) {
+                answerOk(null); // nothing of ours is running but this KILL
+            } else {
+                sendErrorAndClose(new ErrPacket(ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted"), 1);
+            }
             return true;
         }
-        victim.kill();
-        sendOk(1, null);
+        if (kill.queryOnly()) {
+            victim.interruptQuery();
+        } else {
+            victim.kill();
+        }
+        answerOk(null);
         return true;
     }
 
-    private static boolean containsWordIgnoreCase(CharSequence text, String word) {
-        int n = text.length();
-        int w = word.length();
-        for (int i = 0; i + w <= n; i++) {
-            boolean match = true;
-            for (int j = 0; j < w && match; j++) {
-                match = Character.toUpperCase(text.charAt(i + j)) == word.charAt(j);
-            }
-            if (match && (i == 0 || !Character.isLetter(text.charAt(i - 1)))
-                    && (i + w == n || !Character.isLetter(text.charAt(i + w)))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** KILL QUERY from another session (or the admin): interrupt the running query, keep the session. */
-    public void interruptQuery() {
-        Channel ch = channel;
-        if (ch == null) {
-            return;
-        }
-        ch.eventLoop().execute(() -> {
-            if (state == State.RELAYING && backend != null) {
-                killQuery(backend);
-            }
-        });
-    }
-
-    private void rewriteCommand(String query) {
-        releaseCommand();
-        byte[] bytes = query.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    private void rewriteQuery(Command c, String query) {
+        byte[] bytes = query.getBytes(StandardCharsets.UTF_8);
         ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + bytes.length);
         int start = Packets.begin(out, 0);
         out.writeByte(Commands.QUERY);
         out.writeBytes(bytes);
         Packets.finish(out, start);
-        command.add(out);
-        commandBytes = bytes.length + 1;
-    }
-
-    private int backendHostgroup() {
-        return backend.server().key().hostgroupId();
-    }
-
-    /**
-     * Whether the backend connection may leave the session after the current command: multiplexing on, and
-     * nothing ties the connection's server-side state to this session (§5.5).
-     */
-    private boolean canLetGo(QueryProcessing processing) {
-        return processing.multiplexing() && !user.fastForward() && !inTransaction && pinFlags == 0 && !noMultiplex
-                && !cursorOpen && !longDataPending && insertIdDelay == 0 && lockedHostgroup < 0
-                && variables.autocommit();
+        c.replaceFirst(out);
     }
 
     private void resetSessionState() {
-        inTransaction = false;
         variables.clear();
         charsetState = "";
-        pinFlags = 0;
-        noMultiplex = false;
+        pins.clear();
         lockedHostgroup = -1;
         statements().clear();
-        cursorOpen = false;
-        longDataPending = false;
         insertIdDelay = 0;
+        stateLost = null;
         if (queryContext != null) {
             queryContext.nextQueryFlagIn(RoutingDecision.UNSET);
         }
     }
 
-    // ---- relaying -----------------------------------------------------------------------------------------
+    // ---- to the backend -----------------------------------------------------------------------------------
 
     private void forward(RuntimeConfig cfg, int hostgroup) {
-        commandHostgroup = hostgroup;
-        long timeoutMillis = currentCommand == Commands.QUERY && decision().timeout() > 0 ? decision().timeout()
-                : QueryProcessing.current(cfg.mysqlVariables()).defaultQueryTimeout();
-        commandDeadline = commandStartNanos + timeoutMillis * 1_000_000L;
-        killRequested = false;
-        retriesLeft = currentCommand == Commands.QUERY && decision().retries() >= 0 ? decision().retries()
-                : QueryProcessing.current(cfg.mysqlVariables()).queryRetries();
-        if (backend != null && backend.server().status() == io.proxyfleet.config.ServerStatus.OFFLINE_HARD) {
-            // OFFLINE_HARD cuts connections in use at their next command (§5.1.1).
-            BackendConnection cut = backend;
-            backend = null;
-            cut.close();
+        Command c = command;
+        QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
+        c.hostgroup = hostgroup;
+        long timeoutMillis = c.code == Commands.QUERY && decision().timeout() > 0 ? decision().timeout()
+                : processing.defaultQueryTimeout();
+        c.deadlineNanos = timeoutMillis <= 0 ? Long.MAX_VALUE : c.startNanos + timeoutMillis * 1_000_000L;
+        c.retriesLeft = c.code == Commands.QUERY && decision().retries() >= 0 ? decision().retries()
+                : processing.queryRetries();
+        if (backend != null && backend.server().status() == ServerStatus.OFFLINE_HARD) {
+            // Normally cut at once when the server went OFFLINE_HARD; this covers a command that raced the cut.
+            boolean hadState = pins.holdsServerState();
+            dropBackend();
+            if (hadState) {
+                reject(new ErrPacket(CR_SERVER_LOST, "HY000", "Lost connection to backend: server is OFFLINE_HARD"
+                        + STATE_GONE), 1);
+                return;
+            }
         }
         if (backend != null && backendHostgroup() != hostgroup) {
-            releaseBackend(true);
+            releaseBackend();
         }
         if (backend != null) {
-            alignAndSend();
+            alignAndSend(c);
             return;
         }
-        acquire(cfg, hostgroup);
+        acquire(cfg, c);
     }
 
-    private void acquire(RuntimeConfig cfg, int hostgroup) {
+    private void acquire(RuntimeConfig cfg, Command c) {
         state = State.ACQUIRING;
-        context.connector().acquire(channel.eventLoop(), cfg, backendRequest(hostgroup), this, this);
+        context.connector().acquire(channel.eventLoop(), cfg, backendRequest(c.hostgroup), this, c.awaitConnection(this));
     }
 
     /** What a backend connection for this session must look like; rebuilt only when something in it changed. */
@@ -1015,100 +924,96 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             return last;
         }
         int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
-        int backendCollation = collation >= FIRST_MYSQL8_ONLY_COLLATION ? FrontendHandshake.SERVER_COLLATION : collation;
         lastRequest = new BackendConnector.Request(hostgroup, backendCredentials, schema, formatCaps,
-                backendCollation, charsetState);
+                backendCollation(), charsetState);
         return lastRequest;
     }
 
-    /** The connector found a connection ({@link BackendConnector.Callback}); on this session's event loop. */
-    @Override
-    public void acquired(BackendConnection connection) {
-        if (state != State.ACQUIRING) {
+    private int backendCollation() {
+        return collation >= FIRST_MYSQL8_ONLY_COLLATION ? FrontendHandshake.SERVER_COLLATION : collation;
+    }
+
+    /**
+     * The connector found a connection for command {@code c}; on this session's event loop. The callback is the
+     * command's own, so a connection that arrives for a command that already ended never serves another one.
+     */
+    void acquired(Command c, BackendConnection connection) {
+        if (command != c || state != State.ACQUIRING) {
             BackendPool.of(channel.eventLoop()).release(connection, true);
             return;
         }
         backend = connection;
         connection.channel().config().setAutoRead(false);
-        alignAndSend();
+        alignAndSend(c);
     }
 
-    /** No connection could be had ({@link BackendConnector.Callback}); on this session's event loop. */
-    @Override
-    public void failed(ErrPacket error) {
-        if (state != State.ACQUIRING) {
+    /** Whether command {@code c} still waits for a connection: the connector stops trying for one that ended. */
+    boolean awaits(Command c) {
+        return command == c && state == State.ACQUIRING;
+    }
+
+    /** No connection could be had for command {@code c}; on this session's event loop. */
+    void failed(Command c, ErrPacket error) {
+        if (command != c || state != State.ACQUIRING) {
             return;
         }
-        context.errors().record(commandHostgroup, "", 0, user.username(), clientAddress, schema, error.code(),
+        context.errors().record(command.hostgroup, "", 0, user.username(), clientAddress, schema, error.code(),
                 error.message());
-        releaseCommand();
-        releaseInFlight();
-        state = State.READY;
-        sendError(error, 1);
+        reject(error, 1);
     }
 
     /** Brings the connection's session variables in line with the client's, then sends the command. */
-    private void alignAndSend() {
+    private void alignAndSend(Command c) {
         String sql = variables.alignmentSql(backend.applied(), backend.mariadb());
         if (sql == null) {
-            sendOrBind();
+            sendOrBind(c);
             return;
         }
-        state = State.ACQUIRING;
+        enterAligning(c);
         BackendConnection target = backend;
         target.runInternal(target.queryCommand(sql), err -> {
-            if (state != State.ACQUIRING || backend != target) {
+            if (command != c || state != State.ALIGNING || backend != target) {
                 return;
             }
             if (err != null) {
                 if (!target.channel().isActive()) {
-                    backend = null;
-                    target.close();
+                    dropBackend();
                 }
-                releaseCommand();
-                releaseInFlight();
-                state = State.READY;
-                sendError(err, 1);
+                reject(err, 1);
                 return;
             }
             target.applied().clear();
             target.applied().putAll(variables.values());
-            sendOrBind();
+            sendOrBind(c);
         });
     }
 
-    private void sendOrBind() {
-        if (commandStatement != null) {
-            bindStatementThenSend();
+    private void enterAligning(Command c) {
+        state = State.ALIGNING;
+        c.phaseDeadlineNanos = System.nanoTime()
+                + TrafficSettings.of(context.config().current().mysqlVariables()).internalStepNanos();
+    }
+
+    private void sendOrBind(Command c) {
+        if (c.statement != null) {
+            bindStatementThenSend(c);
         } else {
-            sendCommand();
+            sendCommand(c);
         }
     }
 
-    private void sendCommand() {
-        ByteBuf first = !command.isEmpty() ? command.get(0) : inFlight.get(0);
+    private void sendCommand(Command c) {
+        ByteBuf first = c.first();
         int payload = first.readerIndex() + Packets.HEADER_SIZE;
-        int cmd = first.getUnsignedByte(payload);
-        boolean cursor = cmd == Commands.STMT_EXECUTE
+        boolean cursor = c.code == Commands.STMT_EXECUTE
                 && (first.getUnsignedByte(payload + 5) & Commands.CURSOR_TYPE_READ_ONLY) != 0;
-        tracker().start(expectationOf(cmd), backend.deprecateEof(), cursor);
-        if (!command.isEmpty()) {
-            // Keep the packets until the first response byte, so that a dead connection can be retried.
-            releaseInFlight();
-            inFlight.addAll(command);
-            command.clear();
-            commandBytes = 0;
-        }
-        for (ByteBuf packet : inFlight) {
-            backend.write(packet.retainedDuplicate());
-        }
-        responseStarted = false;
+        tracker().start(expectationOf(c.code), backend.deprecateEof(), cursor);
+        c.writeTo(backend);
         backend.countQuery();
         backend.flush();
-        if (cmd == Commands.STMT_SEND_LONG_DATA) {
-            releaseInFlight();
-            state = State.READY;
-            commandDone();
+        if (c.code == Commands.STMT_SEND_LONG_DATA) {
+            pins.add(SessionPins.LONG_DATA);
+            answerNothing();
             return;
         }
         state = State.RELAYING;
@@ -1116,11 +1021,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         backend.channel().read();
     }
 
-    private void releaseInFlight() {
-        for (ByteBuf packet : inFlight) {
-            packet.release();
+    private ResponseTracker tracker() {
+        if (tracker == null) {
+            tracker = new ResponseTracker();
         }
-        inFlight.clear();
+        return tracker;
     }
 
     private static ResponseTracker.Expect expectationOf(int cmd) {
@@ -1132,35 +1037,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         };
     }
 
-    /**
-     * COM_STMT_CLOSE has no response. The statement is forgotten; the held connection closes its copy too, while
-     * other connections keep theirs for the next session that prepares the same SQL.
-     */
-    private void closeStatement() {
-        ByteBuf first = command.get(0);
-        int payload = first.readerIndex() + Packets.HEADER_SIZE;
-        SessionStatement closed = statements().remove(first.getIntLE(payload + 1));
-        BackendConnection.PreparedOnBackend onBackend = closed == null || backend == null ? null
-                : backend.statement(closed.sql);
-        if (onBackend != null) {
-            first.setIntLE(payload + 1, onBackend.id());
-            for (ByteBuf packet : command) {
-                backend.write(packet);
-            }
-            command.clear();
-            commandBytes = 0;
-            backend.flush();
-            backend.statementClosed(closed.sql);
-            cursorOpen = false;
-        } else {
-            releaseCommand();
-        }
-        commandDone();
+    private int backendHostgroup() {
+        return backend.server().key().hostgroupId();
     }
+
+    // ---- from the backend ---------------------------------------------------------------------------------
 
     @Override
     public void onBackendPacket(BackendConnection connection, ByteBuf packet) {
-        if (connection != backend || state != State.RELAYING) {
+        Command c = command;
+        if (connection != backend || state != State.RELAYING || c == null) {
             packet.release();
             return;
         }
@@ -1173,16 +1059,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             return;
         }
         lastSequenceId = Packets.sequenceId(packet, packet.readerIndex());
-        if (!responseStarted) {
-            responseStarted = true;
-            releaseInFlight();
-            if (currentCommand == Commands.STMT_PREPARE) {
-                statementPrepared(packet);
+        if (!c.replyStarted) {
+            c.replyStarted();
+            if (c.code == Commands.STMT_PREPARE) {
+                statementPrepared(c, packet);
             }
         }
-        if (cacheCapture != null) {
-            cacheCapture.addComponent(true, packet.retainedDuplicate());
-        }
+        c.captured(packet);
         if (step == ResponseTracker.Step.DONE && tracker().error()) {
             recordBackendError(packet);
         }
@@ -1191,7 +1074,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             case MORE -> { }
             case DONE -> {
                 channel.flush();
-                finishCommand();
+                finishFromBackend(c);
             }
             case LOCAL_INFILE -> {
                 channel.flush();
@@ -1199,21 +1082,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 channel.read();
             }
         }
-    }
-
-    /** PREPARE_OK: the client gets the proxy's statement id; the connection's own id is remembered on it. */
-    private void statementPrepared(ByteBuf packet) {
-        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
-        if (packet.getUnsignedByte(payload) != Packets.OK || preparingSql == null) {
-            return;
-        }
-        int backendId = packet.getIntLE(payload + 1);
-        int params = packet.getUnsignedShortLE(payload + 7);
-        int clientId = ++lastStatementId;
-        packet.setIntLE(payload + 1, clientId);
-        statements().put(clientId, new SessionStatement(clientId, preparingSql, params));
-        backend.statementPrepared(preparingSql, backendId);
-        preparingSql = null;
     }
 
     /** Counts the ERR that ends this response in stats_mysql_errors (errors are rare: decoding is fine here). */
@@ -1268,181 +1136,295 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
     }
 
-    private void finishCommand() {
-        inTransaction = (tracker().statusFlags() & StatusFlags.IN_TRANS) != 0;
-        long micros = (System.nanoTime() - commandStartNanos) / 1000;
-        if (digestEntry != null) {
-            digestEntry.record(micros, tracker().affectedRows(), tracker().rows());
-            digestEntry = null;
+    /** The backend's reply is complete: the session learns what the command changed, then the command ends. */
+    private void finishFromBackend(Command c) {
+        ResponseTracker t = tracker();
+        int status = t.statusFlags();
+        // An error leaves a transaction as it was; the status flags the tracker holds then are older ones.
+        boolean inTransaction = t.error() ? pins.has(SessionPins.TRANSACTION) || (status & StatusFlags.IN_TRANS) != 0
+                : (status & StatusFlags.IN_TRANS) != 0;
+        long now = System.nanoTime();
+        if (inTransaction && !pins.has(SessionPins.TRANSACTION)) {
+            transactionStartNanos = c.startNanos;
         }
-        if (loggedQuery != null) {
-            var server = backend.server().key();
-            context.eventsLog().add(new EventsLog.Event(id, user.username(), schema, clientAddress,
-                    server.hostgroupId(), server.hostname() + ":" + server.port(), loggedStartMicros,
-                    loggedStartMicros + micros, tracker().affectedRows(), tracker().rows(), loggedDigest, loggedQuery));
-            loggedQuery = null;
+        pins.set(SessionPins.TRANSACTION, inTransaction);
+        switch (c.code) {
+            case Commands.STMT_EXECUTE -> {
+                pins.remove(SessionPins.LONG_DATA);
+                pins.set(SessionPins.CURSOR, (status & StatusFlags.CURSOR_EXISTS) != 0);
+            }
+            case Commands.STMT_FETCH -> {
+                if ((status & StatusFlags.LAST_ROW_SENT) != 0) {
+                    pins.remove(SessionPins.CURSOR);
+                }
+            }
+            case Commands.STMT_RESET -> pins.remove(SessionPins.CURSOR | SessionPins.LONG_DATA);
+            default -> { }
         }
-        if (currentCommand == Commands.QUERY) {
-            context.commands().record(commandIndex, micros);
-        }
-        if (currentCommand == Commands.STMT_EXECUTE) {
-            longDataPending = false;
-            cursorOpen = (tracker().statusFlags() & StatusFlags.CURSOR_EXISTS) != 0;
-        } else if (currentCommand == Commands.STMT_FETCH && (tracker().statusFlags() & StatusFlags.LAST_ROW_SENT) != 0) {
-            cursorOpen = false;
-        } else if (currentCommand == Commands.STMT_RESET) {
-            cursorOpen = false;
-            longDataPending = false;
-        }
-        if (pendingVariables != null) {
-            if (!tracker().error()) {
-                applyVariables(pendingVariables);
-                for (SessionVariable variable : pendingVariables) {
+        if (!t.error()) {
+            if (c.pendingVariables != null) {
+                applyVariables(c.pendingVariables);
+                for (SessionVariable variable : c.pendingVariables) {
                     backend.applied().put(variable.name(), variable.value());
                 }
             }
-            pendingVariables = null;
+            if (c.pendingSchema != null) {
+                schema = c.pendingSchema;
+                backend.schema(c.pendingSchema);
+            }
         }
         RuntimeConfig cfg = context.config().current();
-        finishCacheCapture(cfg);
         QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
-        if (tracker().hasLastInsertId()) {
+        if (t.hasLastInsertId()) {
             insertIdDelay = processing.autoIncrementDelay();
         } else if (insertIdDelay > 0) {
             insertIdDelay--;
         }
-        if (pendingSchema != null) {
-            if (!tracker().error()) {
-                schema = pendingSchema;
-                backend.schema(pendingSchema);
-            }
-            pendingSchema = null;
+        pins.set(SessionPins.INSERT_ID_DELAY, insertIdDelay > 0);
+        if (c.code == Commands.QUERY) {
+            context.commands().record(c.sqlIndex, (now - c.startNanos) / 1000);
         }
+        c.complete(t, context, backend, now);
+        command = null;
         state = State.READY;
-        if (canLetGo(processing)) {
-            releaseBackend(true);
+        if (!user.fastForward() && !pins.keepsBackend(processing.multiplexing())) {
+            releaseBackend();
         }
-        commandDone();
-    }
-
-    private void commandDone() {
-        currentCommand = -1;
-        state = State.READY;
-        readNextCommand();
-    }
-
-    private void readNextCommand() {
-        while (state == State.READY) {
-            ByteBuf next = queued.pollFirst();
-            if (next == null) {
-                channel.read();
-                return;
-            }
-            try {
-                onCommandPacket(next);
-            } catch (ProtocolException | IndexOutOfBoundsException e) {
-                protocolViolation(e);
-            }
-        }
+        endCommand();
     }
 
     @Override
     public void onBackendClosed(BackendConnection connection, String reason) {
-        if (connection != backend) {
-            return;
+        if (connection == backend) {
+            backendBroken(reason);
         }
-        backendBroken(reason);
     }
 
+    /**
+     * The held connection died. A command in flight runs again elsewhere only when {@link Command#mayRetry} says
+     * that cannot change what the database does; otherwise the client gets the lost-connection error. Between
+     * commands, lost server-side state is told to the next command instead of hidden.
+     */
     private void backendBroken(String reason) {
+        Command c = command;
+        boolean inFlight = c != null && (state == State.ALIGNING || state == State.RELAYING
+                || state == State.LOCAL_INFILE);
+        boolean hadState = pins.holdsServerState();
+        boolean retry = inFlight && state != State.LOCAL_INFILE && c.mayRetry(pins);
+        dropBackend();
+        if (retry) {
+            c.retriesLeft--;
+            if (log.isInfoEnabled()) {
+                log.info("Session {} from {}: backend lost before answering, running the {} again: {}", id,
+                        clientAddress, c.readOnly ? "read-only query" : "command that never reached it", reason);
+            }
+            acquire(context.config().current(), c);
+            return;
+        }
+        if (inFlight) {
+            log.info("Session {} from {}: backend lost during {}: {}", id, clientAddress, Commands.name(c.code), reason);
+            reject(new ErrPacket(CR_SERVER_LOST, "HY000", hadState ? reason + STATE_GONE : reason),
+                    c.replyStarted ? lastSequenceId + 1 : 1);
+        } else if (hadState) {
+            stateLost = reason;
+        }
+    }
+
+    /** Forgets the held connection and closes it; what it held on the server is gone with it. */
+    private void dropBackend() {
         BackendConnection dead = backend;
         backend = null;
+        pins.backendLost();
+        insertIdDelay = 0;
         if (dead != null) {
             dead.close();
         }
-        if (state == State.RELAYING && !responseStarted && !inFlight.isEmpty() && retriesLeft > 0
-                && !inTransaction && pinFlags == 0 && !cursorOpen && !longDataPending) {
-            // Nothing reached the client and no server-side state is lost: run the command elsewhere.
-            retriesLeft--;
-            if (log.isDebugEnabled()) {
-                log.debug("Session {}: backend lost before answering, retrying: {}", id, reason);
-            }
-            acquire(context.config().current(), commandHostgroup);
-            return;
-        }
-        releaseInFlight();
-        releaseCommand();
-        if (cacheCapture != null) {
-            cacheCapture.release();
-            cacheCapture = null;
-        }
-        if (state == State.READY && (inTransaction || pinFlags != 0 || cursorOpen || longDataPending)) {
-            // The connection took server-side state with it (a transaction, user variables, ...). Carrying on
-            // on a fresh connection would hide that loss, so the next command learns about it.
-            stateLost = reason;
-        }
-        if (state == State.RELAYING || state == State.LOCAL_INFILE || state == State.ACQUIRING) {
-            if (log.isDebugEnabled()) {
-                log.debug("Session {}: backend lost during {}: {}", id, commandName(), reason);
-            }
-            inTransaction = false;
-            sendError(new ErrPacket(CR_SERVER_LOST, "HY000", reason), lastSequenceId + 1);
-            commandDone();
-        }
     }
 
-    // ---- replies and teardown -----------------------------------------------------------------------------
-
-    private void sendOk(int sequenceId, String info) {
-        ByteBuf out = channel.alloc().buffer(16 + (info == null ? 0 : info.length() * 3));
-        int status = (variables.autocommit() ? StatusFlags.AUTOCOMMIT : 0) | (inTransaction ? StatusFlags.IN_TRANS : 0);
-        new OkPacket(0, 0, status, 0, info).writeTo(out, sequenceId);
-        channel.writeAndFlush(out, channel.voidPromise());
-        commandDone();
-    }
-
-    private void sendError(ErrPacket error, int sequenceId) {
-        ByteBuf out = channel.alloc().buffer(32 + error.message().length() * 3);
-        error.writeTo(out, sequenceId & 0xFF);
-        channel.writeAndFlush(out, channel.voidPromise());
-        if (state == State.READY && currentCommand >= 0) {
-            commandDone();
-        }
-    }
-
-    private void sendErrorAndClose(ErrPacket error, int sequenceId) {
-        state = State.CLOSED;
-        ByteBuf out = channel.alloc().buffer(32 + error.message().length() * 3);
-        error.writeTo(out, sequenceId & 0xFF);
-        channel.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    private void closeAfterFlush() {
-        state = State.CLOSED;
-        channel.writeAndFlush(channel.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
-    }
-
-    private void releaseCommand() {
-        for (ByteBuf packet : command) {
-            packet.release();
-        }
-        command.clear();
-        commandBytes = 0;
-    }
-
-    /** Gives the backend connection back: to the pool when its state is known, closed otherwise. */
-    private void releaseBackend(boolean clean) {
+    /**
+     * Gives the held connection back. The one answer to "may it go back to the pool?": only between commands and
+     * only when it holds nothing of this session; otherwise its state is unknown or someone else's, and it closes.
+     */
+    private void releaseBackend() {
         BackendConnection lent = backend;
         backend = null;
         if (lent == null) {
             return;
         }
-        if (state == State.RELAYING || state == State.LOCAL_INFILE || state == State.ACQUIRING) {
-            lent.close(); // mid-response: its stream position is unknown
-        } else {
-            BackendPool.of(channel.eventLoop()).release(lent, clean,
-                    QueryProcessing.current(context.config().current().mysqlVariables()).maxStatementsPerConnection());
+        boolean clean = (command == null || !command.sent) && isBetweenCommands() && !pins.holdsServerState();
+        pins.backendLost();
+        insertIdDelay = 0;
+        if (!clean) {
+            lent.close();
+            return;
         }
+        BackendPool.of(channel.eventLoop()).release(lent, true,
+                QueryProcessing.current(context.config().current().mysqlVariables()).maxStatementsPerConnection());
+    }
+
+    private boolean isBetweenCommands() {
+        return state == State.READY || state == State.WAITING || state == State.CHANGE_USER;
+    }
+
+    // ---- deadlines and housekeeping -----------------------------------------------------------------------
+
+    /**
+     * Called by the loop's ticker. Between commands: mysql-wait_timeout, and the transaction limits. During a
+     * command: its deadline in every phase. A statement that reached the server is interrupted with KILL QUERY
+     * over a separate connection, so the client gets the server's own error and keeps its session; a server that
+     * does not react within {@link #KILL_GRACE_NANOS} loses the connection, so no session waits forever.
+     */
+    void tick(long now) {
+        if (state == State.CLOSED || state == State.HANDSHAKE) {
+            return;
+        }
+        TrafficSettings settings = TrafficSettings.of(context.config().current().mysqlVariables());
+        if (pins.has(SessionPins.TRANSACTION) && now - transactionStartNanos > settings.maxTransactionNanos()) {
+            closeForLimit("its transaction exceeded mysql-max_transaction_time");
+            return;
+        }
+        Command c = command;
+        if (c == null || state == State.READY || state == State.CHANGE_USER) {
+            if (now - lastActivityNanos > settings.waitTimeoutNanos()) {
+                closeForLimit("it was idle longer than mysql-wait_timeout");
+            } else if (pins.has(SessionPins.TRANSACTION)
+                    && now - lastActivityNanos > settings.maxTransactionIdleNanos()) {
+                closeForLimit("its transaction was idle longer than mysql-max_transaction_idle_time");
+            }
+            return;
+        }
+        if (state == State.ALIGNING && now - c.phaseDeadlineNanos > 0) {
+            dropBackend();
+            reject(new ErrPacket(CR_SERVER_LOST, "HY000", "Lost connection to backend: preparing the connection for"
+                    + " the session took longer than mysql-connect_timeout_server_max"), 1);
+            return;
+        }
+        if (now - c.deadlineNanos < 0) {
+            return;
+        }
+        switch (state) {
+            case WAITING, ACQUIRING, ALIGNING -> {
+                if (state == State.ALIGNING) {
+                    dropBackend();
+                }
+                reject(new ErrPacket(ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted: query timeout"
+                        + " reached before the query was sent to a backend"), 1);
+            }
+            case RELAYING, LOCAL_INFILE -> {
+                if (!c.killed) {
+                    c.killed = true;
+                    c.deadlineNanos = now + KILL_GRACE_NANOS;
+                    log.info("Session {}: query exceeded its timeout on {}, sending KILL QUERY {}", id,
+                            backend.server(), backend.threadId());
+                    killQuery(backend);
+                } else {
+                    backendBroken("Query timeout: the backend did not stop the query in time");
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private void closeForLimit(String why) {
+        log.info("Session {} of {} from {}: closing, {}", id, username, clientAddress, why);
+        close();
+    }
+
+    private void interruptOnLoop() {
+        Command c = command;
+        if (c == null || state == State.READY || state == State.CLOSED) {
+            return;
+        }
+        if ((state == State.RELAYING || state == State.LOCAL_INFILE) && backend != null) {
+            c.killed = true;
+            killQuery(backend);
+        } else if (state == State.WAITING || state == State.ACQUIRING || state == State.ALIGNING) {
+            if (state == State.ALIGNING) {
+                dropBackend();
+            }
+            reject(new ErrPacket(ER_QUERY_INTERRUPTED, "70100", "Query execution was interrupted"), 1);
+        }
+    }
+
+    private void killQuery(BackendConnection target) {
+        RuntimeConfig cfg = context.config().current();
+        var key = new PoolKey(target.server().key(), backendCredentials.username(), 0,
+                FrontendHandshake.SERVER_COLLATION, "");
+        long threadId = target.threadId();
+        BackendConnection.open(channel.eventLoop(), target.server(), key, backendCredentials, null,
+                cfg.mysqlVariables().getInt("connect_timeout_server")).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        log.warn("Session {}: could not connect to send KILL QUERY {}: {}", id, threadId,
+                                f.cause().getMessage());
+                        return;
+                    }
+                    BackendConnection killer = (BackendConnection) f.getNow();
+                    killer.channel().config().setAutoRead(false);
+                    killer.runInternal(killer.queryCommand("KILL QUERY " + threadId), err -> killer.close());
+                });
+    }
+
+    // ---- ending a command ---------------------------------------------------------------------------------
+
+    private void answerOk(String info) {
+        ByteBuf out = channel.alloc().buffer(16 + (info == null ? 0 : info.length() * 3));
+        int status = (variables.autocommit() ? StatusFlags.AUTOCOMMIT : 0)
+                | (pins.has(SessionPins.TRANSACTION) ? StatusFlags.IN_TRANS : 0);
+        new OkPacket(0, 0, status, 0, info).writeTo(out, 1);
+        answer(out);
+    }
+
+    /** Ends the command with a reply the proxy made (an OK, a cached result). */
+    private void answer(ByteBuf reply) {
+        channel.writeAndFlush(reply, channel.voidPromise());
+        answerNothing();
+    }
+
+    /** Ends a command that has no reply (COM_STMT_CLOSE, long data), or whose reply was written. */
+    private void answerNothing() {
+        Command c = command;
+        command = null;
+        c.complete(null, context, null, System.nanoTime());
+        endCommand();
+    }
+
+    /** Ends the command with an error the proxy makes; nothing of the command survives. */
+    private void reject(ErrPacket error, int sequenceId) {
+        ByteBuf out = channel.alloc().buffer(32 + error.message().length() * 3);
+        error.writeTo(out, sequenceId & 0xFF);
+        channel.writeAndFlush(out, channel.voidPromise());
+        Command c = command;
+        command = null;
+        if (c != null) {
+            c.fail();
+        }
+        if (state != State.CLOSED) {
+            endCommand();
+        }
+    }
+
+    /** The command is over: the session is ready for the next one, which may already be queued. */
+    private void endCommand() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.READY;
+        lastActivityNanos = System.nanoTime();
+        drain();
+    }
+
+    // ---- teardown -----------------------------------------------------------------------------------------
+
+    private void sendErrorAndClose(ErrPacket error, int sequenceId) {
+        ByteBuf out = channel.alloc().buffer(32 + error.message().length() * 3);
+        error.writeTo(out, sequenceId & 0xFF);
+        channel.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+        close();
+    }
+
+    private void closeAfterFlush() {
+        channel.writeAndFlush(channel.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
+        close();
     }
 
     @Override
@@ -1456,31 +1438,38 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             protocolViolation(pe);
             return;
         }
-        if (log.isDebugEnabled()) {
-            log.debug("Session {} from {}: {}", id, clientAddress, cause.toString());
+        if (state != State.CLOSED) {
+            if (cause instanceof IOException) {
+                log.info("Session {} from {}: connection error, closing: {}", id, clientAddress, cause.toString());
+            } else {
+                log.warn("Session {} from {}: closing after an unexpected error", id, clientAddress, cause);
+            }
         }
         close();
     }
 
-    /** The one place a session releases everything it holds. Idempotent. */
+    /**
+     * The one place a session releases everything it holds: the command in flight, the backend (to the pool
+     * only if it holds nothing of ours), queued packets, its user slot and registrations. Idempotent; the
+     * channel closes after what was written to it is flushed.
+     */
     private void close() {
-        if (channel == null) {
+        if (channel == null || state == State.CLOSED) {
             return;
         }
-        State was = state;
-        state = State.CLOSED;
+        boolean betweenCommands = command == null && isBetweenCommands();
         if (backend != null) {
-            BackendConnection lent = backend;
-            backend = null;
-            boolean clean = was == State.READY && user != null
-                    && canLetGo(QueryProcessing.current(context.config().current().mysqlVariables()));
-            BackendPool.of(channel.eventLoop()).release(lent, clean);
+            if (betweenCommands) {
+                releaseBackend();
+            } else {
+                dropBackend();
+            }
         }
-        releaseCommand();
-        releaseInFlight();
-        if (cacheCapture != null) {
-            cacheCapture.release();
-            cacheCapture = null;
+        state = State.CLOSED;
+        Command c = command;
+        command = null;
+        if (c != null) {
+            c.fail();
         }
         ByteBuf queuedPacket;
         while ((queuedPacket = queued.pollFirst()) != null) {
@@ -1490,45 +1479,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             userCounted = false;
             context.sessions().userLoggedOut(user.username());
         }
-        if (context.sessions().get(id) == this) {
-            context.sessions().remove(this);
-        }
+        context.sessions().remove(this);
         LoopTicker.deregister(this);
-        channel.close();
-    }
-
-
-
-    public boolean inTransaction() {
-        return inTransaction;
-    }
-
-    /**
-     * Why the backend connection stays with this session, for stats_mysql_processlist.status_flags: the
-     * QueryClassifier pinning flags, plus bits for the other reasons (open statements, a multiplex=0 rule, a
-     * hostgroup lock, the last-insert-id delay, autocommit off).
-     */
-    public int statusFlags() {
-        int flags = pinFlags;
-        if (cursorOpen || longDataPending) {
-            flags |= 1 << 20;
+        if (channel.isActive()) {
+            channel.writeAndFlush(channel.alloc().buffer(0)).addListener(ChannelFutureListener.CLOSE);
         }
-        if (noMultiplex) {
-            flags |= 1 << 21;
-        }
-        if (lockedHostgroup >= 0) {
-            flags |= 1 << 22;
-        }
-        if (insertIdDelay > 0) {
-            flags |= 1 << 23;
-        }
-        if (!variables.autocommit()) {
-            flags |= 1 << 24;
-        }
-        return flags;
-    }
-
-    public long loginNanos() {
-        return loginNanos;
     }
 }

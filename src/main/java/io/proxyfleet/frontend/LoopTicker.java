@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One periodic tick per event loop that checks the deadlines of that loop's sessions (query timeouts), instead
- * of a timer task per query: a query then costs no timer allocation, and a check of all sessions every
- * {@link #TICK_MILLIS} is cheap even with thousands of idle ones. Owned by its event loop.
+ * One periodic tick per event loop that checks the deadlines of that loop's sessions (query timeouts,
+ * mysql-wait_timeout, transaction limits), instead of a timer task per query: a query then costs no timer
+ * allocation, and a check of all sessions every {@link #TICK_MILLIS} is cheap even with thousands of idle ones.
+ * Owned by its event loop.
  */
 final class LoopTicker implements Runnable {
     static final long TICK_MILLIS = 100;

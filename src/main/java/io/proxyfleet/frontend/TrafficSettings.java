@@ -8,7 +8,8 @@ import io.proxyfleet.config.RuntimeConfig;
  */
 record TrafficSettings(RuntimeConfig.Variables source, String serverVersion, int maxConnections,
                        long maxAllowedPacket, String defaultSchema, String defaultAuthPlugin, boolean haveSsl,
-                       long connectTimeoutClient) {
+                       long connectTimeoutClient, long waitTimeoutNanos, long maxTransactionNanos,
+                       long maxTransactionIdleNanos, long internalStepNanos) {
 
     private static volatile TrafficSettings last;
 
@@ -25,8 +26,19 @@ record TrafficSettings(RuntimeConfig.Variables source, String serverVersion, int
                 variables.get("default_schema"),
                 variables.get("default_authentication_plugin"),
                 variables.getBoolean("have_ssl"),
-                variables.getLong("connect_timeout_client"));
+                variables.getLong("connect_timeout_client"),
+                millisToNanos(variables.getLong("wait_timeout")),
+                millisToNanos(variables.getLong("max_transaction_time")),
+                millisToNanos(variables.getLong("max_transaction_idle_time")),
+                // Alignment SETs and re-prepares are the proxy's own short statements: they get as long as a
+                // connection attempt may take in all, not the client's query timeout.
+                millisToNanos(variables.getLong("connect_timeout_server_max")));
         last = parsed;
         return parsed;
+    }
+
+    /** Zero or less means no limit. */
+    private static long millisToNanos(long millis) {
+        return millis <= 0 ? Long.MAX_VALUE : millis * 1_000_000L;
     }
 }

@@ -26,6 +26,17 @@ public final class EventsLog implements AutoCloseable {
     /** One logged query. */
     public record Event(long threadId, String username, String schemaname, String client, int hostgroup, String server,
                  long startMicros, long endMicros, long rowsAffected, long rowsSent, String digest, String query) {
+        /** An event started with only the session's side known, completed with where it ran and what it did. */
+        public static Event started(long threadId, String username, String schemaname, String client,
+                                    long startMicros, String digest, String query) {
+            return new Event(threadId, username, schemaname, client, -1, "", startMicros, startMicros, 0, 0, digest,
+                    query);
+        }
+
+        public Event finished(int hostgroupId, String serverAddress, long durationMicros, long affected, long sent) {
+            return new Event(threadId, username, schemaname, client, hostgroupId, serverAddress, startMicros,
+                    startMicros + durationMicros, affected, sent, digest, query);
+        }
     }
 
     private final Path baseDir;

@@ -1,0 +1,62 @@
+package io.proxyfleet.routing;
+
+/**
+ * Decides whether a SELECT only reads, so that running it a second time cannot change what the database does:
+ * no locking clause ({@code FOR UPDATE}, {@code FOR SHARE}, {@code LOCK IN SHARE MODE}), no {@code INTO}, and one
+ * statement only. It scans the raw text, literals and comments included, so a keyword inside a string makes the
+ * answer "no": a false "no" only costs a retry, a false "yes" could run a write twice. Stateless.
+ */
+public final class ReadOnlySelect {
+    private static final String[] DISQUALIFYING = {"UPDATE", "SHARE", "INTO", "LOCK"};
+
+    private ReadOnlySelect() {
+    }
+
+    /** {@code sql} must already be known to be a SELECT (stats' command classification). */
+    public static boolean isReadOnly(CharSequence sql, int length) {
+        int end = trimmedEnd(sql, length);
+        for (int i = 0; i < end; i++) {
+            char c = sql.charAt(i);
+            if (c == ';') {
+                return false; // a second statement follows
+            }
+            if (isWordStart(sql, i)) {
+                for (String word : DISQUALIFYING) {
+                    if (wordAt(sql, i, end, word)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    private static int trimmedEnd(CharSequence sql, int length) {
+        int end = Math.min(length, sql.length());
+        while (end > 0 && (Character.isWhitespace(sql.charAt(end - 1)) || sql.charAt(end - 1) == ';')) {
+            end--;
+        }
+        return end;
+    }
+
+    private static boolean isWordStart(CharSequence sql, int i) {
+        return Character.isLetter(sql.charAt(i)) && (i == 0 || !isWordChar(sql.charAt(i - 1)));
+    }
+
+    private static boolean wordAt(CharSequence sql, int i, int end, String word) {
+        int wordEnd = i + word.length();
+        if (wordEnd > end) {
+            return false;
+        }
+        for (int j = 0; j < word.length(); j++) {
+            if (Character.toUpperCase(sql.charAt(i + j)) != word.charAt(j)) {
+                return false;
+            }
+        }
+        return wordEnd == end || !isWordChar(sql.charAt(wordEnd));
+    }
+
+    private static boolean isWordChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_' || c == '$';
+    }
+}
