@@ -392,7 +392,8 @@ public final class MariaDb implements AutoCloseable {
                 "--no-defaults",
                 "--auth-root-authentication-method=normal",
                 "--datadir=" + dataDir,
-                "--skip-test-db"));
+                "--skip-test-db",
+                "--tmpdir=" + privateTmpDir()));
         addUserIfRoot(command);
         // Forwarded to the bootstrap server, so the redo log is created small instead of at the 96 MiB default.
         command.addAll(SMALL_SERVER_ARGS);
@@ -452,6 +453,20 @@ public final class MariaDb implements AutoCloseable {
         awaitReady(command);
     }
 
+    /**
+     * Each server's temporary tables live in its own fixture directory: with the shared /tmp, servers of
+     * concurrent test runs were seen failing to remove their own temporary tables during install.
+     */
+    private Path privateTmpDir() {
+        Path tmp = baseDir.resolve("tmp");
+        try {
+            Files.createDirectories(tmp);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return tmp;
+    }
+
     private List<String> serverCommand() {
         Path server = Executables.require("mariadb-server", "mariadbd", "mysqld");
         List<String> command = new ArrayList<>(List.of(server.toString(),
@@ -462,7 +477,8 @@ public final class MariaDb implements AutoCloseable {
                 "--socket=" + baseDir.resolve("mysql.sock"),
                 "--pid-file=" + baseDir.resolve("mysql.pid"),
                 "--log-error=" + errorLog,
-                "--server-id=" + options.serverId()));
+                "--server-id=" + options.serverId(),
+                "--tmpdir=" + privateTmpDir()));
         addUserIfRoot(command);
         command.addAll(SMALL_SERVER_ARGS);
         if (options.logBin()) {
