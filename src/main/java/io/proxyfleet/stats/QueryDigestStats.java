@@ -50,6 +50,16 @@ public final class QueryDigestStats {
         }
     }
 
+    /**
+     * At most this many digests are kept between resets (ProxySQL has no bound and no variable for one). With
+     * digest texts capped by mysql-query_digests_max_digest_length, that bounds the table to a few tens of MiB
+     * however many distinct queries clients send.
+     */
+    public static final int MAX_ENTRIES = 20_000;
+    /** Where queries of new digests are counted once the table is full, so that the totals stay right. */
+    static final Key OVERFLOW_KEY = new Key(-1, "", "", "", 0);
+    static final String OVERFLOW_TEXT = "(other digests: stats_mysql_query_digest is full)";
+
     private volatile Map<Key, Entry> entries = new ConcurrentHashMap<>();
 
     /**
@@ -61,7 +71,11 @@ public final class QueryDigestStats {
         Map<Key, Entry> map = entries;
         Entry entry = map.get(key);
         if (entry == null) {
-            entry = map.computeIfAbsent(key, k -> new Entry(digestText.get(), System.currentTimeMillis() / 1000));
+            long now = System.currentTimeMillis() / 1000;
+            if (map.size() >= MAX_ENTRIES) {
+                return map.computeIfAbsent(OVERFLOW_KEY, k -> new Entry(OVERFLOW_TEXT, now));
+            }
+            entry = map.computeIfAbsent(key, k -> new Entry(digestText.get(), now));
         }
         return entry;
     }
