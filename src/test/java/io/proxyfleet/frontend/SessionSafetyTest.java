@@ -112,23 +112,38 @@ class SessionSafetyTest {
                 "TRUNCATE TABLE safety.once");
         admin("INSERT INTO mysql_query_rules (rule_id, active, match_digest, timeout, apply)"
                 + " VALUES (1, 1, '^INSERT', 500, 1)", "LOAD MYSQL QUERY RULES TO RUNTIME");
-        try (Connection c = connect("safety"); Statement st = c.createStatement()) {
-            assertThat(single(st, "SELECT 1")).isEqualTo("1"); // logged in and warmed up before the stop
+        // Idle pooled connections on every event loop, so that a retry would find one and send the insert again
+        // at once, where the stopped server would run it on resume.
+        List<CompletableFuture<String>> warm = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            warm.add(CompletableFuture.supplyAsync(() -> {
+                try (Connection w = connect("safety"); Statement ws = w.createStatement()) {
+                    return single(ws, "SELECT SLEEP(0.5)");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        for (CompletableFuture<String> w : warm) {
+            assertThat(w.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo("0");
+        }
+        // A raw client: drivers send untracked SETs at login, which pin the connection and rule out retries.
+        try (RawClient c = RawClient.login(trafficPort, USER, PASSWORD)) {
+            assertThat(c.query("SELECT 1")).containsExactly(List.of("1")); // logged in before the stop
             signal("STOP");
-            CompletableFuture<SQLException> insert;
             try {
-                insert = CompletableFuture.supplyAsync(() -> {
+                CompletableFuture<Object> insert = CompletableFuture.supplyAsync(() -> {
                     try {
-                        st.executeUpdate("INSERT INTO once (v) VALUES (1)");
-                        return null;
-                    } catch (SQLException e) {
+                        return c.query("INSERT INTO safety.once (v) VALUES (1)");
+                    } catch (RawClient.ServerError e) {
+                        return e.code;
+                    } catch (java.io.IOException e) {
                         return e;
                     }
                 });
                 // The proxy gives up on its own: a KILL QUERY the stopped server cannot run, then the cut.
-                SQLException failure = insert.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-                assertThat((Object) failure).as("the client is told the statement's fate is unknown").isNotNull();
-                assertThat(failure.getErrorCode()).isIn(2013, 1317);
+                assertThat(insert.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+                        .as("the client is told the statement's fate is unknown").isIn(2013, 1317);
             } finally {
                 signal("CONT");
             }
