@@ -99,7 +99,8 @@ class PeerMonitorTest {
             // Woken early from its long pause, the monitor connects again and asks the version again: its first
             // connection has ended by then, so whatever it would have done after the version it has done.
             m.checkNow();
-            await().atMost(WAIT).until(() -> received(ClusterQueries.VERSION) >= 2);
+            await().atMost(WAIT).until(() -> received(ClusterQueries.VERSION) >= 2
+                    || peerReceived.stream().anyMatch(sql -> !sql.equals(ClusterQueries.VERSION)));
             assertThat(peerReceived).as("statements the peer received").containsOnly(ClusterQueries.VERSION);
             assertThat(m.checksumsStatus()).allSatisfy(s -> assertThat(s.updatedAt()).isZero());
             assertThat(node.applied).isEmpty();
@@ -125,7 +126,7 @@ class PeerMonitorTest {
             // Woken early from its retry pause, the monitor logs in again: the second refusal comes after whatever
             // the first one led to.
             m.checkNow();
-            await().atMost(WAIT).until(() -> refusals.size() >= 2);
+            await().atMost(WAIT).until(() -> refusals.size() >= 2 || !peerReceived.isEmpty());
             assertThat(refusals).as("error codes of the refused logins").containsOnly(ACCESS_DENIED);
             assertThat(peerReceived).as("statements the peer received").isEmpty();
             assertThat(m.checksumsStatus()).allSatisfy(s -> assertThat(s.updatedAt()).isZero());
