@@ -42,6 +42,12 @@ public final class TrafficProxy implements AutoCloseable {
 
     public static TrafficProxy start(List<MysqlServer> servers, List<MysqlUser> users, Map<String, String> variables)
             throws Exception {
+        return start(servers, users, variables, EVENT_LOOPS);
+    }
+
+    /** A proxy on {@code eventLoops} loops: with one, every client draws on the same backend pools. */
+    public static TrafficProxy start(List<MysqlServer> servers, List<MysqlUser> users, Map<String, String> variables,
+                                     int eventLoops) throws Exception {
         var values = new HashMap<>(MysqlVariables.DEFAULTS);
         values.putAll(variables);
         RuntimeConfig config = RuntimeConfig.empty()
@@ -53,7 +59,7 @@ public final class TrafficProxy implements AutoCloseable {
         SslContext tls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
         var sessions = new SessionRegistry();
         var context = TrafficContext.create(holder, new BackendConnector(new Hostgroups()), sessions, () -> tls);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(EVENT_LOOPS, EpollIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, EpollIoHandler.newFactory());
         TrafficServer server = TrafficServer.start(context, group, "127.0.0.1", 0);
         TrafficProxy proxy = new TrafficProxy(group, server, holder, sessions);
         proxy.context = context;
