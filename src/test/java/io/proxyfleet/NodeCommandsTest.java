@@ -1,15 +1,21 @@
 package io.proxyfleet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.proxyfleet.testkit.MariaDb;
 import io.proxyfleet.testkit.MysqlCli;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Admin commands that act on the running node: PAUSE/RESUME, KILL CONNECTION, SHUTDOWN, and the stats tables. */
 class NodeCommandsTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final Duration POLL = Duration.ofMillis(100);
+
     @Test
     void pauseResumeKillAndShutdown(@TempDir Path dataDir) throws Exception {
         MariaDb db = MariaDb.shared();
@@ -33,13 +39,15 @@ class NodeCommandsTest {
             assertThat(traffic(trafficPort, "SELECT 'back'").stdout().trim()).isEqualTo("back");
 
             // A session sleeping on the traffic port shows in the processlist and can be killed from admin.
-            Thread sleeper = Thread.ofPlatform().start(() -> traffic(trafficPort, "SELECT SLEEP(20)"));
+            AtomicReference<MysqlCli.Result> slept = new AtomicReference<>();
+            Thread sleeper = Thread.ofPlatform().start(() -> slept.set(traffic(trafficPort, "SELECT SLEEP(20)")));
             String id = awaitSessionId(adminPort);
             long started = System.nanoTime();
             assertThat(NodeFixture.admin(adminPort, "KILL CONNECTION " + id).exitCode()).isZero();
             sleeper.join(15_000);
             assertThat(sleeper.isAlive()).isFalse();
             assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(15_000);
+            assertThat(slept.get().exitCode()).as("the killed client's query failed: %s", slept.get()).isNotZero();
 
             MysqlCli.Result pool = NodeFixture.admin(adminPort,
                     "SELECT hostgroup, srv_port, status FROM stats_mysql_connection_pool");
@@ -55,26 +63,18 @@ class NodeCommandsTest {
             assertThat(free.stdout()).as(free.toString()).contains("0\t" + db.port() + "\tcmd");
 
             assertThat(NodeFixture.admin(adminPort, "PROXYSQL SHUTDOWN").exitCode()).isZero();
-            long deadline = System.currentTimeMillis() + 10_000;
-            while (traffic(trafficPort, "SELECT 1").exitCode() == 0 && System.currentTimeMillis() < deadline) {
-                Thread.sleep(100);
-            }
-            assertThat(traffic(trafficPort, "SELECT 1").exitCode()).as("node stopped").isNotZero();
+            await().atMost(WAIT).pollInterval(POLL).untilAsserted(() ->
+                    assertThat(traffic(trafficPort, "SELECT 1").exitCode()).as("node stopped").isNotZero());
         } finally {
             node.close();
         }
     }
 
-    private static String awaitSessionId(int adminPort) throws InterruptedException {
-        for (int i = 0; i < 100; i++) {
-            MysqlCli.Result r = NodeFixture.admin(adminPort,
-                    "SELECT SessionID FROM stats_mysql_processlist WHERE user = 'cmd' AND command = 'Query'");
-            if (!r.stdout().isBlank()) {
-                return r.stdout().trim().lines().findFirst().orElseThrow();
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the sleeping session never showed in stats_mysql_processlist");
+    private static String awaitSessionId(int adminPort) {
+        return await("the sleeping session shows in stats_mysql_processlist").atMost(WAIT).pollInterval(POLL)
+                .until(() -> NodeFixture.admin(adminPort, "SELECT SessionID FROM stats_mysql_processlist"
+                        + " WHERE user = 'cmd' AND command = 'Query'").stdout().trim(), id -> !id.isEmpty())
+                .lines().findFirst().orElseThrow();
     }
 
     private static MysqlCli.Result traffic(int port, String sql) {

@@ -161,8 +161,14 @@ class ClusterEndToEndTest {
         }
         String node3Seen = updatedAt(node1, node3) + "/" + updatedAt(node2, node3);
         String node2SeenByNode1 = updatedAt(node1, node2);
-        await().pollDelay(Duration.ofMillis(2100)).atMost(Duration.ofSeconds(10)).pollInterval(POLL)
-                .untilAsserted(() -> assertThat(updatedAt(node1, node2)).isNotEqualTo(node2SeenByNode1));
+        long node1Failures = failedConnects(node1, node3);
+        long node2Failures = failedConnects(node2, node3);
+        // proven after each node's next attempt on node3 has failed too, while node2 is still checked
+        await().atMost(SYNC_TIMEOUT).pollInterval(POLL).untilAsserted(() -> {
+            assertThat(failedConnects(node1, node3)).isGreaterThan(node1Failures);
+            assertThat(failedConnects(node2, node3)).isGreaterThan(node2Failures);
+            assertThat(updatedAt(node1, node2)).isNotEqualTo(node2SeenByNode1);
+        });
         assertThat(updatedAt(node1, node3) + "/" + updatedAt(node2, node3)).isEqualTo(node3Seen);
 
         // 7. a user added on node1 while node3 is down reaches node2
@@ -209,6 +215,12 @@ class ClusterEndToEndTest {
     }
 
     /** {@code updated_at} of {@code peer}'s rows as {@code observer} shows them. */
+    /** How many times {@code observer}'s log says it could not connect to {@code peer}. */
+    private static long failedConnects(NodeProcess observer, NodeProcess peer) {
+        String line = "Cluster: unable to connect to peer 127.0.0.1:" + peer.adminPort + " . Error: ";
+        return observer.log().lines().filter(l -> l.contains(line)).count();
+    }
+
     private static String updatedAt(NodeProcess observer, NodeProcess peer) {
         return observer.admin("SELECT MAX(updated_at) FROM stats_proxysql_servers_checksums WHERE port = "
                 + peer.adminPort).strip();

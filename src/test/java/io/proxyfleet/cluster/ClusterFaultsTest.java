@@ -45,6 +45,8 @@ class ClusterFaultsTest {
     private static final Duration CHECK_INTERVAL = Duration.ofMillis(100);
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final Duration POLL = Duration.ofMillis(100);
+    /** Loads meant for one second start within this many milliseconds of its beginning. */
+    private static final long SECOND_START_MILLIS = 300;
     private static final String CLUSTER_ADMIN = """
                 admin_credentials="admin:admin;cluster1:clusterpass"
                 cluster_username="cluster1"
@@ -171,8 +173,9 @@ class ClusterFaultsTest {
     @Test
     void peerThatAcceptsAndThenHangs() throws Exception {
         List<Socket> accepted = new CopyOnWriteArrayList<>();
+        Thread acceptor = null;
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread.ofVirtual().start(() -> {
+            acceptor = Thread.ofVirtual().start(() -> {
                 while (!silent.isClosed()) {
                     try {
                         accepted.add(silent.accept());
@@ -201,6 +204,10 @@ class ClusterFaultsTest {
                 throw new AssertionError("the observer never closed its connection to the hung peer", e);
             }
         } finally {
+            // the server socket is closed by now, which ends the acceptor
+            if (acceptor != null) {
+                acceptor.join(WAIT);
+            }
             for (Socket s : accepted) {
                 s.close();
             }
@@ -266,16 +273,19 @@ class ClusterFaultsTest {
         admin(observer, "INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('mine', 'p', 0)");
         admin(rival, "INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('theirs', 'p', 0)");
         // both load within one second: straight through the engines, a mysql client start takes too long here.
-        // A second after the nodes' own boot loads first: a local load always gets an epoch above the module's
+        // In a second after both nodes' current epochs first: a local load always gets an epoch above the module's
         // previous one, so a load in the very second of a boot load would get the next second.
-        Thread.sleep(1_100);
-        await().atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(5))
-                .until(() -> System.currentTimeMillis() % 1000 < 300);
+        String epochs = "SELECT epoch FROM runtime_checksums_values WHERE name = 'mysql_users'";
+        long lastEpoch = Math.max(Long.parseLong(admin(observer, epochs).trim()),
+                Long.parseLong(admin(rival, epochs).trim()));
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).until(() -> {
+            long now = System.currentTimeMillis();
+            return now / 1000 > lastEpoch && now % 1000 < SECOND_START_MILLIS;
+        });
         for (ProxyFleetNode n : List.of(observer, rival)) {
             AdminResponse r = n.admin().execute(OPERATOR, "LOAD MYSQL USERS TO RUNTIME").get(10, TimeUnit.SECONDS);
             assertThat(r).isNotInstanceOf(AdminResponse.Error.class);
         }
-        String epochs = "SELECT epoch FROM runtime_checksums_values WHERE name = 'mysql_users'";
         assertThat(admin(observer, epochs)).as("loaded in the same second").isEqualTo(admin(rival, epochs));
         String before = checksumsExceptRules(observer);
 

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 @Tag("slow")
 class ClusterScriptsTest {
     private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(4);
+    private static final Duration OUTPUT_END_TIMEOUT = Duration.ofSeconds(30);
     private static final Pattern RESULT = Pattern.compile(
             "nodes=3 changes=3 p50_ms=(\\d+) p99_ms=(\\d+) max_ms=(\\d+)");
     private static final Pattern ADMIN_LINE = Pattern.compile("admin\\s+mysql --no-defaults -h127\\.0\\.0\\.1 -P(\\d+)");
@@ -54,9 +55,12 @@ class ClusterScriptsTest {
         return pb;
     }
 
-    /** Reads the process's output on a virtual thread, line by line, into {@code lines}. */
-    private static void drain(Process p, List<String> lines) {
-        Thread.ofVirtual().start(() -> {
+    /**
+     * Reads the process's output on a virtual thread, line by line, into {@code lines}; join the returned thread
+     * (see {@link #awaitOutput}) before reading {@code lines} in full.
+     */
+    private static Thread drain(Process p, List<String> lines) {
+        return Thread.ofVirtual().start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 for (String line = r.readLine(); line != null; line = r.readLine()) {
@@ -68,17 +72,27 @@ class ClusterScriptsTest {
         });
     }
 
+    /**
+     * Waits until the reader has seen the end of the output. The script's exit alone does not mean that its last
+     * lines were read, and a child it left behind holding the pipe open would keep the reader from ever ending.
+     */
+    private static void awaitOutput(Thread reader, List<String> lines) throws InterruptedException {
+        assertThat(reader.join(OUTPUT_END_TIMEOUT)).as("the script's output ended (no child left holding it):\n%s",
+                String.join("\n", lines)).isTrue();
+    }
+
     @Test
     void convergenceSmokeRunReportsOrderedPercentiles() throws Exception {
         Process p = script("bench/convergence.sh", "--smoke").start();
         List<String> lines = new CopyOnWriteArrayList<>();
-        drain(p, lines);
+        Thread reader = drain(p, lines);
         boolean finished = p.waitFor(SCRIPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (!finished) {
             p.destroy();
         }
+        assertThat(finished).as(String.join("\n", lines)).isTrue();
+        awaitOutput(reader, lines);
         String output = String.join("\n", lines);
-        assertThat(finished).as(output).isTrue();
         assertThat(p.exitValue()).as(output).isZero();
         Matcher m = lines.stream().map(RESULT::matcher).filter(Matcher::matches).findFirst()
                 .orElseThrow(() -> new AssertionError("no result line in:\n" + output));
@@ -94,7 +108,7 @@ class ClusterScriptsTest {
     void demoPrintsWorkingCommandsAndCtrlCStopsEverything() throws Exception {
         Process p = script("bench/cluster-demo.sh").start();
         List<String> lines = new CopyOnWriteArrayList<>();
-        drain(p, lines);
+        Thread reader = drain(p, lines);
         try {
             await().atMost(SCRIPT_TIMEOUT).pollInterval(Duration.ofMillis(500)).until(() ->
                     !p.isAlive() || lines.stream().anyMatch(l -> l.contains("Press Ctrl-C")));
@@ -139,6 +153,7 @@ class ClusterScriptsTest {
             assertThat(interrupt.waitFor()).isZero();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("demo stopped after SIGINT").isTrue();
             assertThat(p.exitValue()).isEqualTo(130);
+            awaitOutput(reader, lines);
             assertThat(Files.exists(files)).as("temporary files removed").isFalse();
             for (int port : adminPorts) {
                 MysqlCli.Result r = MysqlCli.run(MysqlCli.loginArgs("127.0.0.1", port, "admin", "admin", "-N",
@@ -150,6 +165,7 @@ class ClusterScriptsTest {
                 p.destroy();
                 p.waitFor(30, TimeUnit.SECONDS);
             }
+            reader.join(OUTPUT_END_TIMEOUT);
         }
     }
 }

@@ -152,7 +152,12 @@ class ClusterSyncTest {
         // a 20 s check interval with diffs_before_sync 3 would take a minute by polling alone
         List<TestNode> c = cluster(3, 20_000, true);
         TestNode a = c.get(0);
-        Thread.sleep(500); // let every monitor finish its first check
+        // every monitor has finished its first check, so what follows is the notify's doing, not a first poll's
+        await().atMost(SYNC_TIMEOUT).untilAsserted(() -> {
+            for (TestNode n : c) {
+                assertThat(n.cluster.get().checksumsStatus()).allSatisfy(s -> assertThat(s.updatedAt()).isPositive());
+            }
+        });
         long started = System.nanoTime();
         a.exec("INSERT INTO mysql_query_rules (rule_id, active, match_pattern, destination_hostgroup) VALUES"
                 + " (1, 1, '^INSERT', 1)");
@@ -169,11 +174,11 @@ class ClusterSyncTest {
         TestNode b = c.get(1);
         // set-up loaded proxysql_servers on both nodes within the same second or two; load it again on both in
         // one second with different contents
+        a.exec("UPDATE proxysql_servers SET comment = 'from a'");
+        b.exec("UPDATE proxysql_servers SET comment = 'from b'");
         long start = System.currentTimeMillis() / 1000;
         await().atMost(Duration.ofSeconds(3)).until(() -> System.currentTimeMillis() % 1000 < 500
                 && System.currentTimeMillis() / 1000 > start);
-        a.exec("UPDATE proxysql_servers SET comment = 'from a'");
-        b.exec("UPDATE proxysql_servers SET comment = 'from b'");
         a.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
         b.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
         assertThat(a.module("proxysql_servers").epoch()).isEqualTo(b.module("proxysql_servers").epoch());

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.proxyfleet.config.ProxySqlServer;
+import io.proxyfleet.protocol.client.MysqlErrorException;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,8 +21,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A monitor against a real admin engine over a real socket, seen from a node that has loaded nothing. */
 class PeerMonitorTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final int ACCESS_DENIED = 1045;
+
     @TempDir
     Path tmp;
+    /** Every statement the peer's admin answered, in order. */
+    private final List<String> peerReceived = new CopyOnWriteArrayList<>();
     private TestNode peer;
 
     private static ClusterSettings settings(String user, String password) {
@@ -34,7 +42,10 @@ class PeerMonitorTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        peer = new TestNode(tmp.resolve("peer"), false);
+        peer = new TestNode(tmp.resolve("peer"), false, (sql, response) -> {
+            peerReceived.add(sql);
+            return response;
+        });
         peer.exec("INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('u1', 'p1', 0)");
         peer.exec("LOAD MYSQL USERS TO RUNTIME");
     }
@@ -45,8 +56,15 @@ class PeerMonitorTest {
     }
 
     private ClusterManager manager(RecordingNode node) {
-        return new ClusterManager(node, PeerConnector.standard(), () -> System.currentTimeMillis() / 1000,
-                Duration.ZERO);
+        return manager(node, PeerConnector.standard());
+    }
+
+    private static ClusterManager manager(RecordingNode node, PeerConnector connector) {
+        return new ClusterManager(node, connector, () -> System.currentTimeMillis() / 1000, Duration.ZERO);
+    }
+
+    private long received(String sql) {
+        return peerReceived.stream().filter(sql::equals).count();
     }
 
     private List<ProxySqlServer> peerList() {
@@ -77,7 +95,13 @@ class PeerMonitorTest {
         RecordingNode node = new RecordingNode("1.4.16", peerList(), settings("admin", "admin"));
         try (ClusterManager m = manager(node)) {
             m.start();
-            Thread.sleep(1000);
+            await().atMost(WAIT).until(() -> received(ClusterQueries.VERSION) >= 1);
+            // Woken early from its long pause, the monitor connects again and asks the version again: its first
+            // connection has ended by then, so whatever it would have done after the version it has done.
+            m.checkNow();
+            await().atMost(WAIT).until(() -> received(ClusterQueries.VERSION) >= 2
+                    || peerReceived.stream().anyMatch(sql -> !sql.equals(ClusterQueries.VERSION)));
+            assertThat(peerReceived).as("statements the peer received").containsOnly(ClusterQueries.VERSION);
             assertThat(m.checksumsStatus()).allSatisfy(s -> assertThat(s.updatedAt()).isZero());
             assertThat(node.applied).isEmpty();
         }
@@ -87,9 +111,24 @@ class PeerMonitorTest {
     void wrongCredentialsNeverGetPastLogin() throws Exception {
         RecordingNode node = new RecordingNode(peer.holder.current().adminVariables().get("version"), peerList(),
                 settings("admin", "wrong"));
-        try (ClusterManager m = manager(node)) {
+        List<Integer> refusals = new CopyOnWriteArrayList<>();
+        PeerConnector recording = (address, settings) -> {
+            try {
+                return PeerConnector.standard().open(address, settings);
+            } catch (IOException e) {
+                refusals.add(e instanceof MysqlErrorException err ? err.code() : 0);
+                throw e;
+            }
+        };
+        try (ClusterManager m = manager(node, recording)) {
             m.start();
-            Thread.sleep(1000);
+            await().atMost(WAIT).until(() -> refusals.size() >= 1);
+            // Woken early from its retry pause, the monitor logs in again: the second refusal comes after whatever
+            // the first one led to.
+            m.checkNow();
+            await().atMost(WAIT).until(() -> refusals.size() >= 2 || !peerReceived.isEmpty());
+            assertThat(refusals).as("error codes of the refused logins").containsOnly(ACCESS_DENIED);
+            assertThat(peerReceived).as("statements the peer received").isEmpty();
             assertThat(m.checksumsStatus()).allSatisfy(s -> assertThat(s.updatedAt()).isZero());
             assertThat(node.applied).isEmpty();
         }

@@ -257,6 +257,9 @@ class SessionCommandsTest {
             }
             SQLException e = catchThrowableOfType(SQLException.class, () -> scalar(victim, "SELECT 2"));
             assertThat((Throwable) e).isNotNull();
+            // the connection is gone (class 08), not a statement refused on a session that lives on
+            assertThat(e.getSQLState()).as(String.valueOf(e)).startsWith("08");
+            assertThat(victim.isValid(1)).isFalse();
             assertThat(scalar(killer, "SELECT 'killer fine'")).isEqualTo("killer fine");
         }
     }

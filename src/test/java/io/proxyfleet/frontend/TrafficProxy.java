@@ -23,6 +23,9 @@ import java.util.Map;
  * testing the traffic path before (and apart from) the admin interface.
  */
 public final class TrafficProxy implements AutoCloseable {
+    /** Traffic event loops; each has its own backend pools. */
+    public static final int EVENT_LOOPS = 2;
+
     private final EventLoopGroup group;
     private final TrafficServer server;
     private final ConfigHolder holder;
@@ -39,6 +42,12 @@ public final class TrafficProxy implements AutoCloseable {
 
     public static TrafficProxy start(List<MysqlServer> servers, List<MysqlUser> users, Map<String, String> variables)
             throws Exception {
+        return start(servers, users, variables, EVENT_LOOPS);
+    }
+
+    /** A proxy on {@code eventLoops} loops: with one, every client draws on the same backend pools. */
+    public static TrafficProxy start(List<MysqlServer> servers, List<MysqlUser> users, Map<String, String> variables,
+                                     int eventLoops) throws Exception {
         var values = new HashMap<>(MysqlVariables.DEFAULTS);
         values.putAll(variables);
         RuntimeConfig config = RuntimeConfig.empty()
@@ -50,7 +59,7 @@ public final class TrafficProxy implements AutoCloseable {
         SslContext tls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
         var sessions = new SessionRegistry();
         var context = TrafficContext.create(holder, new BackendConnector(new Hostgroups()), sessions, () -> tls);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, EpollIoHandler.newFactory());
         TrafficServer server = TrafficServer.start(context, group, "127.0.0.1", 0);
         TrafficProxy proxy = new TrafficProxy(group, server, holder, sessions);
         proxy.context = context;

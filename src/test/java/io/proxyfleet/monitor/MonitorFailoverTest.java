@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -46,7 +47,9 @@ class MonitorFailoverTest {
     private static final int LOAD_CLIENTS = 16;
     private static final int FIXTURE_ATTEMPTS = 3;
     private static final long LOAD_PAUSE_MILLIS = 50;
-    private static final long STEADY_MILLIS = 1_000;
+    /** Successful client statements that each phase of the load test runs before the next begins. */
+    private static final int STATEMENTS_PER_PHASE = 100;
+    private static final long READ_ONLY_TIMEOUT_MILLIS = 500;
     /** MariaDB's "running with the --read-only option". */
     private static final int ER_OPTION_PREVENTS_STATEMENT = 1290;
 
@@ -125,7 +128,7 @@ class MonitorFailoverTest {
                     monitor_ping_timeout=500
                     monitor_ping_max_failures=3
                     monitor_read_only_interval=200
-                    monitor_read_only_timeout=500
+                    monitor_read_only_timeout=%d
                     monitor_replication_lag_interval=200
                     monitor_replication_lag_timeout=500
                 }
@@ -143,7 +146,8 @@ class MonitorFailoverTest {
                 (
                     { writer_hostgroup=%d, reader_hostgroup=%d, check_type="read_only", comment="pair" }
                 )
-                """.formatted(dataDir, adminPort, trafficPort, primary.port(), WRITER, replica.port(), READER,
+                """.formatted(dataDir, adminPort, trafficPort, READ_ONLY_TIMEOUT_MILLIS, primary.port(), WRITER,
+                replica.port(), READER,
                 MAX_LAG, APP, APP_PASSWORD, READER, WRITER_USER, APP_PASSWORD, WRITER, WRITER, READER));
         node = ProxyFleetNode.start(new NodeOptions(dataDir, cnf, true, false, false));
         admin = BlockingMysqlClient.connect(BlockingMysqlClient.Options.of("127.0.0.1", node.adminPort(), "admin",
@@ -237,8 +241,18 @@ class MonitorFailoverTest {
         adminExecute("LOAD MYSQL SERVERS TO RUNTIME");
 
         await().atMost(SETTLE).until(() -> node.monitor().replicationHostgroups().isEmpty());
-        // Without a pair nothing copies the primary into the reader hostgroup again.
-        Thread.sleep(STEADY_MILLIS);
+        long removedMicros = TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis());
+        // Without a pair nothing copies the primary into the reader hostgroup again. Proven once the monitor has
+        // pinged both servers after any read_only check begun with the old pair must have ended.
+        long checksEndedMicros = removedMicros + TimeUnit.MILLISECONDS.toMicros(READ_ONLY_TIMEOUT_MILLIS);
+        await().atMost(SETTLE).untilAsserted(() -> {
+            for (MariaDb db : List.of(primary, replica)) {
+                assertThat(adminValue("SELECT COUNT(*) FROM monitor.mysql_server_ping_log WHERE port = " + db.port()
+                        + " AND time_start_us > " + checksEndedMicros)).isNotEqualTo("0");
+            }
+        });
+        assertThat(adminValue("SELECT COUNT(*) FROM monitor.mysql_server_read_only_log WHERE time_start_us > "
+                + removedMicros)).as("read_only checks begun without a pair").isEqualTo("0");
         assertThat(runtimeServers()).containsExactlyInAnyOrder(WRITER + ":" + primary.port(),
                 READER + ":" + replica.port());
     }
@@ -343,13 +357,13 @@ class MonitorFailoverTest {
                 }
             }));
         }
-        Thread.sleep(STEADY_MILLIS);
+        runPhase(statements);
 
         phase.set("replica killed");
         replica.kill();
         await().atMost(SETTLE).until(() -> "SHUNNED".equals(poolStatus(READER, replica.port())));
         phase.set("replica shunned");
-        Thread.sleep(STEADY_MILLIS);
+        runPhase(statements);
         phase.set("replica restarting");
         replica.restart();
         await().atMost(SETTLE).until(() -> "ONLINE".equals(poolStatus(READER, replica.port())));
@@ -359,14 +373,14 @@ class MonitorFailoverTest {
         await().atMost(SETTLE).until(() -> runtimeServers().contains(WRITER + ":" + replica.port())
                 && !runtimeServers().contains(WRITER + ":" + primary.port()));
         phase.set("after failover");
-        Thread.sleep(STEADY_MILLIS);
+        runPhase(statements);
         phase.set("failback");
         sql(replica, "SET GLOBAL read_only = 1");
         sql(primary, "SET GLOBAL read_only = 0");
         await().atMost(SETTLE).until(() -> runtimeServers().contains(WRITER + ":" + primary.port())
                 && !runtimeServers().contains(WRITER + ":" + replica.port()));
         phase.set("steady again");
-        Thread.sleep(STEADY_MILLIS);
+        runPhase(statements);
         stop.set(true);
         for (Thread t : clients) {
             t.join(CLIENT_TIMEOUT.multipliedBy(2));
@@ -395,6 +409,12 @@ class MonitorFailoverTest {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /** Lets the load run in the current phase until its clients have completed a number of statements more. */
+    private static void runPhase(AtomicInteger statements) {
+        int start = statements.get();
+        await().atMost(SETTLE).until(() -> statements.get() >= start + STATEMENTS_PER_PHASE);
+    }
 
     /**
      * Runs idempotent statements as root, retrying when the fixture cannot even connect: on a shared 2-core

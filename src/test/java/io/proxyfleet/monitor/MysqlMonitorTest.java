@@ -13,12 +13,15 @@ import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.config.ServerStatus;
 import io.proxyfleet.testkit.FreePorts;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,15 +30,19 @@ import org.junit.jupiter.api.Test;
  * no database is needed; the real-server behaviour is covered by {@link MonitorFailoverTest}.
  */
 class MysqlMonitorTest {
+    private static final Pattern PING_ROW = Pattern.compile(
+            "INSERT OR REPLACE INTO monitor\\.mysql_server_ping_log VALUES \\('127\\.0\\.0\\.1', (\\d+), (\\d+), .*");
+    private static final long SHUN_RECOVERY_MICROS = TimeUnit.SECONDS.toMicros(1);
+    /** Failed pings of an enabled monitor that show that time enough for many scheduler ticks has passed. */
+    private static final int CONTROL_PINGS = 5;
+
     private final List<String> statements = new CopyOnWriteArrayList<>();
     private final Hostgroups hostgroups = new Hostgroups();
-    private MysqlMonitor monitor;
+    private final List<MysqlMonitor> monitors = new ArrayList<>();
 
     @AfterEach
     void stop() {
-        if (monitor != null) {
-            monitor.close();
-        }
+        monitors.forEach(MysqlMonitor::close);
     }
 
     private ConfigHolder holder(int deadPort, Map<String, String> overrides) {
@@ -51,13 +58,34 @@ class MysqlMonitorTest {
     }
 
     private MysqlMonitor start(ConfigHolder holder) {
-        monitor = new MysqlMonitor(holder, hostgroups, batch -> {
-            statements.addAll(batch);
+        return start(holder, hostgroups, statements);
+    }
+
+    private MysqlMonitor start(ConfigHolder holder, Hostgroups groups, List<String> log) {
+        MysqlMonitor monitor = new MysqlMonitor(holder, groups, batch -> {
+            log.addAll(batch);
             return CompletableFuture.completedFuture(null);
         }, () -> {
             throw new AssertionError("no replication hostgroups, so no server may move");
         });
+        monitors.add(monitor);
         return monitor;
+    }
+
+    /** {@code time_start_us} of the ping log rows of the server on {@code port}, in the order written. */
+    private static List<Long> pingStarts(List<String> log, int port) {
+        List<Long> starts = new ArrayList<>();
+        for (String sql : log) {
+            Matcher m = PING_ROW.matcher(sql);
+            if (m.matches() && Integer.parseInt(m.group(1)) == port) {
+                starts.add(Long.parseLong(m.group(2)));
+            }
+        }
+        return starts;
+    }
+
+    private static long nowMicros() {
+        return TimeUnit.MILLISECONDS.toMicros(System.currentTimeMillis());
     }
 
     @Test
@@ -74,22 +102,45 @@ class MysqlMonitorTest {
                 .doesNotEndWith("NULL)"));
         assertThat(statements).anySatisfy(sql -> assertThat(sql)
                 .startsWith("INSERT OR REPLACE INTO monitor.mysql_server_connect_log VALUES ('127.0.0.1', "));
-        // Failing pings keep pushing the recovery back, so the connector's lazy recovery cannot revive it.
-        TimeUnit.MILLISECONDS.sleep(1_500);
-        server.maybeRecover(System.nanoTime(), TimeUnit.SECONDS.toNanos(1));
+        // Failing pings keep pushing the recovery back, so the connector's lazy recovery cannot revive it: once a
+        // ping has failed more than shun_recovery_time_sec after the shun, the shun alone would have expired.
+        long shunSeenMicros = nowMicros();
+        await().atMost(Duration.ofSeconds(10)).until(() -> pingStarts(statements, deadPort).stream()
+                .anyMatch(start -> start > shunSeenMicros + SHUN_RECOVERY_MICROS));
+        server.maybeRecover(System.nanoTime(), TimeUnit.MICROSECONDS.toNanos(SHUN_RECOVERY_MICROS));
         assertThat(server.status()).isEqualTo(ServerStatus.SHUNNED);
     }
 
     @Test
-    void disabledMonitorChecksNothing() throws Exception {
-        ConfigHolder holder = holder(FreePorts.loopback(), Map.of("monitor_enabled", "false"));
+    void disabledMonitorChecksNothingUntilEnabled() {
+        int deadPort = FreePorts.loopback();
+        ConfigHolder holder = holder(deadPort, Map.of("monitor_enabled", "false"));
         ServerRuntime server = hostgroups.hostgroup(holder.current().servers(), 0)[0];
+        // An enabled monitor started at the same moment: its failed pings show that the disabled one's scheduler
+        // had the time for many ticks.
+        int controlPort = FreePorts.loopback();
+        List<String> controlLog = new CopyOnWriteArrayList<>();
 
         start(holder);
-        TimeUnit.MILLISECONDS.sleep(500);
+        start(holder(controlPort, Map.of()), new Hostgroups(), controlLog);
+        await().atMost(Duration.ofSeconds(10)).until(() -> pingStarts(controlLog, controlPort).size() >= CONTROL_PINGS);
 
         assertThat(statements).isEmpty();
         assertThat(server.status()).isEqualTo(ServerStatus.ONLINE);
+
+        // The same monitor, once enabled, checks at once: it was running all along, and checked nothing before.
+        long enabledMicros = nowMicros();
+        holder.update(c -> c.withMysqlVariables(new RuntimeConfig.Variables(
+                withValue(c.mysqlVariables().values(), "monitor_enabled", "true"), new ModuleVersion(2, 2, "0x0"))));
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.status() == ServerStatus.SHUNNED);
+        assertThat(pingStarts(statements, deadPort)).isNotEmpty().allSatisfy(start ->
+                assertThat(start).as("ping started after the monitor was enabled").isGreaterThanOrEqualTo(enabledMicros));
+    }
+
+    private static Map<String, String> withValue(Map<String, String> values, String name, String value) {
+        Map<String, String> copy = new HashMap<>(values);
+        copy.put(name, value);
+        return copy;
     }
 
     @Test

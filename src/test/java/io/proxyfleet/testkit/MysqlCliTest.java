@@ -14,8 +14,9 @@ class MysqlCliTest {
     @Test
     void clientThatHangsIsKilledAtTheTimeout() throws Exception {
         // Accepts the TCP connection but never sends a handshake, so the client waits forever.
+        Thread acceptor;
         try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            Thread.ofVirtual().start(() -> {
+            acceptor = Thread.ofVirtual().start(() -> {
                 try (Socket ignoredUntilClosed = silent.accept()) {
                     ignoredUntilClosed.getInputStream().read();
                 } catch (java.io.IOException e) {
@@ -31,6 +32,8 @@ class MysqlCliTest {
             assertThat(result.succeeded()).isFalse();
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
         }
+        // the killed client's connection and the closed listener both end the acceptor
+        assertThat(acceptor.join(Duration.ofSeconds(10))).isTrue();
     }
 
     @Test
