@@ -21,6 +21,7 @@ import io.proxyfleet.protocol.Capabilities;
 import io.proxyfleet.protocol.Commands;
 import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.protocol.OkPacket;
+import io.proxyfleet.protocol.PacketDecoder;
 import io.proxyfleet.protocol.Packets;
 import io.proxyfleet.protocol.ProtocolException;
 import io.proxyfleet.protocol.ResponseTracker;
@@ -53,7 +54,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     /** Protocol errors a client can cause, with MySQL's codes. */
     private static final int ER_NET_PACKETS_OUT_OF_ORDER = 1156;
-    private static final int ER_NET_PACKET_TOO_LARGE = 1153;
     private static final int ER_UNKNOWN_COM_ERROR = 1047;
     private static final int ER_BAD_HANDSHAKE = 1043;
     private static final int ER_CON_COUNT_ERROR = 1040;
@@ -294,6 +294,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         loginNanos = System.nanoTime();
         if (!changingUser) {
             LoopTicker.register(channel.eventLoop(), this);
+            // max_allowed_packet is checked from each header from now on, before the packet is buffered.
+            channel.pipeline().get(PacketDecoder.class)
+                    .afterLogin(TrafficSettings.of(cfg.mysqlVariables()).maxAllowedPacket());
         }
         state = State.READY;
         channel.config().setAutoRead(false);
@@ -370,13 +373,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         lastSequenceId = sequenceId;
         command.add(packet);
         commandBytes += length;
-        TrafficSettings settings = TrafficSettings.of(context.config().current().mysqlVariables());
-        if (commandBytes > settings.maxAllowedPacket()) {
-            releaseCommand();
-            sendErrorAndClose(new ErrPacket(ER_NET_PACKET_TOO_LARGE, "08S01",
-                    "Got a packet bigger than 'max_allowed_packet' bytes"), sequenceId + 1);
-            return;
-        }
         if (length == Packets.MAX_PAYLOAD) {
             channel.read(); // the rest of a 16 MiB+ command follows
             return;
