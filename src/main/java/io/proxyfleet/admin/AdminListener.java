@@ -50,7 +50,7 @@ public final class AdminListener implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new PacketDecoder(), new AdminSession(engine, tls, sha2Cache,
+                        ch.pipeline().addLast(PacketDecoder.beforeLogin(), new AdminSession(engine, tls, sha2Cache,
                                 serverVersion.get(), connectionIds.incrementAndGet()));
                     }
                 });

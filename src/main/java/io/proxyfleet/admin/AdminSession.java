@@ -14,6 +14,7 @@ import io.proxyfleet.protocol.Capabilities;
 import io.proxyfleet.protocol.Commands;
 import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.protocol.OkPacket;
+import io.proxyfleet.protocol.PacketDecoder;
 import io.proxyfleet.protocol.Packets;
 import io.proxyfleet.protocol.ProtocolException;
 import io.proxyfleet.protocol.StatusFlags;
@@ -34,6 +35,12 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(AdminSession.class);
     private static final int ER_CON_COUNT_ERROR = 1040;
     private static final int ER_UNKNOWN_COM_ERROR = 1047;
+    /**
+     * Largest admin command: one packet, since commands are read from a single packet and never reassembled.
+     * A larger one (ProxySQL crashed on a 64 MiB admin query) is refused from its first header, before its bytes
+     * are buffered, with ER_NET_PACKET_TOO_LARGE.
+     */
+    static final int MAX_COMMAND_PAYLOAD = Packets.MAX_PAYLOAD - 1;
     /** Users that ProxySQL lets in only from the machine itself. */
     private static final String LOCAL_ONLY_ADMIN = "admin";
     private static final String LOCAL_ONLY_STATS = "stats";
@@ -122,6 +129,7 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
                 capabilities = s.response().capabilities() & handshake.serverCapabilities();
                 principal = new AdminPrincipal(user, account.role(), remoteHost + ":"
                         + ((InetSocketAddress) channel.remoteAddress()).getPort());
+                channel.pipeline().get(PacketDecoder.class).afterLogin(MAX_COMMAND_PAYLOAD);
             }
         }
     }

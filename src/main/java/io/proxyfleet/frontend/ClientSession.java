@@ -26,6 +26,7 @@ import io.proxyfleet.protocol.Capabilities;
 import io.proxyfleet.protocol.Commands;
 import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.protocol.OkPacket;
+import io.proxyfleet.protocol.PacketDecoder;
 import io.proxyfleet.protocol.Packets;
 import io.proxyfleet.protocol.ProtocolException;
 import io.proxyfleet.protocol.ResponseTracker;
@@ -81,7 +82,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
 
     private static final int ER_NET_PACKETS_OUT_OF_ORDER = 1156;
-    private static final int ER_NET_PACKET_TOO_LARGE = 1153;
     private static final int ER_UNKNOWN_COM_ERROR = 1047;
     private static final int ER_BAD_HANDSHAKE = 1043;
     private static final int ER_CON_COUNT_ERROR = 1040;
@@ -311,6 +311,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!changingUser) {
             LoopTicker.register(channel.eventLoop(), this);
             channel.config().setAutoRead(false);
+            // max_allowed_packet is checked from each header from now on, before the packet is buffered.
+            channel.pipeline().get(PacketDecoder.class)
+                    .afterLogin(TrafficSettings.of(cfg.mysqlVariables()).maxAllowedPacket());
         }
         if (log.isDebugEnabled()) {
             log.debug("Session {}: user {} logged in from {}", id, found.username(), clientAddress);
@@ -421,12 +424,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             command = Command.assemble(packet, System.nanoTime());
         } else {
             command.append(packet);
-        }
-        TrafficSettings settings = TrafficSettings.of(context.config().current().mysqlVariables());
-        if (command.bytes() > settings.maxAllowedPacket()) {
-            sendErrorAndClose(new ErrPacket(ER_NET_PACKET_TOO_LARGE, "08S01",
-                    "Got a packet bigger than 'max_allowed_packet' bytes"), sequenceId + 1);
-            return;
         }
         if (length == Packets.MAX_PAYLOAD) {
             return; // the rest of a 16 MiB+ command follows; drain() reads it

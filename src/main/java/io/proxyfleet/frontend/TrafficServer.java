@@ -42,7 +42,7 @@ public final class TrafficServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new PacketDecoder(), new ClientSession(context));
+                        ch.pipeline().addLast(PacketDecoder.beforeLogin(), new ClientSession(context));
                     }
                 });
         Channel channel = bootstrap.bind(host, port).sync().channel();

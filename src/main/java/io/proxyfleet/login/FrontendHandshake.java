@@ -11,6 +11,7 @@ import io.proxyfleet.protocol.HandshakeV10;
 import io.proxyfleet.protocol.Lenenc;
 import io.proxyfleet.protocol.OkPacket;
 import io.proxyfleet.protocol.Packets;
+import io.proxyfleet.protocol.ProtocolException;
 import io.proxyfleet.protocol.StatusFlags;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -137,7 +138,12 @@ public final class FrontendHandshake {
         this.tls = true;
     }
 
-    /** Feeds one whole client packet (header included); the caller keeps ownership of it. */
+    /**
+     * Feeds one whole client packet (header included); the caller keeps ownership of it. Each packet's size is
+     * bounded by the frame decoder before login, and nothing here allocates more than the packet holds.
+     *
+     * @throws ProtocolException when the packet is malformed; the caller answers ER_BAD_HANDSHAKE and closes
+     */
     public Outcome onPacket(ByteBuf packet) {
         sequenceId = Packets.sequenceId(packet, packet.readerIndex());
         ByteBuf payload = packet.slice(packet.readerIndex() + Packets.HEADER_SIZE,
@@ -161,9 +167,9 @@ public final class FrontendHandshake {
         String user = Lenenc.readNulString(payload);
         byte[] auth;
         if ((sessionCapabilities & Capabilities.SECURE_CONNECTION) != 0) {
-            int length = payload.readUnsignedByte();
+            int length = payload.isReadable() ? payload.readUnsignedByte() : 0;
             if (length > payload.readableBytes()) {
-                throw new io.proxyfleet.protocol.ProtocolException("auth response overruns COM_CHANGE_USER");
+                throw new ProtocolException("auth response overruns COM_CHANGE_USER");
             }
             auth = new byte[length];
             payload.readBytes(auth);

@@ -17,7 +17,11 @@ public record AuthSwitchRequest(String pluginName, byte[] authData) {
         Packets.finish(out, start);
     }
 
+    /** Decodes a payload that starts with 0xFE; the scramble is whatever the payload holds after the name. */
     public static AuthSwitchRequest decode(ByteBuf payload) {
+        if (!payload.isReadable()) {
+            throw new ProtocolException("empty auth switch request");
+        }
         payload.skipBytes(1);
         String plugin = Lenenc.readNulString(payload);
         int length = payload.readableBytes();

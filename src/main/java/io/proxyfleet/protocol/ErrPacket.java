@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 public record ErrPacket(int code, String sqlState, String message) {
     private static final int SQL_STATE_MARKER = '#';
     private static final int SQL_STATE_LENGTH = 5;
+    /** The 0xFF header and the 2-byte error code. */
+    private static final int ERR_HEADER_LENGTH = 3;
 
     public ErrPacket {
         if (sqlState == null || sqlState.length() != SQL_STATE_LENGTH) {
@@ -31,10 +33,14 @@ public record ErrPacket(int code, String sqlState, String message) {
 
     /** Decodes a payload that starts with 0xFF (protocol 4.1 form, SQLSTATE present). */
     public static ErrPacket decode(ByteBuf payload) {
+        if (!payload.isReadable(ERR_HEADER_LENGTH)) {
+            throw new ProtocolException("ERR packet of " + payload.readableBytes() + " bytes has no error code");
+        }
         payload.skipBytes(1);
         int code = payload.readUnsignedShortLE();
         String state = "HY000";
-        if (payload.isReadable() && payload.getUnsignedByte(payload.readerIndex()) == SQL_STATE_MARKER) {
+        if (payload.isReadable(1 + SQL_STATE_LENGTH)
+                && payload.getUnsignedByte(payload.readerIndex()) == SQL_STATE_MARKER) {
             payload.skipBytes(1);
             state = payload.readCharSequence(SQL_STATE_LENGTH, StandardCharsets.US_ASCII).toString();
         }

@@ -18,6 +18,11 @@ public record HandshakeResponse41(int capabilities, int maxPacketSize, int colla
     private static final int FILLER = 23;
     /** Length of an SSLRequest payload: capabilities, max packet, collation and filler. */
     public static final int SSL_REQUEST_LENGTH = 32;
+    /**
+     * Connection attributes kept from one response. Client libraries send a dozen or two (client name, version,
+     * OS, program name); the rest of a longer list is skipped.
+     */
+    public static final int MAX_CONNECT_ATTRIBUTES = 128;
 
     public void writeTo(ByteBuf out, int sequenceId) {
         int start = Packets.begin(out, sequenceId);
@@ -75,6 +80,13 @@ public record HandshakeResponse41(int capabilities, int maxPacketSize, int colla
                 && (payload.getIntLE(payload.readerIndex()) & Capabilities.SSL) != 0;
     }
 
+    /**
+     * Decodes a client's response. Every length in it is checked against the bytes of this payload before
+     * anything is allocated, so the payload's own size (which the frame decoder bounds before login) bounds the
+     * work and memory spent on it.
+     *
+     * @throws ProtocolException when the payload is not a well-formed response
+     */
     public static HandshakeResponse41 decode(ByteBuf payload) {
         if (payload.readableBytes() < SSL_REQUEST_LENGTH) {
             throw new ProtocolException("handshake response too short");
@@ -91,6 +103,9 @@ public record HandshakeResponse41(int capabilities, int maxPacketSize, int colla
         if ((capabilities & Capabilities.PLUGIN_AUTH_LENENC_CLIENT_DATA) != 0) {
             auth = Lenenc.readBytes(payload);
         } else if ((capabilities & Capabilities.SECURE_CONNECTION) != 0) {
+            if (!payload.isReadable()) {
+                throw new ProtocolException("auth response length missing");
+            }
             int length = payload.readUnsignedByte();
             if (length > payload.readableBytes()) {
                 throw new ProtocolException("auth response overruns the packet");
@@ -115,15 +130,21 @@ public record HandshakeResponse41(int capabilities, int maxPacketSize, int colla
         return new HandshakeResponse41(capabilities, maxPacket, collation, user, auth, db, plugin, attrs);
     }
 
+    /**
+     * Reads the connection attributes: a length-prefixed block of key/value string pairs. Pairs past
+     * {@link #MAX_CONNECT_ATTRIBUTES} are checked for form but not kept, so that a block of many one-byte pairs
+     * cannot turn a small packet into a large map.
+     */
     private static Map<String, String> readAttributes(ByteBuf payload) {
-        long total = Lenenc.readInt(payload);
-        if (total > payload.readableBytes()) {
-            throw new ProtocolException("connection attributes overrun the packet");
-        }
-        int end = payload.readerIndex() + (int) total;
+        ByteBuf block = payload.readSlice(Lenenc.readLength(payload));
         var attrs = new LinkedHashMap<String, String>();
-        while (payload.readerIndex() < end) {
-            attrs.put(Lenenc.readString(payload), Lenenc.readString(payload));
+        while (block.isReadable()) {
+            if (attrs.size() < MAX_CONNECT_ATTRIBUTES) {
+                attrs.put(Lenenc.readString(block), Lenenc.readString(block));
+            } else {
+                block.skipBytes(Lenenc.readLength(block));
+                block.skipBytes(Lenenc.readLength(block));
+            }
         }
         return Collections.unmodifiableMap(attrs);
     }

@@ -4,7 +4,9 @@ import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Length-encoded integers and strings.
+ * Length-encoded integers and strings. Every length read here comes from the peer and is treated as hostile: it
+ * is an unsigned 64-bit value, checked against the bytes actually present before anything is allocated, so a
+ * packet can never make us allocate more than its own size. Stateless.
  *
  * @see <a href="https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_dt_integers.html">Integers</a>
  */
@@ -22,14 +24,21 @@ public final class Lenenc {
     }
 
     /**
-     * Reads a length-encoded integer. 0xFB (NULL) and 0xFF (ERR) are not integers here.
+     * Reads a length-encoded integer. 0xFB (NULL) and 0xFF (ERR) are not integers here. The 8-byte form is
+     * unsigned: values of 2^63 and more come back negative, so compare them with {@link Long#compareUnsigned}.
      *
-     * @throws ProtocolException when the prefix is not an integer prefix
+     * @throws ProtocolException when the prefix is not an integer prefix, or the integer is cut short
      */
     public static long readInt(ByteBuf in) {
+        if (!in.isReadable()) {
+            throw new ProtocolException("length-encoded integer missing at the end of the packet");
+        }
         int first = in.readUnsignedByte();
         if (first < NULL_VALUE) {
             return first;
+        }
+        if (!in.isReadable(encodedSize(first) - 1)) {
+            throw new ProtocolException("length-encoded integer cut short by the end of the packet");
         }
         return switch (first) {
             case PREFIX_2 -> in.readUnsignedShortLE();
@@ -110,23 +119,35 @@ public final class Lenenc {
         }
     }
 
-    public static byte[] readBytes(ByteBuf in) {
+    /**
+     * Reads the length of something that follows in the same packet (a string, a block of attributes), checked
+     * as an unsigned value against the bytes that are actually left, so that it can size an allocation.
+     *
+     * @throws ProtocolException when the length exceeds what the packet still holds
+     */
+    public static int readLength(ByteBuf in) {
         long length = readInt(in);
-        if (length > in.readableBytes()) {
-            throw new ProtocolException("length-encoded string of " + length + " bytes overruns the packet");
+        if (Long.compareUnsigned(length, in.readableBytes()) > 0) {
+            throw new ProtocolException("length " + Long.toUnsignedString(length) + " overruns the "
+                    + in.readableBytes() + " bytes left in the packet");
         }
-        byte[] value = new byte[(int) length];
+        return (int) length;
+    }
+
+    public static byte[] readBytes(ByteBuf in) {
+        byte[] value = new byte[readLength(in)];
         in.readBytes(value);
         return value;
     }
 
     public static String readString(ByteBuf in) {
-        return new String(readBytes(in), StandardCharsets.UTF_8);
+        int length = readLength(in);
+        return in.readCharSequence(length, StandardCharsets.UTF_8).toString();
     }
 
     /** Reads a text-protocol cell: 0xFB is NULL. */
     public static String readNullableString(ByteBuf in) {
-        if (in.getUnsignedByte(in.readerIndex()) == NULL_VALUE) {
+        if (in.isReadable() && in.getUnsignedByte(in.readerIndex()) == NULL_VALUE) {
             in.skipBytes(1);
             return null;
         }

@@ -30,6 +30,9 @@ public record OkPacket(long affectedRows, long lastInsertId, int statusFlags, in
 
     /** Decodes a payload starting with 0x00 or 0xFE (the OK form, not a classic EOF). */
     public static OkPacket decode(ByteBuf payload) {
+        if (!payload.isReadable()) {
+            throw new ProtocolException("empty OK packet");
+        }
         payload.skipBytes(1);
         long affected = Lenenc.readInt(payload);
         long insertId = Lenenc.readInt(payload);

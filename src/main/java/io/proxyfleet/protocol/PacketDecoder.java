@@ -1,26 +1,113 @@
 package io.proxyfleet.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Splits a byte stream into whole physical MySQL packets, each emitted as a retained slice of the cumulation
  * buffer with its 4-byte header included (no copy). Payloads of 16 MiB and more arrive as several packets; the
  * receiver reassembles them only if it must parse them. Owned by one channel's event loop.
+ *
+ * <p>A decoder facing a client has a bound on one logical payload (the parts of a 16 MiB+ payload added up), and
+ * checks every header against it before buffering the packet's body, as Netty's fail-fast frame decoders do: a
+ * peer that announces more than the bound costs one read, not the bytes it announced. The refused client gets
+ * the phase's error with the next sequence id and the connection is closed; whatever else it sends is dropped.
+ * Before login the bound is {@link #PRE_LOGIN_MAX_PAYLOAD}; the session raises it with {@link #afterLogin} once
+ * the client is authenticated. Decoders facing backends are unbounded: their results can legally be any size.
+ *
+ * <p>One packet is framed per {@link #decode} call, so that a bound raised while handling a packet applies to
+ * the very next header, even when the client pipelined it in the same segment.
  */
 public final class PacketDecoder extends ByteToMessageDecoder {
+    private static final Logger log = LoggerFactory.getLogger(PacketDecoder.class);
+
+    /**
+     * Largest payload a client may send before it is authenticated. The largest legal login packet is a
+     * HandshakeResponse41 with the most connection attributes a server accepts, 64 KiB (MySQL refuses more, and
+     * its client library never sends more); the fixed part, user name, auth response (an RSA-encrypted password
+     * is 512 bytes with a 4096-bit key), schema and plugin name take well under the 4 KiB added for them. The
+     * other packets of the login (auth switch response, cleartext or RSA password) are smaller still.
+     */
+    public static final int PRE_LOGIN_MAX_PAYLOAD = 64 * 1024 + 4 * 1024;
+
+    /** What a client gets for a login packet larger than {@link #PRE_LOGIN_MAX_PAYLOAD}, as MySQL answers it. */
+    public static final ErrPacket BAD_HANDSHAKE = new ErrPacket(1043, "08S01", "Bad handshake");
+
+    /** What a logged-in client gets for a payload larger than its bound (MySQL's ER_NET_PACKET_TOO_LARGE). */
+    public static final ErrPacket PACKET_TOO_LARGE = new ErrPacket(1153, "08S01",
+            "Got a packet bigger than 'max_allowed_packet' bytes");
+
+    private long maxPayload;
+    private ErrPacket refusal;
+    /** Payload bytes already framed for the logical payload in progress: non-zero only between its parts. */
+    private long framedPayload;
+    private boolean refused;
+
+    /** A decoder without a bound, for trusted peers (backends) whose results may be of any size. */
+    public PacketDecoder() {
+        this(Long.MAX_VALUE, PACKET_TOO_LARGE);
+    }
+
+    /**
+     * @param maxPayload largest logical payload accepted (the parts of a 16 MiB+ payload added up)
+     * @param refusal    the error sent to a peer that announces more
+     */
+    public PacketDecoder(long maxPayload, ErrPacket refusal) {
+        this.maxPayload = maxPayload;
+        this.refusal = refusal;
+    }
+
+    /** A decoder for a client that has not logged in yet: bounded by {@link #PRE_LOGIN_MAX_PAYLOAD}. */
+    public static PacketDecoder beforeLogin() {
+        return new PacketDecoder(PRE_LOGIN_MAX_PAYLOAD, BAD_HANDSHAKE);
+    }
+
+    /**
+     * Raises the bound once the client is authenticated, to its {@code max_allowed_packet}. As in MySQL, the
+     * value is the session's: a later change of the global variable applies to new sessions.
+     */
+    public void afterLogin(long maxAllowedPacket) {
+        this.maxPayload = maxAllowedPacket;
+        this.refusal = PACKET_TOO_LARGE;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        while (in.readableBytes() >= Packets.HEADER_SIZE) {
-            int length = Packets.payloadLength(in, in.readerIndex());
-            int total = Packets.HEADER_SIZE + length;
-            if (in.readableBytes() < total) {
-                return;
-            }
-            out.add(in.readRetainedSlice(total));
+        if (refused) {
+            in.skipBytes(in.readableBytes());
+            return;
         }
+        if (in.readableBytes() < Packets.HEADER_SIZE) {
+            return;
+        }
+        int start = in.readerIndex();
+        int length = Packets.payloadLength(in, start);
+        if (framedPayload + length > maxPayload) {
+            refuse(ctx, in, Packets.sequenceId(in, start), framedPayload + length);
+            return;
+        }
+        int total = Packets.HEADER_SIZE + length;
+        if (in.readableBytes() < total) {
+            return;
+        }
+        framedPayload = length == Packets.MAX_PAYLOAD ? framedPayload + length : 0;
+        out.add(in.readRetainedSlice(total));
+    }
+
+    private void refuse(ChannelHandlerContext ctx, ByteBuf in, int sequenceId, long announced) {
+        refused = true;
+        in.skipBytes(in.readableBytes());
+        ErrPacket error = refusal;
+        log.warn("Client {}: refused a payload of {} bytes (the bound is {}), closing: {}",
+                ctx.channel().remoteAddress(), announced, maxPayload, error.message());
+        ByteBuf packet = ctx.alloc().buffer();
+        error.writeTo(packet, (sequenceId + 1) & 0xFF);
+        ctx.writeAndFlush(packet).addListener(ChannelFutureListener.CLOSE);
     }
 
     /**

@@ -124,6 +124,11 @@ final class NodeProcess implements AutoCloseable {
         }
     }
 
+    /** The operating-system process id, for reading the node's memory from /proc. */
+    long pid() {
+        return process.pid();
+    }
+
     boolean isAlive() {
         return process != null && process.isAlive();
     }

@@ -85,6 +85,25 @@ class LenencTest {
         }
     }
 
+    /** Lengths that are negative as an int64 or too large for an int: refused before anything is allocated. */
+    @ParameterizedTest(name = "length {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"fe0000ff7fffffffff", "feffffffffffffffff",
+            "fe0000000001000000", "fe0000008000000000", "fdffffff", "fc0001"})
+    void aLengthBeyondThePacketIsRefusedAsUnsigned(String hex) {
+        ByteBuf buf = Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump(hex + "616263"));
+        assertThatThrownBy(() -> Lenenc.readBytes(buf.duplicate())).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("overruns");
+        assertThatThrownBy(() -> Lenenc.readString(buf.duplicate())).isInstanceOf(ProtocolException.class);
+        assertThatThrownBy(() -> Lenenc.readLength(buf.duplicate())).isInstanceOf(ProtocolException.class);
+    }
+
+    @ParameterizedTest(name = "truncated {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"", "fc", "fc01", "fd0102", "fe01020304050607"})
+    void aTruncatedIntegerIsAProtocolError(String hex) {
+        ByteBuf buf = Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump(hex));
+        assertThatThrownBy(() -> Lenenc.readInt(buf)).isInstanceOf(ProtocolException.class);
+    }
+
     @Test
     void aStringLongerThanThePacketIsRefused() {
         ByteBuf buf = Unpooled.buffer();

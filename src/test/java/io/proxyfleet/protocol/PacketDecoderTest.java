@@ -120,4 +120,109 @@ class PacketDecoderTest {
             stream.release();
         }
     }
+
+    /** A header announcing {@code length} bytes with sequence id {@code sequenceId}, and a few payload bytes. */
+    private static ByteBuf headerOnly(int length, int sequenceId) {
+        ByteBuf buf = Unpooled.buffer();
+        buf.writeMediumLE(length);
+        buf.writeByte(sequenceId);
+        buf.writeBytes(new byte[] {0x05, (byte) 0xA2, 0x3E, 0});
+        return buf;
+    }
+
+    /** The ERR the decoder wrote: code and sequence id. */
+    private static int[] errorWritten(EmbeddedChannel channel) {
+        ByteBuf err = channel.readOutbound();
+        try {
+            assertThat((int) err.getUnsignedByte(Packets.HEADER_SIZE)).isEqualTo(Packets.ERR);
+            return new int[] {err.getUnsignedShortLE(Packets.HEADER_SIZE + 1), Packets.sequenceId(err, 0)};
+        } finally {
+            err.release();
+        }
+    }
+
+    @Test
+    void beforeLoginAHeaderAboveTheBoundIsRefusedWithBadHandshakeAndTheChannelCloses() {
+        EmbeddedChannel channel = new EmbeddedChannel(PacketDecoder.beforeLogin());
+        channel.writeInbound(headerOnly(PacketDecoder.PRE_LOGIN_MAX_PAYLOAD + 1, 1));
+        assertThat(drain(channel)).isEmpty();
+        assertThat(errorWritten(channel)).containsExactly(1043, 2);
+        assertThat(channel.isOpen()).isFalse();
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void beforeLoginAPacketOfExactlyTheBoundPasses() {
+        EmbeddedChannel channel = new EmbeddedChannel(PacketDecoder.beforeLogin());
+        ByteBuf stream = Unpooled.buffer();
+        int start = Packets.begin(stream, 1);
+        stream.writeZero(PacketDecoder.PRE_LOGIN_MAX_PAYLOAD);
+        Packets.finish(stream, start);
+        channel.writeInbound(stream);
+        assertThat(drain(channel)).hasSize(1);
+        assertThat((Object) channel.readOutbound()).isNull();
+        assertThat(channel.isOpen()).isTrue();
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void afterLoginTheBoundIsMaxAllowedPacketOverTheWholeMultiPacketPayload() {
+        PacketDecoder decoder = PacketDecoder.beforeLogin();
+        EmbeddedChannel channel = new EmbeddedChannel(decoder);
+        decoder.afterLogin(Packets.MAX_PAYLOAD + 100L);
+        ByteBuf stream = Unpooled.buffer(Packets.MAX_PAYLOAD + 64);
+        stream.writeMediumLE(Packets.MAX_PAYLOAD);
+        stream.writeByte(0);
+        stream.writeZero(Packets.MAX_PAYLOAD);
+        channel.writeInbound(stream);
+        assertThat(drain(channel)).hasSize(1);
+        // The continuation would bring the payload to 16 MiB + 101 bytes: refused from its header.
+        channel.writeInbound(headerOnly(101, 1));
+        assertThat(drain(channel)).isEmpty();
+        assertThat(errorWritten(channel)).containsExactly(1153, 2);
+        assertThat(channel.isOpen()).isFalse();
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void afterLoginAPayloadWithinTheBoundStartsTheCountAfresh() {
+        PacketDecoder decoder = PacketDecoder.beforeLogin();
+        EmbeddedChannel channel = new EmbeddedChannel(decoder);
+        decoder.afterLogin(PacketDecoder.PRE_LOGIN_MAX_PAYLOAD * 2L);
+        ByteBuf stream = Unpooled.buffer();
+        for (int i = 0; i < 3; i++) {
+            int start = Packets.begin(stream, 0);
+            stream.writeZero(PacketDecoder.PRE_LOGIN_MAX_PAYLOAD + 1);
+            Packets.finish(stream, start);
+        }
+        channel.writeInbound(stream);
+        assertThat(drain(channel)).hasSize(3);
+        assertThat(channel.isOpen()).isTrue();
+        channel.finishAndReleaseAll();
+    }
+
+    @Test
+    void aBoundRaisedWhileHandlingAPacketAppliesToThePipelinedNextOne() {
+        PacketDecoder decoder = PacketDecoder.beforeLogin();
+        List<Integer> lengths = new ArrayList<>();
+        EmbeddedChannel channel = new EmbeddedChannel(decoder, new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                ByteBuf packet = (ByteBuf) msg;
+                lengths.add(packet.readableBytes() - Packets.HEADER_SIZE);
+                packet.release();
+                decoder.afterLogin(1L << 20); // the login packet logs the client in
+            }
+        });
+        ByteBuf stream = Unpooled.buffer();
+        for (int length : new int[] {10, PacketDecoder.PRE_LOGIN_MAX_PAYLOAD + 1}) {
+            int start = Packets.begin(stream, 1);
+            stream.writeZero(length);
+            Packets.finish(stream, start);
+        }
+        channel.writeInbound(stream);
+        assertThat(lengths).containsExactly(10, PacketDecoder.PRE_LOGIN_MAX_PAYLOAD + 1);
+        assertThat(channel.isOpen()).isTrue();
+        channel.finishAndReleaseAll();
+    }
 }

@@ -273,13 +273,25 @@ public final class BlockingMysqlClient implements AutoCloseable {
                         : new MysqlProtocolException("LOAD DATA LOCAL INFILE is not supported");
             }
             default -> {
-                return readRows(Math.toIntExact(decode(() -> Lenenc.readInt(packet))));
+                return readRows(decode(() -> columnCount(packet)));
             }
         }
     }
 
+    /**
+     * The column count that starts a result set, checked as unsigned. Nothing is sized from it: each column must
+     * still arrive as its own packet, so a lying count costs only the packets the server really sends.
+     */
+    private static int columnCount(ByteBuf packet) {
+        long count = Lenenc.readInt(packet);
+        if (count <= 0 || count > Integer.MAX_VALUE) {
+            throw new ProtocolException("result set with " + Long.toUnsignedString(count) + " columns");
+        }
+        return (int) count;
+    }
+
     private Result readRows(int columnCount) throws IOException {
-        List<String> columns = new ArrayList<>(columnCount);
+        List<String> columns = new ArrayList<>();
         for (int i = 0; i < columnCount; i++) {
             ByteBuf def = Unpooled.wrappedBuffer(io.read());
             columns.add(decode(() -> {
@@ -307,7 +319,7 @@ public final class BlockingMysqlClient implements AutoCloseable {
             if (first(row) == Packets.ERR) {
                 return new Result(null, error(row), false);
             }
-            List<String> cells = new ArrayList<>(columnCount);
+            List<String> cells = new ArrayList<>(columns.size());
             decode(() -> {
                 for (int c = 0; c < columnCount; c++) {
                     cells.add(Lenenc.readNullableString(row));

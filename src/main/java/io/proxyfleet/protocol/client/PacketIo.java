@@ -32,32 +32,33 @@ final class PacketIo {
         sequence = 0;
     }
 
+    /**
+     * Reads one logical payload. Each header is checked against what is left of {@code maxPayload} before its
+     * bytes are read, and a chunk's array grows only as its bytes arrive, so a lying header costs nothing.
+     */
     byte[] read() throws IOException {
-        byte[] first = readChunk();
+        byte[] first = readChunk(maxPayload);
         if (first.length < MAX_CHUNK) {
             return first;
         }
-        ByteArrayOutputStream all = new ByteArrayOutputStream(first.length * 2);
+        ByteArrayOutputStream all = new ByteArrayOutputStream(first.length);
         all.writeBytes(first);
         byte[] chunk;
         do {
-            chunk = readChunk();
-            if (all.size() + chunk.length > maxPayload) {
-                throw new MysqlProtocolException("packet larger than " + maxPayload + " bytes");
-            }
+            chunk = readChunk(maxPayload - all.size());
             all.writeBytes(chunk);
         } while (chunk.length == MAX_CHUNK);
         return all.toByteArray();
     }
 
-    private byte[] readChunk() throws IOException {
+    private byte[] readChunk(int limit) throws IOException {
         byte[] header = in.readNBytes(HEADER);
         if (header.length < HEADER) {
             throw new EOFException("connection closed by server");
         }
         int length = (header[0] & 0xFF) | (header[1] & 0xFF) << 8 | (header[2] & 0xFF) << 16;
-        if (length > maxPayload) {
-            throw new MysqlProtocolException("packet of " + length + " bytes exceeds the " + maxPayload + " limit");
+        if (length > limit) {
+            throw new MysqlProtocolException("packet larger than the " + maxPayload + " bytes limit");
         }
         sequence = ((header[3] & 0xFF) + 1) & 0xFF;
         byte[] payload = in.readNBytes(length);
