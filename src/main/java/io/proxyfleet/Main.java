@@ -17,11 +17,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 /**
  * The {@code proxyfleet} command: ProxySQL's start-up flags, logging to the data directory, the pid file, then
- * one {@link ProxyFleetNode} until the process is told to stop. Runs on the main thread; a shutdown hook closes
- * the node on SIGTERM or SIGINT.
+ * one {@link ProxyFleetNode} until the process is told to stop. Runs on the main thread; SIGTERM and SIGINT close
+ * the node on the JVM's signal thread, and the main thread then exits with status 0.
  */
 @Command(name = "proxyfleet", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
@@ -35,6 +36,8 @@ public final class Main implements Callable<Integer> {
             List.of("proxysql.cnf", "proxysql.cfg", "/etc/proxysql.cnf", "/etc/proxysql.cfg");
     private static final int EXIT_OK = 0;
     private static final int EXIT_START_FAILED = 1;
+    /** The signals that stop a node cleanly, by their names without "SIG". */
+    private static final List<String> STOP_SIGNALS = List.of("TERM", "INT");
 
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -97,15 +100,16 @@ public final class Main implements Callable<Integer> {
     }
 
     /**
-     * Blocks the main thread until the node stops: on SIGTERM/SIGINT (the hook closes it) or on PROXYSQL
-     * SHUTDOWN (the node closes itself). The pid file is released either way.
+     * Blocks the main thread until the node stops: on SIGTERM/SIGINT (the handler closes it) or on PROXYSQL
+     * SHUTDOWN (the node closes itself). Then the pid file goes and the log is flushed and closed.
      */
     private static void awaitShutdown(ProxyFleetNode node, PidFile pidFile) {
+        // Whatever else ends the JVM (System.exit from a library, SIGHUP) still closes the node and frees the file.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("Received shutdown signal, closing ProxyFleet");
             node.close();
             pidFile.close();
         }, "proxyfleet-shutdown"));
+        stopOnSignals(node);
         try {
             node.awaitTermination();
         } catch (InterruptedException e) {
@@ -113,6 +117,27 @@ public final class Main implements Callable<Integer> {
         }
         pidFile.close();
         log.info("ProxyFleet stopped");
+        LogSetup.flushAndStop();
+    }
+
+    /**
+     * SIGTERM and SIGINT stop the node and the process then exits with status 0, as ProxySQL does. Left to the
+     * JVM they would run the shutdown hook but end the process with 143 or 130, which service managers report as
+     * a failure; {@code sun.misc.Signal} is the only Java API that lets a program handle a signal itself.
+     */
+    private static void stopOnSignals(ProxyFleetNode node) {
+        for (String name : STOP_SIGNALS) {
+            try {
+                Signal.handle(new Signal(name), signal -> {
+                    log.warn("Received {} signal: shutdown in progress...", signal.getName());
+                    node.close();
+                });
+            } catch (IllegalArgumentException e) {
+                // The JVM runs with -Xrs, or a debugger owns the signal: the shutdown hook still closes the node.
+                log.warn("Cannot handle SIG{} ({}); it will stop the node with the JVM's exit status", name,
+                        e.getMessage());
+            }
+        }
     }
 
     /** The command line resolved against the environment; rejects a {@code -c} file that does not exist. */

@@ -193,6 +193,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
     }
 
+    /**
+     * Node shutdown, from any thread: an idle client gets {@code notice} as the answer to its next command, then
+     * the session closes. A session inside a command or its login is closed as it is, since an error packet there
+     * would break the reply under way: that client sees a lost connection.
+     */
+    public void serverShutdown(ErrPacket notice) {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.eventLoop().execute(() -> {
+                if (state == State.READY && currentCommand < 0) {
+                    sendErrorAndClose(notice, 1);
+                } else {
+                    close();
+                }
+            });
+        }
+    }
+
     // ---- connection phase ---------------------------------------------------------------------------------
 
     @Override
