@@ -79,6 +79,11 @@ public final class LogSetup implements AutoCloseable {
         }
     }
 
+    /** At exit: flushes and closes every appender, so the last lines are on disk. Nothing is logged after it. */
+    public static void flushAndStop() {
+        ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
+    }
+
     /** Where the log goes. */
     public Path logFile() {
         return logFile;

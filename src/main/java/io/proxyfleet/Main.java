@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -17,11 +18,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import sun.misc.Signal;
 
 /**
  * The {@code proxyfleet} command: ProxySQL's start-up flags, logging to the data directory, the pid file, then
- * one {@link ProxyFleetNode} until the process is told to stop. Runs on the main thread; a shutdown hook closes
- * the node on SIGTERM or SIGINT.
+ * one {@link ProxyFleetNode} until the process is told to stop. Runs on the main thread; SIGTERM and SIGINT close
+ * the node on the JVM's signal thread, and the main thread then exits with status 0.
  */
 @Command(name = "proxyfleet", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
@@ -35,6 +37,8 @@ public final class Main implements Callable<Integer> {
             List.of("proxysql.cnf", "proxysql.cfg", "/etc/proxysql.cnf", "/etc/proxysql.cfg");
     private static final int EXIT_OK = 0;
     private static final int EXIT_START_FAILED = 1;
+    /** The signals that stop a node cleanly, by their names without "SIG". */
+    private static final List<String> STOP_SIGNALS = List.of("TERM", "INT");
 
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -78,13 +82,14 @@ public final class Main implements Callable<Integer> {
                 options.dataDir(), options.configFile() == null ? "(none, built-in defaults)" : options.configFile(),
                 logging.logFile());
         PidFile pidFile;
-        ProxyFleetNode node;
         try {
             pidFile = PidFile.claim(options.dataDir());
         } catch (RuntimeException e) {
             log.error("Cannot start: {}", e.getMessage());
             return EXIT_START_FAILED;
         }
+        StopRequests stop = new StopRequests(pidFile);
+        ProxyFleetNode node;
         try {
             node = ProxyFleetNode.start(options);
         } catch (RuntimeException e) {
@@ -92,20 +97,7 @@ public final class Main implements Callable<Integer> {
             pidFile.close();
             return EXIT_START_FAILED;
         }
-        awaitShutdown(node, pidFile);
-        return EXIT_OK;
-    }
-
-    /**
-     * Blocks the main thread until the node stops: on SIGTERM/SIGINT (the hook closes it) or on PROXYSQL
-     * SHUTDOWN (the node closes itself). The pid file is released either way.
-     */
-    private static void awaitShutdown(ProxyFleetNode node, PidFile pidFile) {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            log.info("Received shutdown signal, closing ProxyFleet");
-            node.close();
-            pidFile.close();
-        }, "proxyfleet-shutdown"));
+        stop.started(node);
         try {
             node.awaitTermination();
         } catch (InterruptedException e) {
@@ -113,6 +105,59 @@ public final class Main implements Callable<Integer> {
         }
         pidFile.close();
         log.info("ProxyFleet stopped");
+        LogSetup.flushAndStop();
+        return EXIT_OK;
+    }
+
+    /**
+     * What stops the node: SIGTERM and SIGINT, and the JVM's shutdown hook for anything else that ends the process
+     * (System.exit from a library, SIGHUP). Installed before the node starts, so that a signal that arrives while
+     * it starts closes it as soon as it has started. The main thread then finds the node closed, removes the pid
+     * file, flushes the log and exits with status 0, as ProxySQL does: left to the JVM, SIGTERM and SIGINT would
+     * end the process with 143 or 130, which service managers report as a failure. {@code sun.misc.Signal} is the
+     * only Java API that lets a program handle a signal itself. Signal handlers run on the JVM's signal thread,
+     * the hook on its own thread and {@link #started} on the main thread.
+     */
+    private static final class StopRequests {
+        private final AtomicReference<ProxyFleetNode> node = new AtomicReference<>();
+        private volatile boolean requested;
+
+        StopRequests(PidFile pidFile) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                request();
+                pidFile.close();
+            }, "proxyfleet-shutdown"));
+            for (String name : STOP_SIGNALS) {
+                try {
+                    Signal.handle(new Signal(name), signal -> {
+                        log.warn("Received {} signal: shutdown in progress...", signal.getName());
+                        request();
+                    });
+                } catch (IllegalArgumentException e) {
+                    // The JVM runs with -Xrs, or a debugger owns the signal: the shutdown hook still closes the node.
+                    log.warn("Cannot handle SIG{} ({}); it will stop the node with the JVM's exit status", name,
+                            e.getMessage());
+                }
+            }
+        }
+
+        /** The node is up; a stop requested meanwhile closes it now. Blocks until then when it does. */
+        void started(ProxyFleetNode started) {
+            node.set(started);
+            if (requested) {
+                started.close();
+            }
+        }
+
+        private void request() {
+            // Set before the node is read, and the main thread sets the node before it reads this: one of the two
+            // sees the other, so a request during start-up is never lost.
+            requested = true;
+            ProxyFleetNode current = node.get();
+            if (current != null) {
+                current.close();
+            }
+        }
     }
 
     /** The command line resolved against the environment; rejects a {@code -c} file that does not exist. */

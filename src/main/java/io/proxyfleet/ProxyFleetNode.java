@@ -6,6 +6,8 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import io.proxyfleet.admin.AdminEngine;
 import io.proxyfleet.admin.AdminListener;
 import io.proxyfleet.admin.AdminResponse;
@@ -25,6 +27,7 @@ import io.proxyfleet.frontend.TrafficServer;
 import io.proxyfleet.login.tls.TlsFiles;
 import io.proxyfleet.monitor.MysqlMonitor;
 import io.proxyfleet.monitor.ReplicationHostgroup;
+import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.routing.RuleCompiler;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +44,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyFleetNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProxyFleetNode.class);
+    private static final int ER_SERVER_SHUTDOWN = 1053;
+    /** How long shutdown waits for each traffic loop to tell its sessions; a stuck loop must not hold the exit. */
+    private static final long QUEUED_TASKS_WAIT_MILLIS = 2_000;
+    /** What MySQL and MariaDB tell their clients when they stop. */
+    private static final ErrPacket SERVER_SHUTDOWN =
+            new ErrPacket(ER_SERVER_SHUTDOWN, "08S01", "Server shutdown in progress");
 
     private final ConfigHolder config;
     private final EventLoopGroup trafficLoops;
@@ -253,9 +262,11 @@ public final class ProxyFleetNode implements AutoCloseable {
             adminListener.close();
         }
         for (ClientSession session : sessions.all()) {
-            session.kill();
+            session.serverShutdown(SERVER_SHUTDOWN);
         }
         if (trafficLoops != null) {
+            // A loop that shuts down closes its channels before it runs queued tasks: let the notices go out first.
+            runQueuedTasks(trafficLoops);
             trafficLoops.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
@@ -269,6 +280,18 @@ public final class ProxyFleetNode implements AutoCloseable {
             trafficContext.eventsLog().close();
         }
         terminated.countDown();
+    }
+
+    /** Returns once every loop of {@code group} has run the tasks queued so far, or after a bounded wait. */
+    private static void runQueuedTasks(EventLoopGroup group) {
+        List<Future<?>> barriers = new ArrayList<>();
+        for (EventExecutor loop : group) {
+            // Each loop runs its tasks in order, so this one runs after everything queued before it.
+            barriers.add(loop.submit(() -> { }));
+        }
+        for (Future<?> barrier : barriers) {
+            barrier.awaitUninterruptibly(QUEUED_TASKS_WAIT_MILLIS);
+        }
     }
 
     /** host:port of an interface variable. */

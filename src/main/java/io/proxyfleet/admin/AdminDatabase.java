@@ -34,10 +34,17 @@ final class AdminDatabase implements AutoCloseable {
 
     private final Connection admin;
     private final Connection stats;
+    private final Path diskFile;
 
-    private AdminDatabase(Connection admin, Connection stats) {
+    private AdminDatabase(Connection admin, Connection stats, Path diskFile) {
         this.admin = admin;
         this.stats = stats;
+        this.diskFile = diskFile;
+    }
+
+    /** The file behind the {@code disk} schema ({@code proxysql.db}), for messages about it. */
+    Path diskFile() {
+        return diskFile;
     }
 
     /** Opens the schemas and creates every table that does not exist yet. */
@@ -74,7 +81,7 @@ final class AdminDatabase implements AutoCloseable {
                 st.execute("ATTACH DATABASE '" + monitorUri + "' AS monitor");
                 st.execute("PRAGMA query_only = ON");
             }
-            return new AdminDatabase(admin, stats);
+            return new AdminDatabase(admin, stats, diskFile);
         } catch (SQLException | RuntimeException e) {
             closeQuietly(stats);
             closeQuietly(admin);

@@ -278,7 +278,9 @@ public final class AdminEngine implements AutoCloseable {
 
     /**
      * The admin-port login named {@code username}, from the runtime admin variables: {@code admin_credentials}
-     * (ADMIN), {@code stats_credentials} (STATS), then {@code cluster_username}/{@code cluster_password} (ADMIN).
+     * (ADMIN), then {@code stats_credentials} (STATS). As in ProxySQL, {@code cluster_username} and
+     * {@code cluster_password} are only what this node presents to its peers: the pair logs in here only when it
+     * is listed in {@code admin_credentials}, and then as an ordinary admin user.
      */
     public Optional<AdminAccount> account(String username) {
         RuntimeConfig.Variables admin = holder.current().adminVariables();
@@ -286,11 +288,6 @@ public final class AdminEngine implements AutoCloseable {
                 AdminRole.ADMIN);
         if (found.isEmpty()) {
             found = findCredential(admin.values().get("stats_credentials"), username, AdminRole.STATS);
-        }
-        String clusterUser = admin.values().getOrDefault("cluster_username", "");
-        if (found.isEmpty() && !clusterUser.isEmpty() && clusterUser.equals(username)) {
-            found = Optional.of(new AdminAccount(username, admin.values().getOrDefault("cluster_password", ""),
-                    AdminRole.ADMIN));
         }
         return found;
     }

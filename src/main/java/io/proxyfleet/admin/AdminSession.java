@@ -19,8 +19,11 @@ import io.proxyfleet.protocol.Packets;
 import io.proxyfleet.protocol.ProtocolException;
 import io.proxyfleet.protocol.StatusFlags;
 import io.proxyfleet.protocol.TextResultSet;
+import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -44,6 +47,10 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
     /** Users that ProxySQL lets in only from the machine itself. */
     private static final String LOCAL_ONLY_ADMIN = "admin";
     private static final String LOCAL_ONLY_STATS = "stats";
+    private static final String LOCAL_ONLY_MONITOR = "monitor";
+    /** How ProxySQL names a client on a local (Unix) socket. */
+    private static final String LOCAL_SOCKET_HOST = "localhost";
+    private static final InetAddress IPV4_LOCALHOST = InetAddress.ofLiteral("127.0.0.1");
 
     private final AdminEngine engine;
     private final Supplier<SslContext> tls;
@@ -52,6 +59,11 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
     private final long connectionId;
     private Channel channel;
     private FrontendHandshake handshake;
+    /** The client's IP address as text, or {@code localhost} for a local socket; known from channelActive on. */
+    private String remoteHost = "";
+    /** {@link #remoteHost} with the client's port, for {@link AdminPrincipal} and the log. */
+    private String clientAddress = "";
+    private boolean failureLogged;
     private AdminPrincipal principal;
     private int capabilities;
     private boolean busy;
@@ -69,38 +81,51 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
-        String host = "";
-        boolean loopback = false;
-        if (channel.remoteAddress() instanceof InetSocketAddress remote) {
-            InetAddress address = remote.getAddress();
-            host = address.getHostAddress();
-            loopback = address.isLoopbackAddress();
+        SocketAddress remote = channel.remoteAddress();
+        if (remote instanceof InetSocketAddress inet) {
+            remoteHost = inet.getAddress().getHostAddress();
+            clientAddress = (inet.getAddress() instanceof Inet6Address ? "[" + remoteHost + "]" : remoteHost) + ":"
+                    + inet.getPort();
+        } else {
+            remoteHost = LOCAL_SOCKET_HOST;
+            clientAddress = LOCAL_SOCKET_HOST;
         }
-        boolean local = loopback;
-        String clientHost = host;
         FrontendHandshake.Accounts accounts = username -> engine.account(username)
                 .map(a -> new FrontendHandshake.Account(a.username(), a.password(), false,
-                        localOnlyRefusal(a.username(), local)))
+                        localOnlyRefusal(a, remote)))
                 .orElse(null);
         handshake = new FrontendHandshake(accounts, serverVersion, connectionId, "mysql_native_password",
-                tls.get() != null, clientHost, sha2Cache, channel.alloc(),
+                tls.get() != null, remoteHost, sha2Cache, channel.alloc(),
                 out -> channel.writeAndFlush(out, channel.voidPromise()));
-        this.remoteHost = clientHost;
         handshake.start();
     }
 
     /**
-     * ProxySQL lets the users literally named {@code admin} and {@code stats} in only from the machine itself;
-     * returns the error for a login from elsewhere, or null.
+     * ProxySQL lets {@code admin} (as an admin user), {@code stats} (as a stats user) and {@code monitor} (as
+     * either) in only from 127.0.0.1, ::1 or a local socket, compared exactly: 127.0.0.2 is refused although it is
+     * loopback too. Every other name in admin_credentials or stats_credentials (the remote-admin accounts, such
+     * as {@code radmin}) may log in from anywhere. Returns the error for a refused login, or null.
      */
-    static ErrPacket localOnlyRefusal(String user, boolean fromLoopback) {
-        if (fromLoopback || !(LOCAL_ONLY_ADMIN.equals(user) || LOCAL_ONLY_STATS.equals(user))) {
+    static ErrPacket localOnlyRefusal(AdminAccount account, SocketAddress remote) {
+        String user = account.username();
+        boolean localOnly = switch (account.role()) {
+            case ADMIN -> LOCAL_ONLY_ADMIN.equals(user) || LOCAL_ONLY_MONITOR.equals(user);
+            case STATS -> LOCAL_ONLY_STATS.equals(user) || LOCAL_ONLY_MONITOR.equals(user);
+        };
+        if (!localOnly || isLocal(remote)) {
             return null;
         }
         return new ErrPacket(ER_CON_COUNT_ERROR, "42000", "User '" + user + "' can only connect locally");
     }
 
-    private String remoteHost;
+    private static boolean isLocal(SocketAddress remote) {
+        if (!(remote instanceof InetSocketAddress inet)) {
+            return true; // a local socket: ProxySQL's "localhost"
+        }
+        InetAddress address = inet.getAddress();
+        // ::1 is the only IPv6 loopback address; Java reports IPv4-mapped peers as IPv4 addresses.
+        return address instanceof Inet6Address ? address.isLoopbackAddress() : IPV4_LOCALHOST.equals(address);
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -112,6 +137,7 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
                 onCommand(packet);
             }
         } catch (ProtocolException | IndexOutOfBoundsException e) {
+            logSessionEnd(e);
             sendErrorAndClose(new ErrPacket(1043, "08S01", "Malformed packet: " + e.getMessage()));
         } finally {
             packet.release();
@@ -127,8 +153,7 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
                 String user = s.account().username();
                 AdminAccount account = engine.account(user).orElseThrow();
                 capabilities = s.response().capabilities() & handshake.serverCapabilities();
-                principal = new AdminPrincipal(user, account.role(), remoteHost + ":"
-                        + ((InetSocketAddress) channel.remoteAddress()).getPort());
+                principal = new AdminPrincipal(user, account.role(), clientAddress);
                 channel.pipeline().get(PacketDecoder.class).afterLogin(MAX_COMMAND_PAYLOAD);
             }
         }
@@ -226,10 +251,27 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (log.isDebugEnabled()) {
-            log.debug("Admin connection error: {}", cause.toString());
-        }
+        logSessionEnd(cause);
         ctx.close();
+    }
+
+    /**
+     * Every failure that ends an admin session reaches the operator once, with the client's address; a stack
+     * trace only for what is not an I/O or protocol problem, since those say all in their message.
+     */
+    private void logSessionEnd(Throwable cause) {
+        if (failureLogged) {
+            return;
+        }
+        failureLogged = true;
+        String user = principal == null ? "(not logged in)" : principal.username();
+        if (cause instanceof IOException || cause instanceof ProtocolException
+                || cause instanceof IndexOutOfBoundsException) {
+            log.warn("Admin session {} of {} from {} closed on error: {}", connectionId, user, clientAddress,
+                    cause.toString());
+        } else {
+            log.warn("Admin session {} of {} from {} closed on error", connectionId, user, clientAddress, cause);
+        }
     }
 
 }

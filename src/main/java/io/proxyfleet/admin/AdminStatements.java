@@ -259,6 +259,7 @@ final class AdminStatements {
             try {
                 Files.writeString(Path.of(path), ConfigFile.render(db), StandardCharsets.UTF_8);
             } catch (IOException | RuntimeException e) {
+                LOG.error("Writing the config file {} failed: {}", path, e.toString());
                 throw new AdminException("Unable to write config file " + path + ": " + e.getMessage(), e);
             }
             return new Ok(0, "File " + path + " is saved.");
@@ -387,7 +388,14 @@ final class AdminStatements {
                 return Ok.empty();
             }
             case "SAVE TO DISK", "SAVE FROM MEMORY" -> {
-                modules.saveToDisk(module);
+                try {
+                    modules.saveToDisk(module);
+                } catch (SQLException e) {
+                    // A full disk or a read-only datadir must reach the operator's log, not only this client.
+                    LOG.error("SAVE {} TO DISK failed, {} keeps its previous contents: {}", module.words(),
+                            db.diskFile(), AdminDatabase.sqliteMessage(e));
+                    throw e;
+                }
                 return Ok.empty();
             }
             case "LOAD TO MEMORY", "LOAD FROM DISK" -> {

@@ -206,6 +206,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 pins.bits(), pins.has(SessionPins.TRANSACTION));
     }
 
+    /**
+     * Node shutdown, from any thread: an idle client gets {@code notice} as the answer to its next command, then
+     * the session closes. A session inside a command or its login is closed as it is, since an error packet there
+     * would break the reply under way: that client sees a lost connection.
+     */
+    public void serverShutdown(ErrPacket notice) {
+        onLoop(() -> {
+            if (state == State.READY && command == null) {
+                sendErrorAndClose(notice, 1);
+            } else {
+                close();
+            }
+        });
+    }
+
     // ---- connection phase ---------------------------------------------------------------------------------
 
     @Override

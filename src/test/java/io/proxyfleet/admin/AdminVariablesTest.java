@@ -57,6 +57,12 @@ class AdminVariablesTest {
         t.ok("SET admin-cluster_username='cluster1'");
         t.ok("UPDATE global_variables SET variable_value='pw' WHERE variable_name='admin-cluster_password'");
         t.ok("LOAD ADMIN VARIABLES TO RUNTIME");
+        assertThat(t.holder.current().adminVariables().get("cluster_username")).isEqualTo("cluster1");
+        assertThat(t.holder.current().adminVariables().get("cluster_password")).isEqualTo("pw");
+        // As in ProxySQL, the cluster pair is no login of its own until admin_credentials lists it.
+        assertThat(t.engine.account("cluster1")).isEmpty();
+        t.ok("SET admin-admin_credentials='admin:admin;cluster1:pw'");
+        t.ok("LOAD ADMIN VARIABLES TO RUNTIME");
         assertThat(t.engine.account("cluster1")).contains(new AdminAccount("cluster1", "pw", AdminRole.ADMIN));
     }
 

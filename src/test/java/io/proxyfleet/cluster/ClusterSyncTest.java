@@ -44,6 +44,9 @@ class ClusterSyncTest {
         for (TestNode n : created) {
             n.exec("UPDATE global_variables SET variable_value = 'cluster' WHERE variable_name = 'admin-cluster_username'");
             n.exec("UPDATE global_variables SET variable_value = 'cl-secret' WHERE variable_name = 'admin-cluster_password'");
+            // As ProxySQL's docs instruct: peers log in with the cluster pair only when it is an admin credential.
+            n.exec("UPDATE global_variables SET variable_value = 'admin:admin;cluster:cl-secret'"
+                    + " WHERE variable_name = 'admin-admin_credentials'");
             n.exec("UPDATE global_variables SET variable_value = '" + checkIntervalMs
                     + "' WHERE variable_name = 'admin-cluster_check_interval_ms'");
             n.exec("UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'admin-cluster_check_status_frequency'");

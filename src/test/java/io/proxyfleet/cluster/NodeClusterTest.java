@@ -57,6 +57,7 @@ class NodeClusterTest {
             nodes.add(node);
             admin(adminPorts[i],
                     "SET admin-cluster_username='cluster'", "SET admin-cluster_password='cl-pass'",
+                    "SET admin-admin_credentials='admin:admin;cluster:cl-pass'",
                     "SET admin-cluster_check_interval_ms=200", "LOAD ADMIN VARIABLES TO RUNTIME");
             ClusterManager manager = new ClusterManager(new AdminClusterNode(node.admin(), node.config(), false,
                     true));

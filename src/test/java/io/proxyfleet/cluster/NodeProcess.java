@@ -129,6 +129,16 @@ final class NodeProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** Sends SIGTERM, as {@code kill PID} or a service manager does, and returns the exit status. */
+    int terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            kill();
+            throw new AssertionError(name + " did not stop within " + STOP_TIMEOUT + " of SIGTERM:\n" + logTail());
+        }
+        return process.exitValue();
+    }
+
     boolean isAlive() {
         return process != null && process.isAlive();
     }
