@@ -1,10 +1,11 @@
 package io.proxyfleet.protocol;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +42,9 @@ public final class PacketDecoder extends ByteToMessageDecoder {
     /** What a logged-in client gets for a payload larger than its bound (MySQL's ER_NET_PACKET_TOO_LARGE). */
     public static final ErrPacket PACKET_TOO_LARGE = new ErrPacket(1153, "08S01",
             "Got a packet bigger than 'max_allowed_packet' bytes");
+
+    /** How long a refused client may go on sending (discarded) before the connection is closed. */
+    private static final long REFUSED_DRAIN_MILLIS = 2_000;
 
     private long maxPayload;
     private ErrPacket refusal;
@@ -107,7 +111,20 @@ public final class PacketDecoder extends ByteToMessageDecoder {
                 ctx.channel().remoteAddress(), announced, maxPayload, error.message());
         ByteBuf packet = ctx.alloc().buffer();
         error.writeTo(packet, (sequenceId + 1) & 0xFF);
-        ctx.writeAndFlush(packet).addListener(ChannelFutureListener.CLOSE);
+        // Closing with the client's unread bytes in the socket would reset the connection, and the reset can
+        // overtake the error. So: send the error and end our side, then read and discard what the client still
+        // sends (decode drops it, nothing is buffered) until it closes, for at most REFUSED_DRAIN_MILLIS.
+        ctx.writeAndFlush(packet).addListener(f -> {
+            if (ctx.channel() instanceof DuplexChannel duplex && f.isSuccess()) {
+                duplex.shutdownOutput();
+            } else {
+                ctx.close();
+            }
+        });
+        ctx.channel().config().setAutoRead(true);
+        ctx.executor().schedule(() -> {
+            ctx.close();
+        }, REFUSED_DRAIN_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
