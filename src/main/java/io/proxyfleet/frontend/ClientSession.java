@@ -14,7 +14,6 @@ import io.proxyfleet.backend.BackendConnection;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.BackendCredentials;
 import io.proxyfleet.backend.BackendListener;
-import io.proxyfleet.backend.BackendPool;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.protocol.Capabilities;
@@ -1023,12 +1022,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     @Override
     public void acquired(BackendConnection connection) {
         if (state != State.ACQUIRING) {
-            BackendPool.of(channel.eventLoop()).release(connection, true);
+            context.connector().pool(channel.eventLoop()).release(connection, true);
             return;
         }
         backend = connection;
         connection.channel().config().setAutoRead(false);
         alignAndSend();
+    }
+
+    /** Whether a connect attempt should go on ({@link BackendConnector.Callback}); on this session's event loop. */
+    @Override
+    public boolean stillWaiting() {
+        return state == State.ACQUIRING;
     }
 
     /** No connection could be had ({@link BackendConnector.Callback}); on this session's event loop. */
@@ -1438,7 +1443,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (state == State.RELAYING || state == State.LOCAL_INFILE || state == State.ACQUIRING) {
             lent.close(); // mid-response: its stream position is unknown
         } else {
-            BackendPool.of(channel.eventLoop()).release(lent, clean,
+            context.connector().pool(channel.eventLoop()).release(lent, clean,
                     QueryProcessing.current(context.config().current().mysqlVariables()).maxStatementsPerConnection());
         }
     }
@@ -1472,7 +1477,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             backend = null;
             boolean clean = was == State.READY && user != null
                     && canLetGo(QueryProcessing.current(context.config().current().mysqlVariables()));
-            BackendPool.of(channel.eventLoop()).release(lent, clean);
+            context.connector().pool(channel.eventLoop()).release(lent, clean);
         }
         releaseCommand();
         releaseInFlight();

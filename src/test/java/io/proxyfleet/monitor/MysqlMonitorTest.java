@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class MysqlMonitorTest {
     private final List<String> statements = new CopyOnWriteArrayList<>();
-    private final Hostgroups hostgroups = new Hostgroups();
+    private Hostgroups hostgroups;
     private MysqlMonitor monitor;
 
     @AfterEach
@@ -47,7 +47,9 @@ class MysqlMonitorTest {
                 .withServers(RuntimeConfig.Servers.of(List.of(MysqlServer.of(0, "127.0.0.1", deadPort)),
                         new ModuleVersion(1, 1, "0x0")))
                 .withMysqlVariables(new RuntimeConfig.Variables(values, new ModuleVersion(1, 1, "0x0")));
-        return new ConfigHolder(config);
+        var holder = new ConfigHolder(config);
+        hostgroups = Hostgroups.follow(holder);
+        return holder;
     }
 
     private MysqlMonitor start(ConfigHolder holder) {
