@@ -215,10 +215,26 @@ public final class BackendPool implements BackendListener {
             // The head of each queue is the connection returned longest ago.
             BackendConnection oldest;
             while ((oldest = queue.peekFirst()) != null && now - oldest.idleSinceNanos() >= TRIM_IDLE_NANOS
-                    && oldest.server().free.get() > keepIdle(oldest.server(), settings)) {
+                    && claimSurplus(oldest.server(), keepIdle(oldest.server(), settings))) {
                 queue.pollFirst();
-                taken(oldest);
+                idleCounter(oldest.server().key()).decrementAndGet();
                 oldest.close();
+            }
+        }
+    }
+
+    /**
+     * Takes one idle slot of {@code server} if more than {@code keep} are idle across all loops. Loops trim at
+     * the same time, so the count is claimed by compare-and-set: together they never go below {@code keep}.
+     */
+    private static boolean claimSurplus(ServerRuntime server, long keep) {
+        while (true) {
+            int idleNow = server.free.get();
+            if (idleNow <= keep) {
+                return false;
+            }
+            if (server.free.compareAndSet(idleNow, idleNow - 1)) {
+                return true;
             }
         }
     }

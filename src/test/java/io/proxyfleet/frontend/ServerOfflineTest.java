@@ -16,6 +16,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -38,6 +39,8 @@ class ServerOfflineTest {
     private static final int CR_SERVER_LOST = 2013;
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration SETTLE = Duration.ofSeconds(10);
+    private static final int BUSY_CLIENTS = 5;
+    private static final int SERVER_WAIT_TIMEOUT_SECONDS = 2;
 
     private static MariaDb x;
     private static MariaDb y;
@@ -197,6 +200,53 @@ class ServerOfflineTest {
             await().atMost(SETTLE).until(() -> x.queryValue(
                     "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " + first).equals("0"));
             assertThat(proxyConnections(x)).as("replaced, not added").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void idleConnectionsBeyondFreeConnectionsPctAreTrimmed() throws Exception {
+        // max_connections 10 and free_connections_pct 10: one idle connection is kept.
+        admin.execute("DELETE FROM mysql_servers");
+        admin.execute("INSERT INTO mysql_servers (hostgroup_id, hostname, port, max_connections) VALUES (0,"
+                + " '127.0.0.1', " + x.port() + ", 10)");
+        admin.execute("LOAD MYSQL SERVERS TO RUNTIME");
+        List<BlockingMysqlClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < BUSY_CLIENTS; i++) {
+                BlockingMysqlClient client = client();
+                clients.add(client);
+                client.execute("BEGIN"); // holds its connection, so each client has one of its own
+                client.execute("SELECT 1");
+            }
+            assertThat(proxyConnections(x)).isEqualTo(BUSY_CLIENTS);
+            for (BlockingMysqlClient client : clients) {
+                client.execute("COMMIT");
+            }
+
+            await().atMost(SETTLE).until(() -> proxyConnections(x) == 1);
+        } finally {
+            clients.forEach(BlockingMysqlClient::close);
+        }
+    }
+
+    @Test
+    void idlePooledConnectionsArePingedSoTheServerDoesNotDropThem() throws Exception {
+        y.execute("SET GLOBAL wait_timeout = " + SERVER_WAIT_TIMEOUT_SECONDS);
+        try {
+            servers(y, "ONLINE");
+            admin.execute("SET mysql-ping_interval_server_msec = 500");
+            admin.execute("LOAD MYSQL VARIABLES TO RUNTIME");
+            try (BlockingMysqlClient client = client()) {
+                String pooled = value(client, "SELECT CONNECTION_ID()");
+
+                // Unpinged, Y would close the idle connection after its wait_timeout.
+                await().during(Duration.ofSeconds(SERVER_WAIT_TIMEOUT_SECONDS * 2)).atMost(SETTLE).until(() ->
+                        y.queryValue("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " + pooled)
+                                .equals("1"));
+                assertThat(value(client, "SELECT CONNECTION_ID()")).isEqualTo(pooled);
+            }
+        } finally {
+            y.execute("SET GLOBAL wait_timeout = DEFAULT");
         }
     }
 
