@@ -405,7 +405,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             longDataPending = false;
             lockedHostgroup = -1;
             releaseCommand();
-            sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000", reason
+            sendError(new ErrPacket(CR_SERVER_LOST, "HY000", reason
                     + "; the transaction or session state held on it is gone"), 1);
             return;
         }
