@@ -451,10 +451,21 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * Closes the connection because its server went OFFLINE_HARD or away. Unlike {@link #close}, whoever holds it
      * hears of it at once, as of a lost connection: a session inside a transaction must not carry on elsewhere.
      */
-    void cut(String reason) {
-        lost(reason);
+    void cut() {
+        lost("Lost connection to backend server " + server.key().hostname() + ":" + server.key().port()
+                + ": the server was taken offline (" + server.status() + ")");
         if (channel != null) {
             channel.close();
+        }
+    }
+
+    /**
+     * Cuts the connection now if its server is OFFLINE_HARD: the cut the configuration publisher queued for this
+     * loop may not have run yet when the session's next command arrives, and that command must not beat it.
+     */
+    public void cutIfOfflineHard() {
+        if (state != State.CLOSED && server.status() == io.proxyfleet.config.ServerStatus.OFFLINE_HARD) {
+            cut();
         }
     }
 

@@ -166,7 +166,7 @@ public final class BackendPool implements BackendListener {
             }
         }
         for (BackendConnection connection : lent) {
-            connection.cut("Lost connection to backend server: " + server + " is " + server.status());
+            connection.cut();
         }
     }
 

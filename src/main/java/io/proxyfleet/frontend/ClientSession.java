@@ -355,6 +355,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void onCommandPacket(ByteBuf packet) {
+        if (command.isEmpty() && backend != null) {
+            backend.cutIfOfflineHard(); // a cut still queued on this loop must act before the new command
+        }
         int start = packet.readerIndex();
         int length = Packets.payloadLength(packet, start);
         int sequenceId = Packets.sequenceId(packet, start);

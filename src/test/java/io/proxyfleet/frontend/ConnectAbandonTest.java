@@ -54,12 +54,12 @@ class ConnectAbandonTest {
                     Map.of("connect_timeout_server", Integer.toString(CONNECT_TIMEOUT_MILLIS),
                             "connect_timeout_server_max", Integer.toString(CONNECT_TIMEOUT_MAX_MILLIS),
                             "shun_on_failures", "1000"))) {
-                BlockingMysqlClient client = BlockingMysqlClient.connect(BlockingMysqlClient.Options.of(
-                        "127.0.0.1", proxy.port(), USER, PASSWORD, Duration.ofSeconds(10), CLIENT_TIMEOUT));
-                assertThat(catchThrowable(() -> client.execute("SELECT 1")))
-                        .isInstanceOf(SocketTimeoutException.class);
-                await().atMost(Duration.ofSeconds(5)).until(() -> attempts.get() >= 1);
-                client.close();
+                try (BlockingMysqlClient client = BlockingMysqlClient.connect(BlockingMysqlClient.Options.of(
+                        "127.0.0.1", proxy.port(), USER, PASSWORD, Duration.ofSeconds(10), CLIENT_TIMEOUT))) {
+                    assertThat(catchThrowable(() -> client.execute("SELECT 1")))
+                            .isInstanceOf(SocketTimeoutException.class);
+                    await().atMost(Duration.ofSeconds(5)).until(() -> attempts.get() >= 1);
+                }
                 int atLeaving = attempts.get();
 
                 // Without the client, the proxy would retry about every CONNECT_TIMEOUT_MILLIS until the max.
