@@ -18,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The backend connections of one event loop: the idle ones, and a register of every logged-in one so that an
@@ -29,6 +31,7 @@ import java.util.function.Consumer;
  * and the lent/idle counters stay true.
  */
 public final class BackendPool implements BackendListener {
+    private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
     /** How long a pooled connection must have been idle before another event loop may take its slot. */
     private static final long UNUSED_NANOS = 50_000_000L;
     /** Only connections idle for a whole housekeeping period are trimmed: a fresh one is about to be reused. */
@@ -178,6 +181,16 @@ public final class BackendPool implements BackendListener {
      * max_connections idle, across all loops, and the oldest idle ones beyond that are closed.
      */
     void houseKeep() {
+        try {
+            keepHouse();
+        } catch (RuntimeException e) {
+            // A periodic task that throws is never run again; one bad pass (a malformed variable, say) must not
+            // end housekeeping for the life of the loop.
+            log.error("Backend pool housekeeping failed on {}: {}", loop, e.toString(), e);
+        }
+    }
+
+    private void keepHouse() {
         BackendPools.Settings settings = pools.settings();
         long now = System.nanoTime();
         List<BackendConnection> toPing = null;
