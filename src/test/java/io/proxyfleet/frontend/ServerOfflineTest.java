@@ -37,9 +37,9 @@ class ServerOfflineTest {
     private static final String TABLE = "offl.t";
     private static final int CR_SERVER_LOST = 2013;
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration SETTLE = Duration.ofSeconds(10);
+    private static final Duration SETTLE = Duration.ofSeconds(15);
     private static final int BUSY_CLIENTS = 5;
-    private static final int SERVER_WAIT_TIMEOUT_SECONDS = 2;
+    private static final int SERVER_WAIT_TIMEOUT_SECONDS = 3;
 
     private static MariaDb x;
     private static MariaDb y;
