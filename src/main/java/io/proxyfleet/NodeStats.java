@@ -152,6 +152,6 @@ final class NodeStats implements RuntimeStatsSource {
 
     @Override
     public List<List<Object>> freeConnections() {
-        return io.proxyfleet.backend.BackendPool.freeConnectionRows();
+        return hostgroups.pools().freeConnectionRows();
     }
 }

@@ -84,7 +84,7 @@ public final class ProxyFleetNode implements AutoCloseable {
 
     static ProxyFleetNode start(NodeOptions options, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler) {
         var config = new ConfigHolder(RuntimeConfig.empty());
-        var hostgroups = new Hostgroups();
+        var hostgroups = Hostgroups.follow(config);
         var sessions = new SessionRegistry();
         TlsFiles tlsFiles = TlsFiles.open(options.dataDir());
         EventLoopGroup adminLoop = newGroup(1);

@@ -70,6 +70,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private Consumer<ErrPacket> internalDone;
     private long threadId;
     private long idleSinceNanos;
+    /** When the connection was opened, for mysql-connection_max_age_ms. */
+    private final long createdNanos = System.nanoTime();
     private boolean mariadb;
     /**
      * Statements prepared on this connection, by SQL text: clients' statement ids are the proxy's own, mapped to
@@ -207,6 +209,10 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     long idleSinceNanos() {
         return idleSinceNanos;
+    }
+
+    long createdNanos() {
+        return createdNanos;
     }
 
     // ---- lending ------------------------------------------------------------------------------------------
@@ -441,8 +447,35 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Closes the connection because its server went OFFLINE_HARD or away. Unlike {@link #close}, whoever holds it
+     * hears of it at once, as of a lost connection: a session inside a transaction must not carry on elsewhere.
+     */
+    void cut() {
+        lost("Lost connection to backend server " + server.key().hostname() + ":" + server.key().port()
+                + ": the server was taken offline (" + server.status() + ")");
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    /**
+     * Cuts the connection now if its server is OFFLINE_HARD: the cut the configuration publisher queued for this
+     * loop may not have run yet when the session's next command arrives, and that command must not beat it.
+     */
+    public void cutIfOfflineHard() {
+        if (state != State.CLOSED && server.status() == io.proxyfleet.config.ServerStatus.OFFLINE_HARD) {
+            cut();
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        lost("Lost connection to backend server during query");
+    }
+
+    /** The connection is gone: counters follow, and whoever waits on it hears {@code reason}. */
+    private void lost(String reason) {
         State was = state;
         BackendListener lentTo = listener;
         if (was == State.LENT || was == State.INTERNAL || was == State.INTERNAL_PREPARE) {
@@ -456,11 +489,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         if (was == State.AUTHENTICATING || was == State.CONNECTING) {
             failLogin(new BackendException(2013, "HY000", "Lost connection to MySQL server during authentication"));
         } else if (was == State.LENT) {
-            lentTo.onBackendClosed(this, "Lost connection to backend server during query");
+            lentTo.onBackendClosed(this, reason);
         } else if (was == State.INTERNAL && internalDone != null) {
             Consumer<ErrPacket> done = internalDone;
             internalDone = null;
-            done.accept(new ErrPacket(2013, "HY000", "Lost connection to backend server"));
+            done.accept(new ErrPacket(2013, "HY000", reason));
         } else if (was == State.INTERNAL_PREPARE && prepareDone != null) {
             java.util.function.IntConsumer done = prepareDone;
             prepareDone = null;

@@ -29,11 +29,24 @@ public final class BackendConnector {
         return hostgroups;
     }
 
+    /** The backend connection pool of {@code loop}, this node's own; call on that loop. */
+    public BackendPool pool(EventLoop loop) {
+        return hostgroups.pools().of(loop);
+    }
+
     /** Receives the outcome of {@link #acquire}. */
     public interface Callback {
         void acquired(BackendConnection connection);
 
         void failed(ErrPacket error);
+
+        /**
+         * Whether the requester still wants a connection; asked on the loop before each retry and when a new
+         * connection is ready. Once false the attempt stops, and a connection it opened goes to the pool.
+         */
+        default boolean stillWaiting() {
+            return true;
+        }
     }
 
     /** What a session asks for. */
@@ -67,7 +80,7 @@ public final class BackendConnector {
         // The common case under multiplexing: an idle connection of this loop, already in the right schema.
         ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
         if (server != null && !server.hasWaiters(loop)) {
-            BackendConnection pooled = BackendPool.of(loop).pollInSchema(new PoolKey(server.key(),
+            BackendConnection pooled = pool(loop).pollInSchema(new PoolKey(server.key(),
                     request.credentials().username(), request.formatCapabilities(), request.collation(),
                     request.charsetState()), request.schema());
             if (pooled != null) {
@@ -111,6 +124,10 @@ public final class BackendConnector {
 
         @Override
         public void run() {
+            if (!callback.stillWaiting()) {
+                token++; // a wake-up still queued for this attempt finds it gone
+                return;
+            }
             long now = System.nanoTime();
             ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
             if (server == null) {
@@ -119,7 +136,7 @@ public final class BackendConnector {
             }
             PoolKey key = new PoolKey(server.key(), request.credentials().username(), request.formatCapabilities(),
                     request.collation(), request.charsetState());
-            BackendConnection pooled = waited || !server.hasWaiters(loop) ? BackendPool.of(loop).poll(key) : null;
+            BackendConnection pooled = waited || !server.hasWaiters(loop) ? pool(loop).poll(key) : null;
             if (pooled != null) {
                 pooled.lend(listener);
                 alignSchema(pooled);
@@ -129,10 +146,10 @@ public final class BackendConnector {
                 // At max_connections (or behind sessions already waiting): free a slot held idle by another
                 // loop, and wait in line for a connection to come back or go away; the timer only guards the
                 // deadline and a missed wake-up.
-                BackendPool.evictElsewhere(loop, server.key());
+                hostgroups.pools().evictElsewhere(loop, server.key());
                 int wait = ++token;
                 server.awaitCapacity(loop, () -> {
-                    if (wait != token) {
+                    if (wait != token || !callback.stillWaiting()) {
                         return false;
                     }
                     loop.execute(() -> resume(wait));
@@ -149,8 +166,18 @@ public final class BackendConnector {
                         server.opening.decrementAndGet();
                         if (f.isSuccess()) {
                             BackendConnection connection = (BackendConnection) f.getNow();
-                            connection.lend(listener);
-                            callback.acquired(connection);
+                            BackendPool pool = pool(loop);
+                            pool.track(connection);
+                            if (server.takenOffline()) {
+                                // Taken offline (or removed) while it logged in: it must not serve anyone.
+                                connection.close();
+                                run();
+                            } else if (!callback.stillWaiting()) {
+                                pool.release(connection, true);
+                            } else {
+                                connection.lend(listener);
+                                callback.acquired(connection);
+                            }
                             return;
                         }
                         BackendException error = (BackendException) f.cause();
@@ -175,7 +202,7 @@ public final class BackendConnector {
                     connection.schema(wanted);
                     callback.acquired(connection);
                 } else {
-                    BackendPool.of(loop).release(connection, false);
+                    pool(loop).release(connection, false);
                     callback.failed(err);
                 }
             });

@@ -1,40 +1,62 @@
 package io.proxyfleet.backend;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
+import io.proxyfleet.config.ServerKey;
+import io.proxyfleet.protocol.Commands;
+import io.proxyfleet.protocol.ErrPacket;
+import io.proxyfleet.protocol.Packets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The idle backend connections of one event loop. Connections never change loop, so the pool needs no locks:
- * every method runs on its loop. Sessions on other loops have pools of their own.
+ * The backend connections of one event loop: the idle ones, and a register of every logged-in one so that an
+ * OFFLINE_HARD server or a removed one can be cut at once, lent connections included. Connections never change
+ * loop, so the pool needs no locks: every method runs on its loop, including the periodic
+ * {@link #houseKeep housekeeper} (after HikariCP's HouseKeeper). Sessions on other loops have pools of their own.
+ *
+ * <p>While the housekeeper pings an idle connection it lends it to the pool itself, so no session can take it
+ * and the lent/idle counters stay true.
  */
-public final class BackendPool {
-    private static final Map<EventLoop, BackendPool> POOLS = new ConcurrentHashMap<>();
-
+public final class BackendPool implements BackendListener {
+    private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
     /** How long a pooled connection must have been idle before another event loop may take its slot. */
     private static final long UNUSED_NANOS = 50_000_000L;
+    /** Only connections idle for a whole housekeeping period are trimmed: a fresh one is about to be reused. */
+    private static final long TRIM_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(BackendPools.HOUSEKEEPING_MILLIS);
     /** ProxySQL's default mysql-max_stmts_per_connection, for releases that do not say otherwise. */
     private static final int DEFAULT_MAX_STATEMENTS = 20;
+    private static final int PERCENT = 100;
 
+    private final BackendPools pools;
+    private final EventLoop loop;
     private final Map<PoolKey, ArrayDeque<BackendConnection>> idle = new HashMap<>();
     /** Idle connections per server on this loop; read by other loops looking for capacity, hence concurrent. */
-    private final Map<io.proxyfleet.config.ServerKey, java.util.concurrent.atomic.AtomicInteger> idleCount =
-            new ConcurrentHashMap<>();
+    private final Map<ServerKey, AtomicInteger> idleCount = new ConcurrentHashMap<>();
+    /** Every logged-in connection of this loop, idle or lent, until its channel closes. */
+    private final Set<BackendConnection> open = new HashSet<>();
 
-    private BackendPool() {
+    BackendPool(BackendPools pools, EventLoop loop) {
+        this.pools = pools;
+        this.loop = loop;
     }
 
-    /** The pool of {@code loop}; call on that loop. */
-    public static BackendPool of(EventLoop loop) {
-        return POOLS.computeIfAbsent(loop, l -> new BackendPool());
+    /** Registers a connection that just logged in on this loop, so that {@link #cut} finds it while lent. */
+    void track(BackendConnection connection) {
+        open.add(connection);
+        connection.channel().closeFuture().addListener(f -> open.remove(connection));
     }
 
     /**
@@ -49,13 +71,23 @@ public final class BackendPool {
             return null;
         }
         queue.pollLast();
-        last.server().free.decrementAndGet();
-        idleCounter(last.server().key()).decrementAndGet();
+        taken(last);
         return last;
     }
 
-    private java.util.concurrent.atomic.AtomicInteger idleCounter(io.proxyfleet.config.ServerKey server) {
-        return idleCount.computeIfAbsent(server, k -> new java.util.concurrent.atomic.AtomicInteger());
+    int idleCount(ServerKey server) {
+        AtomicInteger count = idleCount.get(server);
+        return count == null ? 0 : count.get();
+    }
+
+    private AtomicInteger idleCounter(ServerKey server) {
+        return idleCount.computeIfAbsent(server, k -> new AtomicInteger());
+    }
+
+    /** A connection left the idle queues (the caller removed it): the counters follow. */
+    private void taken(BackendConnection connection) {
+        connection.server().free.decrementAndGet();
+        idleCounter(connection.server().key()).decrementAndGet();
     }
 
     /** Takes an idle, still-open connection for {@code key}, or returns {@code null}. */
@@ -66,8 +98,7 @@ public final class BackendPool {
         }
         BackendConnection connection;
         while ((connection = queue.pollLast()) != null) {
-            connection.server().free.decrementAndGet();
-            idleCounter(connection.server().key()).decrementAndGet();
+            taken(connection);
             if (connection.isUsable()) {
                 return connection;
             }
@@ -80,7 +111,8 @@ public final class BackendPool {
      * Takes a connection back from a session. A {@code clean} connection (no transaction, nothing pinned to the
      * session, variables tracked by the proxy) goes back to the pool as it is: the next borrower aligns it. Any
      * other one is closed, because resetting it (COM_RESET_CONNECTION) would also reset the character set the
-     * pool key promises.
+     * pool key promises. So is one older than mysql-connection_max_age_ms, or one whose server stopped taking
+     * new work.
      */
     public void release(BackendConnection connection, boolean clean) {
         release(connection, clean, DEFAULT_MAX_STATEMENTS);
@@ -89,7 +121,8 @@ public final class BackendPool {
     /** As {@link #release(BackendConnection, boolean)}, keeping at most {@code maxStatements} statements. */
     public void release(BackendConnection connection, boolean clean, int maxStatements) {
         connection.unlend();
-        if (!clean || !connection.isUsable() || !connection.server().acceptsNewWork()) {
+        if (!clean || !connection.isUsable() || !connection.server().acceptsNewWork()
+                || pools.settings().tooOld(connection.createdNanos(), System.nanoTime())) {
             connection.close();
             return;
         }
@@ -98,40 +131,17 @@ public final class BackendPool {
     }
 
     /**
-     * Asks some other event loop that holds an idle connection to {@code server} to close one, so that the
-     * calling loop may open its own within max_connections. Connections never migrate between loops, so this is
-     * how a busy loop borrows capacity from an idle one.
-     *
-     * @return true when such a loop was found (the close happens asynchronously on it)
-     */
-    static boolean evictElsewhere(EventLoop caller, io.proxyfleet.config.ServerKey server) {
-        for (Map.Entry<EventLoop, BackendPool> entry : POOLS.entrySet()) {
-            EventLoop loop = entry.getKey();
-            if (loop != caller && !loop.isShuttingDown() && entry.getValue().idleCounter(server).get() > 0) {
-                try {
-                    loop.execute(() -> entry.getValue().closeOneIdle(server));
-                    return true;
-                } catch (java.util.concurrent.RejectedExecutionException e) {
-                    POOLS.remove(loop);
-                }
-            }
-        }
-        return false;
-    }
-
-    /**
      * Closes one connection to {@code server} that sat idle here for a while. A connection just returned is
      * about to serve a session of this loop, so it is left alone: borrowing it would only churn connections.
      */
-    private void closeOneIdle(io.proxyfleet.config.ServerKey server) {
+    void closeOneIdle(ServerKey server) {
         long now = System.nanoTime();
         for (ArrayDeque<BackendConnection> queue : idle.values()) {
             for (Iterator<BackendConnection> it = queue.iterator(); it.hasNext(); ) {
                 BackendConnection connection = it.next();
                 if (connection.server().key().equals(server) && now - connection.idleSinceNanos() > UNUSED_NANOS) {
                     it.remove();
-                    connection.server().free.decrementAndGet();
-                    idleCounter(server).decrementAndGet();
+                    taken(connection);
                     connection.close();
                     return;
                 }
@@ -139,31 +149,180 @@ public final class BackendPool {
         }
     }
 
-    /**
-     * Rows of stats_mysql_free_connections from every loop's pool. Each pool is read on its own loop; the
-     * caller (the admin thread) waits briefly for each, so a busy loop only delays the stats, never corrupts them.
-     */
-    public static List<List<Object>> freeConnectionRows() {
-        var rows = new ArrayList<List<Object>>();
-        for (Map.Entry<EventLoop, BackendPool> entry : POOLS.entrySet()) {
-            EventLoop loop = entry.getKey();
-            if (loop.isShuttingDown()) {
-                POOLS.remove(loop); // its node is gone, and its connections with it
-                continue;
-            }
-            try {
-                rows.addAll(loop.submit(entry.getValue()::snapshot).get(1, TimeUnit.SECONDS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            } catch (ExecutionException | TimeoutException | java.util.concurrent.RejectedExecutionException e) {
-                // A loop that does not answer within a second (or just stopped) is left out of this snapshot.
+    /** Closes every connection of this loop to {@code server}, idle ones quietly, lent ones as lost. */
+    void cut(ServerRuntime server) {
+        for (ArrayDeque<BackendConnection> queue : idle.values()) {
+            for (Iterator<BackendConnection> it = queue.iterator(); it.hasNext(); ) {
+                BackendConnection connection = it.next();
+                if (connection.server() == server) {
+                    it.remove();
+                    taken(connection);
+                    connection.close();
+                }
             }
         }
-        return rows;
+        // Sessions told of the loss may open new connections here at once, so the register is not iterated live.
+        List<BackendConnection> lent = new ArrayList<>();
+        for (BackendConnection connection : open) {
+            if (connection.server() == server) {
+                lent.add(connection);
+            }
+        }
+        for (BackendConnection connection : lent) {
+            connection.cut();
+        }
     }
 
-    private List<List<Object>> snapshot() {
+    /**
+     * One housekeeping pass over the idle connections: those broken, whose server stopped taking new work, or
+     * older than mysql-connection_max_age_ms are closed (the next acquire opens a fresh one); those idle for
+     * mysql-ping_interval_server_msec are pinged, and closed unless the server answers within
+     * mysql-ping_timeout_server; finally each server keeps at most mysql-free_connections_pct percent of its
+     * max_connections idle, across all loops, and the oldest idle ones beyond that are closed.
+     */
+    void houseKeep() {
+        try {
+            keepHouse();
+        } catch (RuntimeException e) {
+            // A periodic task that throws is never run again; one bad pass (a malformed variable, say) must not
+            // end housekeeping for the life of the loop.
+            log.error("Backend pool housekeeping failed on {}: {}", loop, e.toString(), e);
+        }
+    }
+
+    private void keepHouse() {
+        BackendPools.Settings settings = pools.settings();
+        long now = System.nanoTime();
+        List<BackendConnection> toPing = null;
+        for (ArrayDeque<BackendConnection> queue : idle.values()) {
+            for (Iterator<BackendConnection> it = queue.iterator(); it.hasNext(); ) {
+                BackendConnection connection = it.next();
+                boolean dead = !connection.isUsable() || !connection.server().acceptsNewWork()
+                        || settings.tooOld(connection.createdNanos(), now);
+                boolean due = !dead && settings.pingIntervalNanos() > 0
+                        && now - connection.idleSinceNanos() >= settings.pingIntervalNanos();
+                if (dead || due) {
+                    it.remove();
+                    taken(connection);
+                }
+                if (dead) {
+                    connection.close();
+                } else if (due) {
+                    if (toPing == null) {
+                        toPing = new ArrayList<>();
+                    }
+                    toPing.add(connection);
+                }
+            }
+        }
+        trim(settings, now);
+        if (toPing != null) {
+            for (BackendConnection connection : toPing) {
+                ping(connection, settings.pingTimeoutMillis());
+            }
+        }
+    }
+
+    private void trim(BackendPools.Settings settings, long now) {
+        for (ArrayDeque<BackendConnection> queue : idle.values()) {
+            // The head of each queue is the connection returned longest ago.
+            BackendConnection oldest;
+            while ((oldest = queue.peekFirst()) != null && now - oldest.idleSinceNanos() >= TRIM_IDLE_NANOS
+                    && claimSurplus(oldest.server(), keepIdle(oldest.server(), settings))) {
+                queue.pollFirst();
+                idleCounter(oldest.server().key()).decrementAndGet();
+                oldest.close();
+            }
+        }
+    }
+
+    /**
+     * Takes one idle slot of {@code server} if more than {@code keep} are idle across all loops. Loops trim at
+     * the same time, so the count is claimed by compare-and-set: together they never go below {@code keep}.
+     */
+    private static boolean claimSurplus(ServerRuntime server, long keep) {
+        while (true) {
+            int idleNow = server.free.get();
+            if (idleNow <= keep) {
+                return false;
+            }
+            if (server.free.compareAndSet(idleNow, idleNow - 1)) {
+                return true;
+            }
+        }
+    }
+
+    private static long keepIdle(ServerRuntime server, BackendPools.Settings settings) {
+        return (long) server.config().maxConnections() * settings.freeConnectionsPct() / PERCENT;
+    }
+
+    /** Sends COM_PING on an idle connection taken out of the queues; it goes back only if the server answers. */
+    private void ping(BackendConnection connection, long timeoutMillis) {
+        connection.lend(this);
+        var ping = new Ping(connection);
+        loop.schedule(ping, timeoutMillis, TimeUnit.MILLISECONDS);
+        connection.runInternal(pingCommand(connection), ping);
+    }
+
+    private static ByteBuf pingCommand(BackendConnection connection) {
+        ByteBuf out = connection.channel().alloc().buffer(Packets.HEADER_SIZE + 1);
+        int start = Packets.begin(out, 0);
+        out.writeByte(Commands.PING);
+        Packets.finish(out, start);
+        return out;
+    }
+
+    /** One housekeeping ping: its answer returns the connection, its timeout (the Runnable) closes it. */
+    private final class Ping implements Consumer<ErrPacket>, Runnable {
+        private final BackendConnection connection;
+        private boolean finished;
+
+        Ping(BackendConnection connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        public void accept(ErrPacket error) {
+            if (finished) {
+                return;
+            }
+            finished = true;
+            if (error == null) {
+                release(connection, true);
+            } else {
+                connection.close();
+            }
+        }
+
+        @Override
+        public void run() {
+            if (!finished) {
+                finished = true;
+                connection.close();
+            }
+        }
+    }
+
+    // ---- the pool as the listener of connections it pings ------------------------------------------------------
+
+    /** A pinged connection answers through the ping's callback; anything else leaves its state unknown. */
+    @Override
+    public void onBackendPacket(BackendConnection connection, ByteBuf packet) {
+        packet.release();
+        connection.close();
+    }
+
+    @Override
+    public void onBackendReadComplete(BackendConnection connection) {
+        // Nothing to flush: the pool relays nothing.
+    }
+
+    @Override
+    public void onBackendClosed(BackendConnection connection, String reason) {
+        // The ping's callback hears of it as a failed ping.
+    }
+
+    List<List<Object>> snapshot() {
         long now = System.nanoTime();
         var rows = new ArrayList<List<Object>>();
         for (ArrayDeque<BackendConnection> queue : idle.values()) {
@@ -194,22 +353,5 @@ public final class BackendPool {
         idleCounter(connection.server().key()).incrementAndGet();
         idle.computeIfAbsent(connection.key(), k -> new ArrayDeque<>()).addLast(connection);
         connection.server().connectionReturned(connection.channel().eventLoop());
-    }
-
-    /** Closes idle connections to servers that are gone or no longer ONLINE, and those idle for too long. */
-    public void evict(long maxIdleNanos) {
-        long now = System.nanoTime();
-        for (ArrayDeque<BackendConnection> queue : idle.values()) {
-            for (Iterator<BackendConnection> it = queue.iterator(); it.hasNext(); ) {
-                BackendConnection connection = it.next();
-                if (!connection.isUsable() || !connection.server().acceptsNewWork()
-                        || now - connection.idleSinceNanos() > maxIdleNanos) {
-                    it.remove();
-                    connection.server().free.decrementAndGet();
-                    idleCounter(connection.server().key()).decrementAndGet();
-                    connection.close();
-                }
-            }
-        }
     }
 }

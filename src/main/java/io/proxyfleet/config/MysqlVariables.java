@@ -46,6 +46,7 @@ public final class MysqlVariables {
         d.put("eventslog_format", "2");
         d.put("ping_interval_server_msec", "10000");
         d.put("ping_timeout_server", "200");
+        d.put("connection_max_age_ms", "0");
         d.put("poll_timeout", "2000");
         d.put("have_ssl", "true");
         d.put("have_compress", "true");

@@ -79,11 +79,27 @@ public record RuntimeConfig(
         }
     }
 
-    /** The runtime {@code mysql_servers} module, grouped by hostgroup in configuration order. */
-    public record Servers(List<MysqlServer> rows, Map<Integer, List<MysqlServer>> byHostgroup, ModuleVersion version) {
+    /**
+     * The runtime {@code mysql_servers} module, grouped by hostgroup in configuration order.
+     *
+     * @param generation orders server lists by publication. The module version cannot: a monitor move between
+     *                   hostgroups and a runtime-only cluster pull publish new rows under the same version (§4.4).
+     *                   Every publication builds its list inside {@link ConfigHolder#update}, which is serialised,
+     *                   so a later publication always carries a larger generation.
+     */
+    public record Servers(List<MysqlServer> rows, Map<Integer, List<MysqlServer>> byHostgroup, ModuleVersion version,
+                          long generation) {
+        private static final java.util.concurrent.atomic.AtomicLong GENERATIONS =
+                new java.util.concurrent.atomic.AtomicLong();
+
         public Servers {
             rows = List.copyOf(rows);
             byHostgroup = Map.copyOf(byHostgroup);
+        }
+
+        /** True when this list was published after {@code other}. */
+        public boolean newerThan(Servers other) {
+            return other == null || generation > other.generation;
         }
 
         public static Servers of(List<MysqlServer> rows, ModuleVersion version) {
@@ -93,7 +109,7 @@ public record RuntimeConfig(
             }
             var frozen = new java.util.HashMap<Integer, List<MysqlServer>>();
             groups.forEach((hg, list) -> frozen.put(hg, List.copyOf(list)));
-            return new Servers(rows, frozen, version);
+            return new Servers(rows, frozen, version, GENERATIONS.incrementAndGet());
         }
 
         /** Servers of one hostgroup, or an empty list. */

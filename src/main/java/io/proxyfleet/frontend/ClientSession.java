@@ -13,7 +13,6 @@ import io.proxyfleet.backend.BackendConnection;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.BackendCredentials;
 import io.proxyfleet.backend.BackendListener;
-import io.proxyfleet.backend.BackendPool;
 import io.proxyfleet.backend.PoolKey;
 import io.proxyfleet.cache.QueryCache;
 import io.proxyfleet.config.MysqlUser;
@@ -424,6 +423,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onCommandPacket(ByteBuf packet) {
+        if (command == null && backend != null) {
+            backend.cutIfOfflineHard(); // a cut still queued on this loop must act before the new command
+        }
         int start = packet.readerIndex();
         int length = Packets.payloadLength(packet, start);
         int sequenceId = Packets.sequenceId(packet, start);
@@ -453,9 +455,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         if (stateLost != null && c.code != Commands.QUIT && c.code != Commands.PING) {
-            String reason = stateLost;
-            stateLost = null;
-            reject(new ErrPacket(CR_SERVER_LOST, "HY000", reason + STATE_GONE), 1);
+            // As when a server itself goes away: the client learns it and the connection ends, so nothing the
+            // client sends next (a COMMIT, say) can run without the transaction it belonged to.
+            sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000", stateLost + STATE_GONE), 1);
             return;
         }
         ByteBuf first = c.first();
@@ -908,8 +910,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             boolean hadState = pins.holdsServerState();
             dropBackend();
             if (hadState) {
-                reject(new ErrPacket(CR_SERVER_LOST, "HY000", "Lost connection to backend: server is OFFLINE_HARD"
-                        + STATE_GONE), 1);
+                sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000",
+                        "Lost connection to backend: server is OFFLINE_HARD" + STATE_GONE), 1);
                 return;
             }
         }
@@ -951,7 +953,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      */
     void acquired(Command c, BackendConnection connection) {
         if (command != c || state != State.ACQUIRING) {
-            BackendPool.of(channel.eventLoop()).release(connection, true);
+            context.connector().pool(channel.eventLoop()).release(connection, true);
             return;
         }
         backend = connection;
@@ -1235,8 +1237,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (inFlight) {
             log.info("Session {} from {}: backend lost during {}: {}", id, clientAddress, Commands.name(c.code), reason);
-            reject(new ErrPacket(CR_SERVER_LOST, "HY000", hadState ? reason + STATE_GONE : reason),
-                    c.replyStarted ? lastSequenceId + 1 : 1);
+            int sequenceId = c.replyStarted ? lastSequenceId + 1 : 1;
+            if (hadState) {
+                sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000", reason + STATE_GONE), sequenceId);
+            } else {
+                reject(new ErrPacket(CR_SERVER_LOST, "HY000", reason), sequenceId);
+            }
         } else if (hadState) {
             stateLost = reason;
         }
@@ -1270,7 +1276,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             lent.close();
             return;
         }
-        BackendPool.of(channel.eventLoop()).release(lent, true,
+        context.connector().pool(channel.eventLoop()).release(lent, true,
                 QueryProcessing.current(context.config().current().mysqlVariables()).maxStatementsPerConnection());
     }
 

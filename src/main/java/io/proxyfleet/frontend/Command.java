@@ -152,6 +152,12 @@ final class Command implements BackendConnector.Callback {
         owner.failed(this, error);
     }
 
+    /** A connect attempt goes on only while this command still waits for it. */
+    @Override
+    public boolean stillWaiting() {
+        return owner.awaits(this);
+    }
+
     /** Records the response for the query cache, up to {@code maxBytes}; past that the capture is dropped. */
     void captureForCache(ByteBufAllocator alloc, QueryCache.Key key, byte[] query, long ttlMillis,
                          boolean storeEmpty, long maxBytes) {

@@ -29,13 +29,14 @@ final class MirrorQuery implements BackendListener, BackendConnector.Callback {
         }
     };
 
-    private final EventLoop loop;
+    /** The pool of the session's loop, where the connection goes back. */
+    private final BackendPool pool;
     private final ByteBuf query;
     private final ResponseTracker tracker = new ResponseTracker();
     private BackendConnection backend;
 
-    private MirrorQuery(EventLoop loop, ByteBuf query) {
-        this.loop = loop;
+    private MirrorQuery(BackendPool pool, ByteBuf query) {
+        this.pool = pool;
         this.query = query;
     }
 
@@ -48,7 +49,7 @@ final class MirrorQuery implements BackendListener, BackendConnector.Callback {
             return;
         }
         running[0]++;
-        var mirror = new MirrorQuery(loop, query);
+        var mirror = new MirrorQuery(context.connector().pool(loop), query);
         context.connector().acquire(loop, cfg, request, mirror, mirror);
     }
 
@@ -79,7 +80,7 @@ final class MirrorQuery implements BackendListener, BackendConnector.Callback {
                 connection.close(); // a mirror has no client file to send
                 finished();
             } else if (step == ResponseTracker.Step.DONE) {
-                BackendPool.of(loop).release(connection,
+                pool.release(connection,
                         (tracker.statusFlags() & io.proxyfleet.protocol.StatusFlags.IN_TRANS) == 0);
                 finished();
             }

@@ -322,9 +322,7 @@ public final class MysqlMonitor implements AutoCloseable {
         long recovery = settings.shunRecoveryTime().toNanos();
         for (ServerRuntime runtime : runtimesOf(server)) {
             runtime.pingLatencyMicros(latencyMicros);
-            ServerStatus before = runtime.status();
-            runtime.maybeRecover(now, recovery);
-            if (before != runtime.status()) {
+            if (runtime.maybeRecover(now, recovery)) {
                 LOG.info("Server {} in hostgroup {} is ONLINE again", server, runtime.key().hostgroupId());
             }
         }
@@ -342,9 +340,7 @@ public final class MysqlMonitor implements AutoCloseable {
         long now = System.nanoTime();
         boolean shunnedNow = false;
         for (ServerRuntime runtime : runtimesOf(server)) {
-            ServerStatus before = runtime.status();
-            runtime.shun(now);
-            shunnedNow |= before != ServerStatus.SHUNNED && runtime.status() == ServerStatus.SHUNNED;
+            shunnedNow |= runtime.shun(now);
         }
         if (shunnedNow) {
             LOG.error("Server {}:{} missed {} heartbeats, shunning it and killing all the connections. Disabling"

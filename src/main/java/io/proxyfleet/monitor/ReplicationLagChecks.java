@@ -96,11 +96,10 @@ final class ReplicationLagChecks {
         if (row.status() == ServerStatus.ONLINE) {
             if (lag > max) {
                 int count = lagCounts.merge(key, 1, Integer::sum);
-                if (count >= settings.replicationLagCount()) {
-                    row.status(ServerStatus.SHUNNED_REPLICATION_LAG);
+                if (count >= settings.replicationLagCount() && row.replicationLag(true)) {
                     LOG.warn("Shunning server {}:{} from HG {} with replication lag of {} second, count number: '{}'",
                             key.hostname(), key.port(), key.hostgroupId(), lag, count);
-                } else {
+                } else if (count < settings.replicationLagCount()) {
                     LOG.info("Not shunning server {}:{} from HG {} with replication lag of {} second, count number:"
                             + " '{}' < replication_lag_count: '{}'", key.hostname(), key.port(), key.hostgroupId(),
                             lag, count, settings.replicationLagCount());
@@ -108,8 +107,7 @@ final class ReplicationLagChecks {
             } else {
                 lagCounts.remove(key);
             }
-        } else if (row.status() == ServerStatus.SHUNNED_REPLICATION_LAG && lag <= max) {
-            row.status(ServerStatus.ONLINE);
+        } else if (lag <= max && row.replicationLag(false)) {
             lagCounts.remove(key);
             LOG.warn("Re-enabling server {}:{} from HG {} with replication lag of {} second", key.hostname(),
                     key.port(), key.hostgroupId(), lag);

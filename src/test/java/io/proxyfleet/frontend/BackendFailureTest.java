@@ -1,6 +1,7 @@
 package io.proxyfleet.frontend;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -173,7 +174,8 @@ class BackendFailureTest {
         MariaDb shared = MariaDb.shared();
         shared.execute("CREATE DATABASE IF NOT EXISTS fail_db",
                 "CREATE TABLE IF NOT EXISTS fail_db.t (id INT PRIMARY KEY)", "DELETE FROM fail_db.t");
-        try (Connection c = JdbcDriver.CONNECTOR_J.connect(proxy.port(), "fail_db", OK_USER, PASSWORD, "")) {
+        Connection c = JdbcDriver.CONNECTOR_J.connect(proxy.port(), "fail_db", OK_USER, PASSWORD, "");
+        try {
             c.setAutoCommit(false);
             try (Statement st = c.createStatement()) {
                 st.executeUpdate("INSERT INTO t VALUES (1)");
@@ -189,6 +191,10 @@ class BackendFailureTest {
                 c.commit();
             });
             assertThat((Throwable) e).as("statements after the lost transaction fail").isNotNull();
+        } finally {
+            // The proxy ended the connection with the 2013, as a vanished server would: Connector/J's close then
+            // cannot roll back, and says so.
+            assertThatThrownBy(c::close).hasMessageContaining("Transaction resolution unknown");
         }
         assertThat(shared.queryValue("SELECT COUNT(*) FROM fail_db.t")).as("no half transaction committed")
                 .isEqualTo("0");

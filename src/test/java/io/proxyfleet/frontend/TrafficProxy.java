@@ -58,7 +58,7 @@ public final class TrafficProxy implements AutoCloseable {
         var certificate = new SelfSignedCertificate("proxyfleet-test");
         SslContext tls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
         var sessions = new SessionRegistry();
-        var context = TrafficContext.create(holder, new BackendConnector(new Hostgroups()), sessions, () -> tls);
+        var context = TrafficContext.create(holder, new BackendConnector(Hostgroups.follow(holder)), sessions, () -> tls);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, EpollIoHandler.newFactory());
         TrafficServer server = TrafficServer.start(context, group, "127.0.0.1", 0);
         TrafficProxy proxy = new TrafficProxy(group, server, holder, sessions);

@@ -37,7 +37,8 @@ class MysqlMonitorTest {
     private static final int CONTROL_PINGS = 5;
 
     private final List<String> statements = new CopyOnWriteArrayList<>();
-    private final Hostgroups hostgroups = new Hostgroups();
+    /** The hostgroups of the configuration last built by {@link #holder}. */
+    private Hostgroups hostgroups;
     private final List<MysqlMonitor> monitors = new ArrayList<>();
 
     @AfterEach
@@ -54,7 +55,9 @@ class MysqlMonitorTest {
                 .withServers(RuntimeConfig.Servers.of(List.of(MysqlServer.of(0, "127.0.0.1", deadPort)),
                         new ModuleVersion(1, 1, "0x0")))
                 .withMysqlVariables(new RuntimeConfig.Variables(values, new ModuleVersion(1, 1, "0x0")));
-        return new ConfigHolder(config);
+        var holder = new ConfigHolder(config);
+        hostgroups = Hostgroups.follow(holder);
+        return holder;
     }
 
     private MysqlMonitor start(ConfigHolder holder) {
@@ -122,7 +125,7 @@ class MysqlMonitorTest {
         List<String> controlLog = new CopyOnWriteArrayList<>();
 
         start(holder);
-        start(holder(controlPort, Map.of()), new Hostgroups(), controlLog);
+        start(holder(controlPort, Map.of()), hostgroups, controlLog); // holder() made hostgroups the control's
         await().atMost(Duration.ofSeconds(10)).until(() -> pingStarts(controlLog, controlPort).size() >= CONTROL_PINGS);
 
         assertThat(statements).isEmpty();
