@@ -38,7 +38,7 @@ public final class BackendConnector {
 
     /** What a session asks for. */
     public record Request(int hostgroup, BackendCredentials credentials, String schema, int formatCapabilities,
-                          int collation, String charsetState) {
+                          int collation) {
     }
 
     /** The mysql-* variables of connecting, parsed once per loaded variables module rather than per query. */
@@ -68,8 +68,8 @@ public final class BackendConnector {
         ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
         if (server != null && !server.hasWaiters(loop)) {
             BackendConnection pooled = BackendPool.of(loop).pollInSchema(new PoolKey(server.key(),
-                    request.credentials().username(), request.formatCapabilities(), request.collation(),
-                    request.charsetState()), request.schema());
+                    request.credentials().username(), request.formatCapabilities(), request.collation()),
+                    request.schema());
             if (pooled != null) {
                 pooled.lend(listener);
                 callback.acquired(pooled);
@@ -118,7 +118,7 @@ public final class BackendConnector {
                 return;
             }
             PoolKey key = new PoolKey(server.key(), request.credentials().username(), request.formatCapabilities(),
-                    request.collation(), request.charsetState());
+                    request.collation());
             BackendConnection pooled = waited || !server.hasWaiters(loop) ? BackendPool.of(loop).poll(key) : null;
             if (pooled != null) {
                 pooled.lend(listener);

@@ -65,8 +65,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private static final int KILL_COMMAND = CommandCounters.COMMANDS.indexOf("KILL");
     private static final int SELECT_COMMAND = CommandCounters.COMMANDS.indexOf("SELECT");
     private static final long KILL_GRACE_NANOS = 5_000_000_000L;
-    /** Collations a MariaDB backend may not know are replaced by utf8mb4_general_ci when logging in upstream. */
-    private static final int FIRST_MYSQL8_ONLY_COLLATION = 255;
 
     private enum State { HANDSHAKE, CHANGE_USER, READY, ACQUIRING, RELAYING, LOCAL_INFILE, CLOSED }
 
@@ -100,8 +98,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private final SessionVariables variables = new SessionVariables();
     private QueryContext queryContext;
     private byte[] queryBytes = NO_BYTES;
-    /** SET NAMES state that pooled connections must share with this session; empty when never set. */
-    private String charsetState = "";
     /** QueryClassifier flags that keep the backend connection with this session (ProxySQL's status flags). */
     private int pinFlags;
     /** A rule with multiplex=0 matched. */
@@ -286,6 +282,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             capabilities = success.response().capabilities() & handshake.serverCapabilities();
         }
         collation = success.response().collation();
+        variables.negotiated(collation);
         String requested = success.response().database();
         schema = requested != null && !requested.isEmpty() ? requested
                 : found.defaultSchema() != null && !found.defaultSchema().isEmpty() ? found.defaultSchema()
@@ -590,7 +587,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private void killQuery(BackendConnection target) {
         RuntimeConfig cfg = context.config().current();
         var key = new io.proxyfleet.backend.PoolKey(target.server().key(), backendCredentials.username(), 0,
-                FrontendHandshake.SERVER_COLLATION, "");
+                FrontendHandshake.SERVER_COLLATION);
         long threadId = target.threadId();
         BackendConnection.open(channel.eventLoop(), target.server(), key, backendCredentials, null,
                 cfg.mysqlVariables().getInt("connect_timeout_server")).addListener(f -> {
@@ -791,9 +788,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void startMirror(RuntimeConfig cfg, int mirrorHostgroup) {
         int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
-        int backendCollation = collation >= FIRST_MYSQL8_ONLY_COLLATION ? FrontendHandshake.SERVER_COLLATION : collation;
         var request = new BackendConnector.Request(mirrorHostgroup, backendCredentials, schema, formatCaps,
-                backendCollation, charsetState);
+                variables.backendCollation());
         MirrorQuery.start(context, channel.eventLoop(), cfg, request, command.get(0).retainedDuplicate());
     }
 
@@ -828,6 +824,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             sendOk(1, null);
             return true;
         }
+        if (parsed instanceof SetStatement.Assignments assignments) {
+            pendingVariables = assignments.variables(); // its tracked session variables, once the backend says OK
+        }
         pinFlags |= QueryClassifier.USER_VARIABLE;
         if (parsed instanceof SetStatement.Unparsable && processing.lockOnUnparsableSet()) {
             lockedHostgroup = hostgroup;
@@ -836,10 +835,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void applyVariables(List<SessionVariable> assigned) {
-        for (SessionVariable variable : assigned) {
-            variables.set(variable.name(), variable.value());
-        }
-        charsetState = charsetStateOf(variables);
+        variables.apply(assigned, schema);
     }
 
     private static boolean sessionScoped(SetStatement.Assignments assignments) {
@@ -849,16 +845,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
             }
         }
         return true;
-    }
-
-    private static String charsetStateOf(SessionVariables vars) {
-        String names = vars.values().get("names");
-        String charset = vars.values().get("charset");
-        String collation = vars.values().get("collation_connection");
-        if (names == null && charset == null && collation == null) {
-            return "";
-        }
-        return names + "/" + charset + "/" + collation;
     }
 
     /**
@@ -961,7 +947,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private void resetSessionState() {
         inTransaction = false;
         variables.clear();
-        charsetState = "";
         pinFlags = 0;
         noMultiplex = false;
         lockedHostgroup = -1;
@@ -1009,13 +994,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     private BackendConnector.Request backendRequest(int hostgroup) {
         BackendConnector.Request last = lastRequest;
         if (last != null && last.hostgroup() == hostgroup && last.schema() == schema
-                && last.charsetState() == charsetState && last.credentials() == backendCredentials) {
+                && last.collation() == variables.backendCollation() && last.credentials() == backendCredentials) {
             return last;
         }
         int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
-        int backendCollation = collation >= FIRST_MYSQL8_ONLY_COLLATION ? FrontendHandshake.SERVER_COLLATION : collation;
         lastRequest = new BackendConnector.Request(hostgroup, backendCredentials, schema, formatCaps,
-                backendCollation, charsetState);
+                variables.backendCollation());
         return lastRequest;
     }
 
@@ -1069,8 +1053,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 sendError(err, 1);
                 return;
             }
-            target.applied().clear();
-            target.applied().putAll(variables.values());
+            variables.recordOn(target.applied());
             sendOrBind();
         });
     }
@@ -1295,12 +1278,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         if (pendingVariables != null) {
             if (!tracker().error()) {
                 applyVariables(pendingVariables);
-                for (SessionVariable variable : pendingVariables) {
-                    backend.applied().put(variable.name(), variable.value());
-                }
+                variables.recordOn(backend.applied());
             }
             pendingVariables = null;
         }
+        variables.observe(tracker().statusFlags());
         RuntimeConfig cfg = context.config().current();
         finishCacheCapture(cfg);
         QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
@@ -1393,8 +1375,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void sendOk(int sequenceId, String info) {
         ByteBuf out = channel.alloc().buffer(16 + (info == null ? 0 : info.length() * 3));
-        int status = (variables.autocommit() ? StatusFlags.AUTOCOMMIT : 0) | (inTransaction ? StatusFlags.IN_TRANS : 0);
-        new OkPacket(0, 0, status, 0, info).writeTo(out, sequenceId);
+        new OkPacket(0, 0, variables.statusFlags(inTransaction), 0, info).writeTo(out, sequenceId);
         channel.writeAndFlush(out, channel.voidPromise());
         commandDone();
     }
