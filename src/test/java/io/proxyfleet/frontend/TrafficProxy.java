@@ -23,6 +23,7 @@ import java.util.Map;
  * testing the traffic path before (and apart from) the admin interface.
  */
 public final class TrafficProxy implements AutoCloseable {
+    private static final int DEFAULT_LOOPS = 2;
     private final EventLoopGroup group;
     private final TrafficServer server;
     private final ConfigHolder holder;
@@ -39,6 +40,15 @@ public final class TrafficProxy implements AutoCloseable {
 
     public static TrafficProxy start(List<MysqlServer> servers, List<MysqlUser> users, Map<String, String> variables)
             throws Exception {
+        return start(servers, users, variables, DEFAULT_LOOPS);
+    }
+
+    /**
+     * As {@link #start(List, List, Map)} with {@code loops} event loops; with one, every session shares one
+     * connection pool, so that a test can hand a pooled connection from one client to the next.
+     */
+    public static TrafficProxy start(List<MysqlServer> servers, List<MysqlUser> users, Map<String, String> variables,
+                                     int loops) throws Exception {
         var values = new HashMap<>(MysqlVariables.DEFAULTS);
         values.putAll(variables);
         RuntimeConfig config = RuntimeConfig.empty()
@@ -50,7 +60,7 @@ public final class TrafficProxy implements AutoCloseable {
         SslContext tls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
         var sessions = new SessionRegistry();
         var context = TrafficContext.create(holder, new BackendConnector(new Hostgroups()), sessions, () -> tls);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(loops, EpollIoHandler.newFactory());
         TrafficServer server = TrafficServer.start(context, group, "127.0.0.1", 0);
         TrafficProxy proxy = new TrafficProxy(group, server, holder, sessions);
         proxy.context = context;
