@@ -1046,6 +1046,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
                 if (!target.channel().isActive()) {
                     backend = null;
                     target.close();
+                } else {
+                    variables.alignmentRefused();
                 }
                 releaseCommand();
                 releaseInFlight();

@@ -45,6 +45,8 @@ final class SessionVariables {
 
     /** Empty until the first SET: most sessions never set anything, and idle sessions should stay small. */
     private Map<String, String> values = Map.of();
+    /** {@link #values} as a server last accepted them; the baseline until then. */
+    private Map<String, String> confirmed = Map.of();
     /** The collation the session's backend connections log in with, which their charset baseline follows. */
     private int collation = FrontendHandshake.SERVER_COLLATION;
     /** Status flags a backend last reported that the session's own settings do not decide. */
@@ -114,6 +116,7 @@ final class SessionVariables {
     /** Back to the baseline: COM_RESET_CONNECTION and COM_CHANGE_USER. The negotiated collation stays. */
     void clear() {
         values = Map.of();
+        confirmed = Map.of();
         observedFlags &= StatusFlags.NO_BACKSLASH_ESCAPES; // what the server's sql_mode has
     }
 
@@ -165,6 +168,18 @@ final class SessionVariables {
     void recordOn(Map<String, String> applied) {
         applied.clear();
         applied.putAll(values);
+        if (!values.equals(confirmed)) {
+            confirmed = Map.copyOf(values);
+        }
+    }
+
+    /**
+     * A server refused the alignment SET: some value the proxy accepted for the client is invalid (an unknown time
+     * zone, say). The server would have refused that SET and kept the session as it was, so the session goes back
+     * to the state a server last accepted; otherwise every later query would fail the same way.
+     */
+    void alignmentRefused() {
+        values = confirmed.isEmpty() ? Map.of() : new LinkedHashMap<>(confirmed);
     }
 
     /**

@@ -37,7 +37,7 @@ class SessionStateTest {
     /** Keeps MariaDB Connector/J from sending a SET at connect that the proxy cannot track. */
     private static final String UNPINNED = "jdbcCompliantTruncation=false";
     private static final List<String> USERS = List.of("st_emoji", "st_emoji_cli", "st_client", "st_flags",
-            "st_escape", "st_matrix");
+            "st_escape", "st_matrix", "st_refused");
     private static final String VARIABLES = "SELECT @@character_set_client, @@character_set_connection,"
             + " @@character_set_results, @@collation_connection, @@time_zone, @@sql_mode, @@tx_isolation,"
             + " @@group_concat_max_len, @@lc_time_names";
@@ -260,6 +260,38 @@ class SessionStateTest {
                 assertThat(b.query(VARIABLES)).as("B after step %d", i).isEqualTo(directB.query(VARIABLES));
                 assertThat(value(b, "SELECT CONNECTION_ID()")).isEqualTo(shared);
             }
+        }
+    }
+
+    /**
+     * The proxy answers a tracked SET itself, so a value the server refuses shows at the next query; after that,
+     * the session must be as the server leaves it after refusing the SET, not stuck with the bad value.
+     */
+    @Test
+    void aValueTheServerRefusesLeavesTheSessionAsItWas() throws Exception {
+        try (RawClient proxied = login("st_refused");
+             RawClient direct = RawClient.login(db.port(), "st_refused", PASSWORD)) {
+            runOnBoth("SET time_zone = '+02:00'", proxied, direct);
+            runOnBoth("SELECT 1", proxied, direct);
+            String invalid = "SET time_zone = 'No/Such_Zone'";
+            Integer refused = errorOf(direct, invalid);
+            assertThat(refused).isNotNull();
+            Integer proxiedError = errorOf(proxied, invalid);
+            if (proxiedError == null) {
+                proxiedError = errorOf(proxied, "SELECT 1");
+            }
+            assertThat(proxiedError).isEqualTo(refused);
+            assertThat(proxied.query("SELECT @@time_zone")).isEqualTo(direct.query("SELECT @@time_zone"))
+                    .containsExactly(List.of("+02:00"));
+        }
+    }
+
+    private static Integer errorOf(RawClient client, String sql) throws IOException {
+        try {
+            client.query(sql);
+            return null;
+        } catch (RawClient.ServerError e) {
+            return e.code;
         }
     }
 
