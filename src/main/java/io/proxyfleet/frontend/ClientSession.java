@@ -206,7 +206,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         }
         SslContext tls = settings.haveSsl() ? context.tls().get() : null;
         handshake = new FrontendHandshake(this::findAccount, this::admit, settings.serverVersion(), id,
-                settings.defaultAuthPlugin(), tls != null, clientAddress, context.sha2Cache(), channel.alloc(),
+                settings.defaultAuthPlugin(), tls != null, Capabilities.SESSION_TRACK, clientAddress,
+                context.sha2Cache(), channel.alloc(),
                 out -> channel.writeAndFlush(out, channel.voidPromise()));
         handshake.start();
         channel.read();
@@ -813,9 +814,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
         SetStatement parsed = SetStatementParser.parse(qc.queryText());
         if (parsed instanceof SetStatement.Assignments assignments && assignments.allTracked()
                 && sessionScoped(assignments)) {
-            if (backend != null) {
+            if (backend != null || (capabilities & Capabilities.SESSION_TRACK) != 0) {
                 // The connection stays with the session (a transaction, say): the SET must take effect there now,
-                // e.g. SET autocommit=1 commits. It is recorded once the backend accepts it.
+                // e.g. SET autocommit=1 commits. A client that tracks session state gets the server's own report
+                // of the change in the OK. It is recorded once the backend accepts it.
                 pendingVariables = assignments.variables();
                 return false;
             }
@@ -1308,6 +1310,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
     }
 
     private void commandDone() {
+        pendingVariables = null; // a SET that failed before the backend answered changed nothing
         currentCommand = -1;
         state = State.READY;
         readNextCommand();
@@ -1377,7 +1380,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
 
     private void sendOk(int sequenceId, String info) {
         ByteBuf out = channel.alloc().buffer(16 + (info == null ? 0 : info.length() * 3));
-        new OkPacket(0, 0, variables.statusFlags(inTransaction), 0, info).writeTo(out, sequenceId);
+        new OkPacket(0, 0, variables.statusFlags(inTransaction), 0, info).writeTo(out, sequenceId, Packets.OK,
+                (capabilities & Capabilities.SESSION_TRACK) != 0);
         channel.writeAndFlush(out, channel.voidPromise());
         commandDone();
     }

@@ -34,10 +34,12 @@ class SessionStateTest {
     private static final String POO_UTF8_HEX = "F09F92A9";
     private static final int SERVER_STATUS_NO_BACKSLASH_ESCAPES = 0x200;
     private static final int COM_PING = 0x0e;
+    private static final int CLIENT_SESSION_TRACK = 1 << 23;
+    private static final int SERVER_SESSION_STATE_CHANGED = 0x4000;
     /** Keeps MariaDB Connector/J from sending a SET at connect that the proxy cannot track. */
     private static final String UNPINNED = "jdbcCompliantTruncation=false";
     private static final List<String> USERS = List.of("st_emoji", "st_emoji_cli", "st_client", "st_flags",
-            "st_escape", "st_matrix", "st_refused");
+            "st_escape", "st_matrix", "st_refused", "st_track");
     private static final String VARIABLES = "SELECT @@character_set_client, @@character_set_connection,"
             + " @@character_set_results, @@collation_connection, @@time_zone, @@sql_mode, @@tx_isolation,"
             + " @@group_concat_max_len, @@lc_time_names";
@@ -283,6 +285,47 @@ class SessionStateTest {
             assertThat(proxiedError).isEqualTo(refused);
             assertThat(proxied.query("SELECT @@time_zone")).isEqualTo(direct.query("SELECT @@time_zone"))
                     .containsExactly(List.of("+02:00"));
+        }
+    }
+
+    /** Logs in asking for CLIENT_SESSION_TRACK. */
+    private static RawClient trackingLogin(int port) throws IOException {
+        RawClient client = RawClient.connect(port);
+        client.write(1, client.handshakeResponse(RawClient.BASIC_CAPABILITIES | CLIENT_SESSION_TRACK, "st_track",
+                PASSWORD, null));
+        assertThat(client.read().isOk()).isTrue();
+        return client;
+    }
+
+    private static RawClient.Packet okOf(RawClient client, String sql) throws IOException {
+        client.command(RawClient.COM_QUERY, sql);
+        RawClient.Packet ok = client.read();
+        assertThat(ok.isOk()).as("%s: %s", sql, ok.isErr() ? ok.errorMessage() : "").isTrue();
+        return ok;
+    }
+
+    /**
+     * A client with CLIENT_SESSION_TRACK gets the OK the server sends, state changes included, for the SETs it
+     * runs; the SETs that align a pooled connection for the next client are never reported to that client.
+     */
+    @Test
+    void clientsThatTrackSessionStateSeeTheChangesTheyMakeAndNoOthers() throws Exception {
+        String set = "SET time_zone = '+05:00', character_set_results = latin1";
+        try (RawClient a = trackingLogin(proxy.port()); RawClient b = trackingLogin(proxy.port());
+             RawClient direct = trackingLogin(db.port())) {
+            RawClient.Packet proxied = okOf(a, set);
+            RawClient.Packet expected = okOf(direct, set);
+            assertThat(okStatus(expected) & SERVER_SESSION_STATE_CHANGED).isNotZero();
+            assertThat(proxied.payload()).isEqualTo(expected.payload());
+            String used = value(a, "SELECT CONNECTION_ID()");
+
+            assertThat(value(b, "SELECT CONNECTION_ID()")).isEqualTo(used);
+            assertThat(okStatus(okOf(b, "DO 1")) & SERVER_SESSION_STATE_CHANGED).isZero();
+            assertThat(b.query("SELECT @@time_zone, @@character_set_results")).containsExactly(
+                    List.of("SYSTEM", "utf8mb4"));
+            assertThat(okStatus(okOf(a, "DO 1")) & SERVER_SESSION_STATE_CHANGED).isZero();
+            assertThat(a.query("SELECT @@time_zone, @@character_set_results")).containsExactly(
+                    List.of("+05:00", "latin1"));
         }
     }
 
