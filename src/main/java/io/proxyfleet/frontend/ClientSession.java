@@ -743,8 +743,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter
      * @return true when the client was answered from the cache
      */
     private boolean serveFromCache(RuntimeConfig cfg, int length) {
-        boolean deprecateEof = Capabilities.has(capabilities, Capabilities.DEPRECATE_EOF);
-        QueryCache.Key key = QueryCache.key(user.username(), schema, deprecateEof, queryBytes, length);
+        QueryCache.Key key = QueryCache.key(user.username(), schema,
+                capabilities & BackendConnection.FORMAT_CAPABILITIES, queryBytes, length);
         byte[] cached = context.queryCache().get(key, queryBytes, System.currentTimeMillis());
         if (cached != null) {
             releaseCommand();

@@ -197,7 +197,9 @@ class SessionStateTest {
      * MariaDB Connector/J escapes the strings of client-side prepared statements as the server's status flags
      * say. (MySQL Connector/J reads sql_mode once at connect, so it gets this wrong directly against the server.)
      * Without jdbcCompliantTruncation=false the driver's own {@code SET sql_mode=CONCAT(…)} at connect would pin
-     * each session to a backend connection, whose OKs the proxy relays, flags and all.
+     * each session to a backend connection, whose OKs the proxy relays, flags and all. (The driver asks for
+     * CLIENT_SESSION_TRACK, so its SETs run on a backend; the flags of OKs the proxy answers itself are
+     * {@link #noBackslashEscapesIsReportedInTheStatusFlags}.)
      */
     @Test
     void driverEscapesForTheSessionsSqlMode() throws Exception {
