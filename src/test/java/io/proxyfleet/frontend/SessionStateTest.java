@@ -39,7 +39,7 @@ class SessionStateTest {
     /** Keeps MariaDB Connector/J from sending a SET at connect that the proxy cannot track. */
     private static final String UNPINNED = "jdbcCompliantTruncation=false";
     private static final List<String> USERS = List.of("st_emoji", "st_emoji_cli", "st_client", "st_flags",
-            "st_escape", "st_matrix", "st_refused", "st_track");
+            "st_escape", "st_matrix", "st_refused", "st_track", "st_reset");
     private static final String VARIABLES = "SELECT @@character_set_client, @@character_set_connection,"
             + " @@character_set_results, @@collation_connection, @@time_zone, @@sql_mode, @@tx_isolation,"
             + " @@group_concat_max_len, @@lc_time_names";
@@ -80,12 +80,15 @@ class SessionStateTest {
         return client.query(sql).getFirst().getFirst();
     }
 
-    /** A client that set latin1 inside a transaction, on the connection it then returns to the pool. */
-    private static String latin1ClientUsesTheConnection(RawClient latin1, String set) throws IOException {
-        latin1.query("BEGIN");
-        latin1.query(set);
-        String connectionId = value(latin1, "SELECT CONNECTION_ID()");
-        latin1.query("COMMIT");
+    /**
+     * A client changes its character set inside a transaction, on the connection it then returns to the pool;
+     * returns that connection's id.
+     */
+    private static String latin1ClientUsesTheConnection(RawClient client, String set) throws IOException {
+        client.query("BEGIN");
+        client.query(set);
+        String connectionId = value(client, "SELECT CONNECTION_ID()");
+        client.query("COMMIT");
         return connectionId;
     }
 
@@ -328,6 +331,23 @@ class SessionStateTest {
             assertThat(okStatus(okOf(a, "DO 1")) & SERVER_SESSION_STATE_CHANGED).isZero();
             assertThat(a.query("SELECT @@time_zone, @@character_set_results")).containsExactly(
                     List.of("+05:00", "latin1"));
+        }
+    }
+
+    /** COM_RESET_CONNECTION puts the session back as the server does: to the handshake's character set. */
+    @Test
+    void resetConnectionRestoresWhatTheServerRestores() throws Exception {
+        try (RawClient proxied = login("st_reset"); RawClient other = login("st_reset");
+             RawClient direct = RawClient.login(db.port(), "st_reset", PASSWORD)) {
+            for (RawClient client : List.of(proxied, direct)) {
+                client.query("SET NAMES latin1, time_zone = '+03:00', sql_mode = 'ANSI'");
+                client.query("SELECT 1");
+                client.command(RawClient.COM_RESET_CONNECTION, "");
+                assertThat(client.read().isOk()).isTrue();
+            }
+            String used = latin1ClientUsesTheConnection(other, "SET character_set_client = cp1251");
+            assertThat(value(proxied, "SELECT CONNECTION_ID()")).isEqualTo(used);
+            assertThat(proxied.query(VARIABLES)).isEqualTo(direct.query(VARIABLES));
         }
     }
 
