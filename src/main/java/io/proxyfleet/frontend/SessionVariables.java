@@ -151,15 +151,24 @@ final class SessionVariables {
         observedFlags = (backendStatusFlags & StatusFlags.IN_TRANS_READONLY) | noBackslashEscapes;
     }
 
+    /** Whether the comma-separated {@code sqlMode} lists NO_BACKSLASH_ESCAPES; PINGs ask, so nothing allocates. */
     private static boolean hasMode(String sqlMode) {
         int at = 0;
         while (at <= sqlMode.length()) {
             int comma = sqlMode.indexOf(',', at);
             int end = comma < 0 ? sqlMode.length() : comma;
-            if (sqlMode.substring(at, end).strip().equalsIgnoreCase(NO_BACKSLASH_ESCAPES)) {
+            int start = at;
+            while (start < end && sqlMode.charAt(start) == ' ') {
+                start++;
+            }
+            while (end > start && sqlMode.charAt(end - 1) == ' ') {
+                end--;
+            }
+            if (end - start == NO_BACKSLASH_ESCAPES.length()
+                    && sqlMode.regionMatches(true, start, NO_BACKSLASH_ESCAPES, 0, end - start)) {
                 return true;
             }
-            at = end + 1;
+            at = (comma < 0 ? sqlMode.length() : comma) + 1;
         }
         return false;
     }
@@ -199,8 +208,7 @@ final class SessionVariables {
                         .append(wanted == null ? Integer.toString(collation) : quoteIfNeeded(wanted));
             }
         }
-        String wantedConnection = connectionSetting(values);
-        if (!Objects.equals(wantedConnection, connectionSetting(applied))) {
+        if (!sameConnectionSetting(values, applied)) {
             sql = appendConnection(start(sql));
         }
         for (Map.Entry<String, String> e : values.entrySet()) {
@@ -221,15 +229,14 @@ final class SessionVariables {
                 || name.equals(CONNECTION_COLLATION) || name.equals(CONNECTION_FROM_DATABASE);
     }
 
-    /** The connection character set setting of {@code vars} as one comparable value, null at the baseline. */
-    private static String connectionSetting(Map<String, String> vars) {
+    /** Whether both chose the connection character set the same way (or both kept the baseline). */
+    private static boolean sameConnectionSetting(Map<String, String> a, Map<String, String> b) {
         for (String name : CONNECTION_SETTINGS) {
-            String value = vars.get(name);
-            if (value != null) {
-                return name + "=" + value;
+            if (!Objects.equals(a.get(name), b.get(name))) {
+                return false;
             }
         }
-        return null;
+        return true;
     }
 
     private StringBuilder appendConnection(StringBuilder out) {
