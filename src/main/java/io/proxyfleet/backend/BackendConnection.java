@@ -47,8 +47,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
             | Capabilities.MULTI_STATEMENTS | Capabilities.MULTI_RESULTS | Capabilities.PS_MULTI_RESULTS
             | Capabilities.PLUGIN_AUTH | Capabilities.PLUGIN_AUTH_LENENC_CLIENT_DATA | Capabilities.LOCAL_FILES
             | Capabilities.CONNECT_ATTRS;
-    /** Capabilities that change how results look on the wire, so pooled connections must agree on them. */
-    public static final int FORMAT_CAPABILITIES = Capabilities.DEPRECATE_EOF | Capabilities.FOUND_ROWS;
+    /**
+     * Capabilities that change how results look on the wire, so pooled connections must agree on them. With
+     * SESSION_TRACK a backend reports the session state changes of each statement in its OKs, which then go to
+     * the client as they are.
+     */
+    public static final int FORMAT_CAPABILITIES = Capabilities.DEPRECATE_EOF | Capabilities.FOUND_ROWS
+            | Capabilities.SESSION_TRACK;
     private static final int MAX_PACKET = 1 << 30;
     /** How the proxy introduces itself to backends (visible in performance_schema.session_connect_attrs). */
     private static final Map<String, String> CONNECT_ATTRIBUTES =

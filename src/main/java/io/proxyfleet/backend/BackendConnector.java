@@ -51,7 +51,7 @@ public final class BackendConnector {
 
     /** What a session asks for. */
     public record Request(int hostgroup, BackendCredentials credentials, String schema, int formatCapabilities,
-                          int collation, String charsetState) {
+                          int collation) {
     }
 
     /** The mysql-* variables of connecting, parsed once per loaded variables module rather than per query. */
@@ -81,8 +81,8 @@ public final class BackendConnector {
         ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
         if (server != null && !server.hasWaiters(loop)) {
             BackendConnection pooled = pool(loop).pollInSchema(new PoolKey(server.key(),
-                    request.credentials().username(), request.formatCapabilities(), request.collation(),
-                    request.charsetState()), request.schema());
+                    request.credentials().username(), request.formatCapabilities(), request.collation()),
+                    request.schema());
             if (pooled != null) {
                 pooled.lend(listener);
                 callback.acquired(pooled);
@@ -135,7 +135,7 @@ public final class BackendConnector {
                 return;
             }
             PoolKey key = new PoolKey(server.key(), request.credentials().username(), request.formatCapabilities(),
-                    request.collation(), request.charsetState());
+                    request.collation());
             BackendConnection pooled = waited || !server.hasWaiters(loop) ? pool(loop).poll(key) : null;
             if (pooled != null) {
                 pooled.lend(listener);

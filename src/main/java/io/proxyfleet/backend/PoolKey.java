@@ -4,10 +4,9 @@ import io.proxyfleet.config.ServerKey;
 
 /**
  * What makes two backend connections interchangeable: the server, the user they logged in as, the capability
- * flags that change the wire format of results, the handshake collation, and the character set the session
- * chose later with SET NAMES ({@code charsetState}, empty when none), which is costly to undo on a shared
- * connection.
+ * flags that change the wire format of results, and the handshake collation, which is the baseline of the
+ * connection's character set variables. Whatever a session changed later (SET NAMES included) is brought in line
+ * by the session's alignment SET before each use.
  */
-public record PoolKey(ServerKey server, String username, int formatCapabilities, int collation,
-                      String charsetState) {
+public record PoolKey(ServerKey server, String username, int formatCapabilities, int collation) {
 }

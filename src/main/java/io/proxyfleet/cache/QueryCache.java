@@ -16,9 +16,10 @@ import java.util.concurrent.atomic.LongAdder;
 public final class QueryCache {
     /**
      * What a cached response depends on: who asked (user and schema, as ProxySQL keys it), the result format the
-     * client negotiated, and the query's exact bytes (hashed here, compared in full on a hit).
+     * client negotiated (its capabilities among {@code BackendConnection.FORMAT_CAPABILITIES}), and the query's
+     * exact bytes (hashed here, compared in full on a hit).
      */
-    public record Key(String username, String schema, boolean deprecateEof, int queryHash, int queryLength) {
+    public record Key(String username, String schema, int formatCapabilities, int queryHash, int queryLength) {
     }
 
     private record Entry(byte[] query, byte[] response, long expiresAtMillis) {
@@ -36,12 +37,12 @@ public final class QueryCache {
     private final LongAdder bytesOut = new LongAdder();
     private final LongAdder purged = new LongAdder();
 
-    public static Key key(String username, String schema, boolean deprecateEof, byte[] query, int length) {
+    public static Key key(String username, String schema, int formatCapabilities, byte[] query, int length) {
         int hash = 1;
         for (int i = 0; i < length; i++) {
             hash = 31 * hash + query[i];
         }
-        return new Key(username, schema, deprecateEof, hash, length);
+        return new Key(username, schema, formatCapabilities, hash, length);
     }
 
     /** The cached response for {@code query}, or {@code null} on a miss or an expired entry. */

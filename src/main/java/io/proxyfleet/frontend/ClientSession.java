@@ -96,10 +96,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final int SELECT_COMMAND = CommandCounters.COMMANDS.indexOf("SELECT");
     /** How long a server gets to stop a query after KILL QUERY before the proxy cuts the connection. */
     private static final long KILL_GRACE_NANOS = 5_000_000_000L;
-    /** Collations a MariaDB backend may not know are replaced by utf8mb4_general_ci when logging in upstream. */
-    private static final int FIRST_MYSQL8_ONLY_COLLATION = 255;
     private static final String STATE_GONE = "; the transaction or session state held on it is gone";
     private static final byte[] NO_BYTES = new byte[0];
+    /**
+     * Capabilities offered beyond the base set. CLIENT_SESSION_TRACK works (SessionStateTest) but is not offered:
+     * MariaDB Connector/J answers it with a {@code SET session_track_system_variables=CONCAT(...)} the proxy
+     * cannot track, which would pin every such session to one hostgroup. Offer it once such SETs are tracked.
+     */
+    private static final int OFFERED_CAPABILITIES = 0;
 
     private enum State { HANDSHAKE, READY, WAITING, ACQUIRING, ALIGNING, RELAYING, LOCAL_INFILE, CHANGE_USER, CLOSED }
 
@@ -137,8 +141,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private byte[] queryBytes = NO_BYTES;
     private IntObjectHashMap<SessionStatement> statements;
     private int lastStatementId;
-    /** SET NAMES state that pooled connections must share with this session; empty when never set. */
-    private String charsetState = "";
     private int lockedHostgroup = -1;
     private int insertIdDelay;
     private BackendConnector.Request lastRequest;
@@ -237,7 +239,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         SslContext tls = settings.haveSsl() ? context.tls().get() : null;
         handshake = new FrontendHandshake(this::findAccount, this::admit, settings.serverVersion(), id,
-                settings.defaultAuthPlugin(), tls != null, clientAddress, context.sha2Cache(), channel.alloc(),
+                settings.defaultAuthPlugin(), tls != null, OFFERED_CAPABILITIES, clientAddress, context.sha2Cache(),
+                channel.alloc(),
                 out -> channel.writeAndFlush(out, channel.voidPromise()));
         handshake.start();
         channel.read();
@@ -315,6 +318,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             capabilities = success.response().capabilities() & handshake.serverCapabilities();
         }
         collation = success.response().collation();
+        variables.negotiated(collation);
         String requested = success.response().database();
         schema = requested != null && !requested.isEmpty() ? requested
                 : found.defaultSchema() != null && !found.defaultSchema().isEmpty() ? found.defaultSchema()
@@ -743,8 +747,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * @return true when the client was answered from the cache
      */
     private boolean serveFromCache(Command c, RuntimeConfig cfg, int length) {
-        boolean deprecateEof = Capabilities.has(capabilities, Capabilities.DEPRECATE_EOF);
-        QueryCache.Key key = QueryCache.key(user.username(), schema, deprecateEof, queryBytes, length);
+        QueryCache.Key key = QueryCache.key(user.username(), schema,
+                capabilities & BackendConnection.FORMAT_CAPABILITIES, queryBytes, length);
         byte[] cached = context.queryCache().get(key, queryBytes, System.currentTimeMillis());
         if (cached != null) {
             answer(channel.alloc().buffer(cached.length).writeBytes(cached));
@@ -762,7 +766,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void startMirror(RuntimeConfig cfg, int mirrorHostgroup, Command c) {
         int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
         var request = new BackendConnector.Request(mirrorHostgroup, backendCredentials, schema, formatCaps,
-                backendCollation(), charsetState);
+                variables.backendCollation());
         MirrorQuery.start(context, channel.eventLoop(), cfg, request, c.first().retainedDuplicate());
     }
 
@@ -793,15 +797,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         SetStatement parsed = SetStatementParser.parse(qc.queryText());
         if (parsed instanceof SetStatement.Assignments assignments && assignments.allTracked()
                 && sessionScoped(assignments)) {
-            if (backend != null) {
+            if (backend != null || (capabilities & Capabilities.SESSION_TRACK) != 0) {
                 // The connection stays with the session (a transaction, say): the SET must take effect there now,
-                // e.g. SET autocommit=1 commits. It is recorded once the backend accepts it.
+                // e.g. SET autocommit=1 commits. A client that tracks session state gets the server's own report
+                // of the change in the OK. It is recorded once the backend accepts it.
                 c.pendingVariables = assignments.variables();
                 return false;
             }
             applyVariables(assignments.variables());
             answerOk(null);
             return true;
+        }
+        if (parsed instanceof SetStatement.Assignments assignments) {
+            c.pendingVariables = assignments.variables(); // its tracked session variables, once the backend says OK
         }
         pins.add(SessionPins.UNTRACKED_SET);
         if (parsed instanceof SetStatement.Unparsable && processing.lockOnUnparsableSet()) {
@@ -812,10 +820,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void applyVariables(List<SessionVariable> assigned) {
-        for (SessionVariable variable : assigned) {
-            variables.set(variable.name(), variable.value());
-        }
-        charsetState = charsetStateOf(variables);
+        variables.apply(assigned, schema);
         pins.set(SessionPins.AUTOCOMMIT_OFF, !variables.autocommit());
     }
 
@@ -826,16 +831,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
         }
         return true;
-    }
-
-    private static String charsetStateOf(SessionVariables vars) {
-        String names = vars.values().get("names");
-        String charset = vars.values().get("charset");
-        String connectionCollation = vars.values().get("collation_connection");
-        if (names == null && charset == null && connectionCollation == null) {
-            return "";
-        }
-        return names + "/" + charset + "/" + connectionCollation;
     }
 
     /**
@@ -883,7 +878,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void resetSessionState() {
         variables.clear();
-        charsetState = "";
         pins.clear();
         lockedHostgroup = -1;
         statements().clear();
@@ -934,17 +928,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private BackendConnector.Request backendRequest(int hostgroup) {
         BackendConnector.Request last = lastRequest;
         if (last != null && last.hostgroup() == hostgroup && last.schema() == schema
-                && last.charsetState() == charsetState && last.credentials() == backendCredentials) {
+                && last.collation() == variables.backendCollation() && last.credentials() == backendCredentials) {
             return last;
         }
         int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
         lastRequest = new BackendConnector.Request(hostgroup, backendCredentials, schema, formatCaps,
-                backendCollation(), charsetState);
+                variables.backendCollation());
         return lastRequest;
-    }
-
-    private int backendCollation() {
-        return collation >= FIRST_MYSQL8_ONLY_COLLATION ? FrontendHandshake.SERVER_COLLATION : collation;
     }
 
     /**
@@ -992,12 +982,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (err != null) {
                 if (!target.channel().isActive()) {
                     dropBackend();
+                } else {
+                    variables.alignmentRefused();
                 }
                 reject(err, 1);
                 return;
             }
-            target.applied().clear();
-            target.applied().putAll(variables.values());
+            variables.recordOn(target.applied());
             sendOrBind(c);
         });
     }
@@ -1178,15 +1169,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!t.error()) {
             if (c.pendingVariables != null) {
                 applyVariables(c.pendingVariables);
-                for (SessionVariable variable : c.pendingVariables) {
-                    backend.applied().put(variable.name(), variable.value());
-                }
+                variables.recordOn(backend.applied());
             }
             if (c.pendingSchema != null) {
                 schema = c.pendingSchema;
                 backend.schema(c.pendingSchema);
             }
         }
+        variables.observe(status);
         RuntimeConfig cfg = context.config().current();
         QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
         if (t.hasLastInsertId()) {
@@ -1367,7 +1357,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void killQuery(BackendConnection target) {
         RuntimeConfig cfg = context.config().current();
         var key = new PoolKey(target.server().key(), backendCredentials.username(), 0,
-                FrontendHandshake.SERVER_COLLATION, "");
+                FrontendHandshake.SERVER_COLLATION);
         long threadId = target.threadId();
         BackendConnection.open(channel.eventLoop(), target.server(), key, backendCredentials, null,
                 cfg.mysqlVariables().getInt("connect_timeout_server")).addListener(f -> {
@@ -1386,9 +1376,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void answerOk(String info) {
         ByteBuf out = channel.alloc().buffer(16 + (info == null ? 0 : info.length() * 3));
-        int status = (variables.autocommit() ? StatusFlags.AUTOCOMMIT : 0)
-                | (pins.has(SessionPins.TRANSACTION) ? StatusFlags.IN_TRANS : 0);
-        new OkPacket(0, 0, status, 0, info).writeTo(out, 1);
+        new OkPacket(0, 0, variables.statusFlags(pins.has(SessionPins.TRANSACTION)), 0, info).writeTo(out, 1,
+                Packets.OK, (capabilities & Capabilities.SESSION_TRACK) != 0);
         answer(out);
     }
 

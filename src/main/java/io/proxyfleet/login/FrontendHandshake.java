@@ -73,6 +73,7 @@ public final class FrontendHandshake {
     private final long connectionId;
     private final String defaultPlugin;
     private final boolean tlsAvailable;
+    private final int extraCapabilities;
     private final String clientAddress;
     private final Sha2Cache sha2Cache;
     private final Consumer<ByteBuf> writer;
@@ -88,17 +89,19 @@ public final class FrontendHandshake {
     public FrontendHandshake(Accounts accounts, String serverVersion, long connectionId, String defaultPlugin,
                              boolean tlsAvailable, String clientAddress, Sha2Cache sha2Cache,
                              ByteBufAllocator alloc, Consumer<ByteBuf> writer) {
-        this(accounts, Account::refusal, serverVersion, connectionId, defaultPlugin, tlsAvailable, clientAddress,
+        this(accounts, Account::refusal, serverVersion, connectionId, defaultPlugin, tlsAvailable, 0, clientAddress,
                 sha2Cache, alloc, writer);
     }
 
     /**
      * @param admission called once the credentials checked out, just before the OK: returns the error to send
      *                  instead, or null to let the client in (limits that must not race with other logins)
+     * @param extraCapabilities offered beyond the common set, by a server whose replies support them (the traffic
+     *                  port's CLIENT_SESSION_TRACK)
      */
     public FrontendHandshake(Accounts accounts, java.util.function.Function<Account, ErrPacket> admission,
                              String serverVersion, long connectionId, String defaultPlugin,
-                             boolean tlsAvailable, String clientAddress, Sha2Cache sha2Cache,
+                             boolean tlsAvailable, int extraCapabilities, String clientAddress, Sha2Cache sha2Cache,
                              ByteBufAllocator alloc, Consumer<ByteBuf> writer) {
         this.accounts = accounts;
         this.admission = admission;
@@ -107,6 +110,7 @@ public final class FrontendHandshake {
         this.defaultPlugin = AuthPlugins.CACHING_SHA2_PASSWORD.equals(defaultPlugin)
                 ? AuthPlugins.CACHING_SHA2_PASSWORD : AuthPlugins.NATIVE_PASSWORD;
         this.tlsAvailable = tlsAvailable;
+        this.extraCapabilities = extraCapabilities;
         this.clientAddress = clientAddress;
         this.sha2Cache = sha2Cache;
         this.alloc = alloc;
@@ -120,7 +124,7 @@ public final class FrontendHandshake {
                 | Capabilities.PROTOCOL_41 | Capabilities.INTERACTIVE | Capabilities.TRANSACTIONS
                 | Capabilities.SECURE_CONNECTION | Capabilities.MULTI_STATEMENTS | Capabilities.MULTI_RESULTS
                 | Capabilities.PS_MULTI_RESULTS | Capabilities.PLUGIN_AUTH | Capabilities.CONNECT_ATTRS
-                | Capabilities.PLUGIN_AUTH_LENENC_CLIENT_DATA | Capabilities.DEPRECATE_EOF;
+                | Capabilities.PLUGIN_AUTH_LENENC_CLIENT_DATA | Capabilities.DEPRECATE_EOF | extraCapabilities;
         return tlsAvailable ? caps | Capabilities.SSL : caps;
     }
 

@@ -16,6 +16,14 @@ public record OkPacket(long affectedRows, long lastInsertId, int statusFlags, in
 
     /** Writes the packet with the given header byte ({@link Packets#OK} or {@link Packets#EOF}). */
     public void writeTo(ByteBuf out, int sequenceId, int header) {
+        writeTo(out, sequenceId, header, false);
+    }
+
+    /**
+     * As {@link #writeTo(ByteBuf, int, int)}, for a client that negotiated CLIENT_SESSION_TRACK when
+     * {@code sessionTrack}: the info is then a length-encoded string (and this packet reports no state change).
+     */
+    public void writeTo(ByteBuf out, int sequenceId, int header, boolean sessionTrack) {
         int start = Packets.begin(out, sequenceId);
         out.writeByte(header);
         Lenenc.writeInt(out, affectedRows);
@@ -23,7 +31,11 @@ public record OkPacket(long affectedRows, long lastInsertId, int statusFlags, in
         out.writeShortLE(statusFlags);
         out.writeShortLE(warnings);
         if (info != null && !info.isEmpty()) {
-            out.writeBytes(info.getBytes(StandardCharsets.UTF_8));
+            if (sessionTrack) {
+                Lenenc.writeString(out, info);
+            } else {
+                out.writeBytes(info.getBytes(StandardCharsets.UTF_8));
+            }
         }
         Packets.finish(out, start);
     }

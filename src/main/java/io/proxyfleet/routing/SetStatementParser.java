@@ -295,16 +295,17 @@ public final class SetStatementParser {
             return pos > start ? q.subSequence(start, pos).toString() : null;
         }
 
-        /** A '…' or "…" string with backslash escapes and doubled quotes, unquoted; null if unterminated. */
+        /** A '…' or "…" string with doubled quotes, unquoted; null if unterminated or with a backslash. */
         String quoted() {
             char delim = q.charAt(pos);
             StringBuilder sb = new StringBuilder();
             int i = pos + 1;
             while (i < n) {
                 char ch = q.charAt(i);
-                if (ch == '\\' && i + 1 < n) {
-                    sb.append(unescape(q.charAt(i + 1)));
-                    i += 2;
+                if (ch == '\\') {
+                    // Whether a backslash escapes depends on the session's sql_mode (NO_BACKSLASH_ESCAPES), which
+                    // a replay on another connection cannot be sure of: the backend reads it in its own mode.
+                    return null;
                 } else if (ch == delim) {
                     if (i + 1 < n && q.charAt(i + 1) == delim) {
                         sb.append(delim);
@@ -319,16 +320,6 @@ public final class SetStatementParser {
                 }
             }
             return null;
-        }
-
-        private static char unescape(char ch) {
-            return switch (ch) {
-                case 'n' -> '\n';
-                case 't' -> '\t';
-                case 'r' -> '\r';
-                case '0' -> '\0';
-                default -> ch;
-            };
         }
     }
 }

@@ -80,4 +80,13 @@ class SetStatementParserTest {
         assertThat(SetStatementParser.parse("SELECT 1")).isInstanceOf(SetStatement.NotSet.class);
         assertThat(SetStatementParser.parse("SETTINGS")).isInstanceOf(SetStatement.NotSet.class);
     }
+
+    @Test
+    void quotedValuesWithABackslashAreLeftToTheBackend() {
+        // Whether the backslash escapes depends on NO_BACKSLASH_ESCAPES, which only the backend knows for sure.
+        assertThat(SetStatementParser.parse("SET time_zone = 'a\\b'")).isInstanceOf(SetStatement.Unparsable.class);
+        assertThat(parsed("SET lc_time_names = 'it''s', sql_mode = \"\"").variables()).containsExactly(
+                new SessionVariable("lc_time_names", "it's", Scope.SESSION),
+                new SessionVariable("sql_mode", "", Scope.SESSION));
+    }
 }
