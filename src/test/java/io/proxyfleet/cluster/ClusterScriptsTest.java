@@ -32,6 +32,11 @@ import org.junit.jupiter.api.Test;
 class ClusterScriptsTest {
     private static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(4);
     private static final Duration OUTPUT_END_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * Ctrl-C to exit: the script gives each node up to 10 s to stop before SIGKILL; on a loaded machine the JVMs
+     * take that long.
+     */
+    private static final Duration STOP_TIMEOUT = Duration.ofMinutes(2);
     private static final Pattern RESULT = Pattern.compile(
             "nodes=3 changes=3 p50_ms=(\\d+) p99_ms=(\\d+) max_ms=(\\d+)");
     private static final Pattern ADMIN_LINE = Pattern.compile("admin\\s+mysql --no-defaults -h127\\.0\\.0\\.1 -P(\\d+)");
@@ -48,8 +53,14 @@ class ClusterScriptsTest {
         classPath = target.resolve("classes") + ":" + target.resolve("lib") + "/*";
     }
 
+    /**
+     * The script in a session of its own (setsid execs it under the same pid), so that, as in a terminal, Ctrl-C
+     * can reach its whole process group: the shell and the command it waits on.
+     */
     private static ProcessBuilder script(String... command) {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        List<String> args = new ArrayList<>(List.of("setsid"));
+        args.addAll(List.of(command));
+        ProcessBuilder pb = new ProcessBuilder(args).redirectErrorStream(true);
         pb.environment().put("PROXYFLEET_CLASSPATH", classPath);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         return pb;
@@ -148,10 +159,11 @@ class ClusterScriptsTest {
                 assertThat(r.stdout()).as(r.toString()).isEqualTo(t.group(4) + "\n");
             }
 
-            // Ctrl-C: the terminal sends SIGINT to the script
-            Process interrupt = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start();
+            // Ctrl-C: the terminal sends SIGINT to the foreground process group, the script's
+            Process interrupt = new ProcessBuilder("kill", "-INT", "--", "-" + p.pid()).start();
             assertThat(interrupt.waitFor()).isZero();
-            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("demo stopped after SIGINT").isTrue();
+            assertThat(p.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).as("demo stopped after SIGINT")
+                    .isTrue();
             assertThat(p.exitValue()).isEqualTo(130);
             awaitOutput(reader, lines);
             assertThat(Files.exists(files)).as("temporary files removed").isFalse();

@@ -135,8 +135,10 @@ class MysqlMonitorTest {
         long enabledMicros = nowMicros();
         holder.update(c -> c.withMysqlVariables(new RuntimeConfig.Variables(
                 withValue(c.mysqlVariables().values(), "monitor_enabled", "true"), new ModuleVersion(2, 2, "0x0"))));
-        await().atMost(Duration.ofSeconds(10)).until(() -> server.status() == ServerStatus.SHUNNED);
-        assertThat(pingStarts(statements, deadPort)).isNotEmpty().allSatisfy(start ->
+        // the log rows are written on the log writer's thread, after the pings that shun the server
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.status() == ServerStatus.SHUNNED
+                && !pingStarts(statements, deadPort).isEmpty());
+        assertThat(pingStarts(statements, deadPort)).allSatisfy(start ->
                 assertThat(start).as("ping started after the monitor was enabled").isGreaterThanOrEqualTo(enabledMicros));
     }
 
