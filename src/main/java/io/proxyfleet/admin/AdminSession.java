@@ -112,6 +112,7 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
                 onCommand(packet);
             }
         } catch (ProtocolException | IndexOutOfBoundsException e) {
+            log.warn("Admin client {}: malformed packet, closing: {}", remoteHost, e.getMessage());
             sendErrorAndClose(new ErrPacket(1043, "08S01", "Malformed packet: " + e.getMessage()));
         } finally {
             packet.release();

@@ -1,10 +1,13 @@
 package io.proxyfleet.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * <p>A decoder facing a client has a bound on one logical payload (the parts of a 16 MiB+ payload added up), and
  * checks every header against it before buffering the packet's body, as Netty's fail-fast frame decoders do: a
  * peer that announces more than the bound costs one read, not the bytes it announced. The refused client gets
- * the phase's error with the next sequence id and the connection is closed; whatever else it sends is dropped.
+ * the phase's error with the next sequence id and the connection is closed; whatever else it sends until then is
+ * dropped.
  * Before login the bound is {@link #PRE_LOGIN_MAX_PAYLOAD}; the session raises it with {@link #afterLogin} once
  * the client is authenticated. Decoders facing backends are unbounded: their results can legally be any size.
  *
@@ -41,6 +45,12 @@ public final class PacketDecoder extends ByteToMessageDecoder {
     /** What a logged-in client gets for a payload larger than its bound (MySQL's ER_NET_PACKET_TOO_LARGE). */
     public static final ErrPacket PACKET_TOO_LARGE = new ErrPacket(1153, "08S01",
             "Got a packet bigger than 'max_allowed_packet' bytes");
+
+    /**
+     * How long a refused client may go on sending before the connection is closed: enough for the rest of a
+     * large packet on a local network, short enough that refused connections do not pile up in a flood.
+     */
+    private static final long REFUSAL_LINGER_MILLIS = 3_000;
 
     private long maxPayload;
     private ErrPacket refusal;
@@ -107,7 +117,17 @@ public final class PacketDecoder extends ByteToMessageDecoder {
                 ctx.channel().remoteAddress(), announced, maxPayload, error.message());
         ByteBuf packet = ctx.alloc().buffer();
         error.writeTo(packet, (sequenceId + 1) & 0xFF);
-        ctx.writeAndFlush(packet).addListener(ChannelFutureListener.CLOSE);
+        ChannelFuture written = ctx.writeAndFlush(packet);
+        if (!(ctx.channel() instanceof DuplexChannel duplex)) {
+            written.addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        // Closing while the client is still sending the refused body would reset the connection, and the reset
+        // can destroy the ERR before the client reads it. So: half-close after the ERR, read and drop whatever
+        // still arrives (nothing is buffered), and close when the client does or after the linger time.
+        written.addListener(done -> duplex.shutdownOutput());
+        ctx.channel().config().setAutoRead(true);
+        ctx.executor().schedule(() -> ctx.close(), REFUSAL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
