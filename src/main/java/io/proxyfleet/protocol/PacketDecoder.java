@@ -47,8 +47,8 @@ public final class PacketDecoder extends ByteToMessageDecoder {
             "Got a packet bigger than 'max_allowed_packet' bytes");
 
     /**
-     * How long a refused client may go on sending before the connection is closed: enough for the rest of a
-     * large packet on a local network, short enough that refused connections do not pile up in a flood.
+     * How long a logged-in client refused for max_allowed_packet may go on sending before the connection is
+     * closed: enough for the rest of a large packet on a local network, short enough not to pile up.
      */
     private static final long REFUSAL_LINGER_MILLIS = 3_000;
 
@@ -57,6 +57,7 @@ public final class PacketDecoder extends ByteToMessageDecoder {
     /** Payload bytes already framed for the logical payload in progress: non-zero only between its parts. */
     private long framedPayload;
     private boolean refused;
+    private boolean loggedIn;
 
     /** A decoder without a bound, for trusted peers (backends) whose results may be of any size. */
     public PacketDecoder() {
@@ -82,6 +83,7 @@ public final class PacketDecoder extends ByteToMessageDecoder {
      * value is the session's: a later change of the global variable applies to new sessions.
      */
     public void afterLogin(long maxAllowedPacket) {
+        this.loggedIn = true;
         this.maxPayload = maxAllowedPacket;
         this.refusal = PACKET_TOO_LARGE;
     }
@@ -118,13 +120,14 @@ public final class PacketDecoder extends ByteToMessageDecoder {
         ByteBuf packet = ctx.alloc().buffer();
         error.writeTo(packet, (sequenceId + 1) & 0xFF);
         ChannelFuture written = ctx.writeAndFlush(packet);
-        if (!(ctx.channel() instanceof DuplexChannel duplex)) {
+        if (!loggedIn || !(ctx.channel() instanceof DuplexChannel duplex)) {
+            // No legitimate client exceeds the login bound: a flood of such packets costs no more than this.
             written.addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        // Closing while the client is still sending the refused body would reset the connection, and the reset
-        // can destroy the ERR before the client reads it. So: half-close after the ERR, read and drop whatever
-        // still arrives (nothing is buffered), and close when the client does or after the linger time.
+        // Closing while a client is still sending the refused body would reset the connection, and the reset can
+        // destroy the ERR before the client reads it. So: half-close after the ERR, read and drop whatever still
+        // arrives (nothing is buffered), and close when the client does or after the linger time.
         written.addListener(done -> duplex.shutdownOutput());
         ctx.channel().config().setAutoRead(true);
         ctx.executor().schedule(() -> ctx.close(), REFUSAL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
