@@ -20,8 +20,7 @@ import org.slf4j.LoggerFactory;
  * checks every header against it before buffering the packet's body, as Netty's fail-fast frame decoders do: a
  * peer that announces more than the bound costs one read, not the bytes it announced. The refused client gets
  * the phase's error with the next sequence id and the connection is closed; whatever else it sends until then is
- * dropped.
- * Before login the bound is {@link #PRE_LOGIN_MAX_PAYLOAD}; the session raises it with {@link #afterLogin} once
+ * dropped. Before login the bound is {@link #PRE_LOGIN_MAX_PAYLOAD}; the session raises it with {@link #afterLogin} once
  * the client is authenticated. Decoders facing backends are unbounded: their results can legally be any size.
  *
  * <p>One packet is framed per {@link #decode} call, so that a bound raised while handling a packet applies to
@@ -68,7 +67,7 @@ public final class PacketDecoder extends ByteToMessageDecoder {
      * @param maxPayload largest logical payload accepted (the parts of a 16 MiB+ payload added up)
      * @param refusal    the error sent to a peer that announces more
      */
-    public PacketDecoder(long maxPayload, ErrPacket refusal) {
+    private PacketDecoder(long maxPayload, ErrPacket refusal) {
         this.maxPayload = maxPayload;
         this.refusal = refusal;
     }
