@@ -238,7 +238,13 @@ final class AdminStatements {
         }
         Matcher kill = KILL.matcher(upper);
         if (kill.matches()) {
-            long id = Long.parseLong(kill.group(2));
+            long id;
+            try {
+                id = Long.parseLong(kill.group(2));
+            } catch (NumberFormatException tooLong) {
+                // More digits than a long holds: no session has that id (found by the admin SQL fuzzer).
+                return new Error(1094, "HY000", "Unknown thread id: " + kill.group(2));
+            }
             boolean query = "QUERY ".equals(kill.group(1));
             boolean found = query ? control.killQuery(id) : control.killConnection(id);
             return found ? Ok.empty() : new Error(1094, "HY000", "Unknown thread id: " + id);

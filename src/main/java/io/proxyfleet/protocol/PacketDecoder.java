@@ -1,6 +1,8 @@
 package io.proxyfleet.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -17,8 +19,8 @@ import org.slf4j.LoggerFactory;
  * <p>A decoder facing a client has a bound on one logical payload (the parts of a 16 MiB+ payload added up), and
  * checks every header against it before buffering the packet's body, as Netty's fail-fast frame decoders do: a
  * peer that announces more than the bound costs one read, not the bytes it announced. The refused client gets
- * the phase's error with the next sequence id and the connection is closed; whatever else it sends is dropped.
- * Before login the bound is {@link #PRE_LOGIN_MAX_PAYLOAD}; the session raises it with {@link #afterLogin} once
+ * the phase's error with the next sequence id and the connection is closed; whatever else it sends until then is
+ * dropped. Before login the bound is {@link #PRE_LOGIN_MAX_PAYLOAD}; the session raises it with {@link #afterLogin} once
  * the client is authenticated. Decoders facing backends are unbounded: their results can legally be any size.
  *
  * <p>One packet is framed per {@link #decode} call, so that a bound raised while handling a packet applies to
@@ -43,14 +45,18 @@ public final class PacketDecoder extends ByteToMessageDecoder {
     public static final ErrPacket PACKET_TOO_LARGE = new ErrPacket(1153, "08S01",
             "Got a packet bigger than 'max_allowed_packet' bytes");
 
-    /** How long a refused client may go on sending (discarded) before the connection is closed. */
-    private static final long REFUSED_DRAIN_MILLIS = 2_000;
+    /**
+     * How long a logged-in client refused for max_allowed_packet may go on sending before the connection is
+     * closed: enough for the rest of a large packet on a local network, short enough not to pile up.
+     */
+    private static final long REFUSAL_LINGER_MILLIS = 3_000;
 
     private long maxPayload;
     private ErrPacket refusal;
     /** Payload bytes already framed for the logical payload in progress: non-zero only between its parts. */
     private long framedPayload;
     private boolean refused;
+    private boolean loggedIn;
 
     /** A decoder without a bound, for trusted peers (backends) whose results may be of any size. */
     public PacketDecoder() {
@@ -61,7 +67,7 @@ public final class PacketDecoder extends ByteToMessageDecoder {
      * @param maxPayload largest logical payload accepted (the parts of a 16 MiB+ payload added up)
      * @param refusal    the error sent to a peer that announces more
      */
-    public PacketDecoder(long maxPayload, ErrPacket refusal) {
+    private PacketDecoder(long maxPayload, ErrPacket refusal) {
         this.maxPayload = maxPayload;
         this.refusal = refusal;
     }
@@ -76,6 +82,7 @@ public final class PacketDecoder extends ByteToMessageDecoder {
      * value is the session's: a later change of the global variable applies to new sessions.
      */
     public void afterLogin(long maxAllowedPacket) {
+        this.loggedIn = true;
         this.maxPayload = maxAllowedPacket;
         this.refusal = PACKET_TOO_LARGE;
     }
@@ -111,20 +118,18 @@ public final class PacketDecoder extends ByteToMessageDecoder {
                 ctx.channel().remoteAddress(), announced, maxPayload, error.message());
         ByteBuf packet = ctx.alloc().buffer();
         error.writeTo(packet, (sequenceId + 1) & 0xFF);
-        // Closing with the client's unread bytes in the socket would reset the connection, and the reset can
-        // overtake the error. So: send the error and end our side, then read and discard what the client still
-        // sends (decode drops it, nothing is buffered) until it closes, for at most REFUSED_DRAIN_MILLIS.
-        ctx.writeAndFlush(packet).addListener(f -> {
-            if (ctx.channel() instanceof DuplexChannel duplex && f.isSuccess()) {
-                duplex.shutdownOutput();
-            } else {
-                ctx.close();
-            }
-        });
+        ChannelFuture written = ctx.writeAndFlush(packet);
+        if (!loggedIn || !(ctx.channel() instanceof DuplexChannel duplex)) {
+            // No legitimate client exceeds the login bound: a flood of such packets costs no more than this.
+            written.addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        // Closing while a client is still sending the refused body would reset the connection, and the reset can
+        // destroy the ERR before the client reads it. So: half-close after the ERR, read and drop whatever still
+        // arrives (nothing is buffered), and close when the client does or after the linger time.
+        written.addListener(done -> duplex.shutdownOutput());
         ctx.channel().config().setAutoRead(true);
-        ctx.executor().schedule(() -> {
-            ctx.close();
-        }, REFUSED_DRAIN_MILLIS, TimeUnit.MILLISECONDS);
+        ctx.executor().schedule(() -> ctx.close(), REFUSAL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**

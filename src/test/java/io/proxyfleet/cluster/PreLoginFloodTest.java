@@ -44,8 +44,11 @@ class PreLoginFloodTest {
      * growth, stay far below this.
      */
     private static final long RSS_GROWTH_BOUND_KIB = 96 * 1024;
-    /** A normal login and query during the flood: quick on an idle node; room for a loaded 2-core machine. */
-    private static final Duration LOGIN_BOUND = Duration.ofSeconds(3);
+    /**
+     * A normal login and query during the flood, queued behind 2,000 connections: a few hundred milliseconds on
+     * an idle node, seconds on a shared 2-core machine at load 20. Before the bounds, it did not finish at all.
+     */
+    private static final Duration LOGIN_BOUND = Duration.ofSeconds(10);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
     private static final int CONNECT_TIMEOUT_MS = 5_000;
 
