@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * dropped. Before login the bound is {@link #PRE_LOGIN_MAX_PAYLOAD}; the session raises it with {@link #afterLogin} once
  * the client is authenticated. Decoders facing backends are unbounded: their results can legally be any size.
  *
- * <p>One packet is framed per {@link #decode} call, so that a bound raised while handling a packet applies to
- * the very next header, even when the client pipelined it in the same segment.
+ * <p>Until login, one packet is framed per {@link #decode} call, so that the bound raised while the login packet is
+ * handled applies to the very next header, even when the client pipelined it in the same segment. After that,
+ * every whole packet of a read is framed in one call.
  */
 public final class PacketDecoder extends ByteToMessageDecoder {
     private static final Logger log = LoggerFactory.getLogger(PacketDecoder.class);
@@ -56,7 +57,8 @@ public final class PacketDecoder extends ByteToMessageDecoder {
     /** Payload bytes already framed for the logical payload in progress: non-zero only between its parts. */
     private long framedPayload;
     private boolean refused;
-    private boolean loggedIn;
+    /** True from {@link #beforeLogin} until {@link #afterLogin}: the bound is still the login phase's. */
+    private boolean awaitingLogin;
 
     /** A decoder without a bound, for trusted peers (backends) whose results may be of any size. */
     public PacketDecoder() {
@@ -74,7 +76,9 @@ public final class PacketDecoder extends ByteToMessageDecoder {
 
     /** A decoder for a client that has not logged in yet: bounded by {@link #PRE_LOGIN_MAX_PAYLOAD}. */
     public static PacketDecoder beforeLogin() {
-        return new PacketDecoder(PRE_LOGIN_MAX_PAYLOAD, BAD_HANDSHAKE);
+        PacketDecoder decoder = new PacketDecoder(PRE_LOGIN_MAX_PAYLOAD, BAD_HANDSHAKE);
+        decoder.awaitingLogin = true;
+        return decoder;
     }
 
     /**
@@ -82,7 +86,7 @@ public final class PacketDecoder extends ByteToMessageDecoder {
      * value is the session's: a later change of the global variable applies to new sessions.
      */
     public void afterLogin(long maxAllowedPacket) {
-        this.loggedIn = true;
+        this.awaitingLogin = false;
         this.maxPayload = maxAllowedPacket;
         this.refusal = PACKET_TOO_LARGE;
     }
@@ -93,21 +97,23 @@ public final class PacketDecoder extends ByteToMessageDecoder {
             in.skipBytes(in.readableBytes());
             return;
         }
-        if (in.readableBytes() < Packets.HEADER_SIZE) {
-            return;
-        }
-        int start = in.readerIndex();
-        int length = Packets.payloadLength(in, start);
-        if (framedPayload + length > maxPayload) {
-            refuse(ctx, in, Packets.sequenceId(in, start), framedPayload + length);
-            return;
-        }
-        int total = Packets.HEADER_SIZE + length;
-        if (in.readableBytes() < total) {
-            return;
-        }
-        framedPayload = length == Packets.MAX_PAYLOAD ? framedPayload + length : 0;
-        out.add(in.readRetainedSlice(total));
+        do {
+            if (in.readableBytes() < Packets.HEADER_SIZE) {
+                return;
+            }
+            int start = in.readerIndex();
+            int length = Packets.payloadLength(in, start);
+            if (framedPayload + length > maxPayload) {
+                refuse(ctx, in, Packets.sequenceId(in, start), framedPayload + length);
+                return;
+            }
+            int total = Packets.HEADER_SIZE + length;
+            if (in.readableBytes() < total) {
+                return;
+            }
+            framedPayload = length == Packets.MAX_PAYLOAD ? framedPayload + length : 0;
+            out.add(in.readRetainedSlice(total));
+        } while (!awaitingLogin);
     }
 
     private void refuse(ChannelHandlerContext ctx, ByteBuf in, int sequenceId, long announced) {
@@ -119,7 +125,7 @@ public final class PacketDecoder extends ByteToMessageDecoder {
         ByteBuf packet = ctx.alloc().buffer();
         error.writeTo(packet, (sequenceId + 1) & 0xFF);
         ChannelFuture written = ctx.writeAndFlush(packet);
-        if (!loggedIn || !(ctx.channel() instanceof DuplexChannel duplex)) {
+        if (awaitingLogin || !(ctx.channel() instanceof DuplexChannel duplex)) {
             // No legitimate client exceeds the login bound: a flood of such packets costs no more than this.
             written.addListener(ChannelFutureListener.CLOSE);
             return;
