@@ -469,7 +469,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         int payloadLength = Packets.payloadLength(first, first.readerIndex());
         c.sqlIndex = CommandCounters.UNKNOWN;
         switch (c.code) {
-            case Commands.QUIT -> close();
+            case Commands.QUIT -> {
+                command = null; // QUIT ends the session between commands: a clean backend may go back to the pool
+                c.fail();
+                close();
+            }
             case Commands.PING -> answerOk(null);
             case Commands.PROCESS_KILL -> reject(new ErrPacket(ER_PROXYSQL_COMMAND_NOT_SUPPORTED, "28000",
                     "Command not supported"), 1);
