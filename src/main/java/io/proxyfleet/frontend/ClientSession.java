@@ -8,13 +8,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.collection.IntObjectHashMap;
 import io.proxyfleet.backend.BackendConnection;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.BackendCredentials;
 import io.proxyfleet.backend.BackendListener;
 import io.proxyfleet.backend.PoolKey;
-import io.proxyfleet.cache.QueryCache;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.config.ServerStatus;
@@ -30,25 +28,12 @@ import io.proxyfleet.protocol.Packets;
 import io.proxyfleet.protocol.ProtocolException;
 import io.proxyfleet.protocol.ResponseTracker;
 import io.proxyfleet.protocol.StatusFlags;
-import io.proxyfleet.routing.CompiledRules;
 import io.proxyfleet.routing.KillStatement;
-import io.proxyfleet.routing.QueryClassifier;
-import io.proxyfleet.routing.QueryContext;
-import io.proxyfleet.routing.ReadOnlySelect;
-import io.proxyfleet.routing.RoutingDecision;
-import io.proxyfleet.routing.SessionVariable;
-import io.proxyfleet.routing.SetStatement;
-import io.proxyfleet.routing.SetStatementParser;
 import io.proxyfleet.stats.CommandCounters;
-import io.proxyfleet.stats.EventsLog;
-import io.proxyfleet.stats.QueryDigestStats;
-import io.proxyfleet.stats.SqlCommand;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -88,16 +73,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final int ER_KILL_DENIED = 1095;
     private static final int ER_UNKNOWN_STMT_HANDLER = 1243;
     private static final int CR_SERVER_LOST = 2013;
-    private static final int ER_QUERY_RULE_ERROR = 1148;
     /** ProxySQL's answer to COM_PROCESS_KILL, whose id would name a backend thread the client cannot see. */
     private static final int ER_PROXYSQL_COMMAND_NOT_SUPPORTED = 9003;
-    private static final int ER_LOCKED_HOSTGROUP = 9006;
-    private static final int KILL_COMMAND = CommandCounters.COMMANDS.indexOf("KILL");
-    private static final int SELECT_COMMAND = CommandCounters.COMMANDS.indexOf("SELECT");
     /** How long a server gets to stop a query after KILL QUERY before the proxy cuts the connection. */
     private static final long KILL_GRACE_NANOS = 5_000_000_000L;
     private static final String STATE_GONE = "; the transaction or session state held on it is gone";
-    private static final byte[] NO_BYTES = new byte[0];
     /**
      * Capabilities offered beyond the base set. CLIENT_SESSION_TRACK works (SessionStateTest) but is not offered:
      * MariaDB Connector/J answers it with a {@code SET session_track_system_variables=CONCAT(...)} the proxy
@@ -113,6 +93,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final ArrayDeque<ByteBuf> queued = new ArrayDeque<>(2);
     private final SessionVariables variables = new SessionVariables();
     private final SessionPins pins = new SessionPins();
+    private final SessionStatements statements = new SessionStatements();
     private Channel channel;
     private State state = State.HANDSHAKE;
     private FrontendHandshake handshake;
@@ -134,14 +115,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private boolean draining;
     /** The command being assembled or in flight; null between commands. */
     private Command command;
-    /** Created on the first command, as are the fields below it: idle sessions stay small. */
+    /** Created on the first command that needs them: idle sessions stay small. */
     private ResponseTracker tracker;
-    private RoutingDecision decision;
-    private QueryContext queryContext;
-    private byte[] queryBytes = NO_BYTES;
-    private IntObjectHashMap<SessionStatement> statements;
-    private int lastStatementId;
-    private int lockedHostgroup = -1;
+    private QueryRouter router;
     private int insertIdDelay;
     private BackendConnector.Request lastRequest;
     /** Why the backend and the session state on it were lost between commands; told to the next command. */
@@ -525,38 +501,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** Execute, fetch, reset and long data name a statement by the proxy's id; the connection's own id differs. */
     private void onStatementCommand(Command c) {
-        ByteBuf first = c.first();
-        int payload = first.readerIndex() + Packets.HEADER_SIZE;
-        int clientId = first.getIntLE(payload + 1);
-        SessionStatement statement = statements().get(clientId);
+        SessionStatement statement = statements.named(c);
         if (statement == null) {
             if (c.code == Commands.STMT_SEND_LONG_DATA) {
                 answerNothing(); // no response is expected, not even an error
             } else {
                 reject(new ErrPacket(ER_UNKNOWN_STMT_HANDLER, "HY000", "Unknown prepared statement handler ("
-                        + clientId + ") given to " + Commands.name(c.code).toLowerCase(Locale.ROOT)), 1);
+                        + SessionStatements.clientId(c) + ") given to "
+                        + Commands.name(c.code).toLowerCase(Locale.ROOT)), 1);
             }
             return;
         }
         c.statement = statement;
-        if (c.code == Commands.STMT_EXECUTE && statement.params > 0 && c.packetCount() == 1) {
-            int flagAt = payload + 10 + (statement.params + 7) / 8;
-            if (flagAt < first.writerIndex() && first.getByte(flagAt) == 1) {
-                statement.paramTypes = new byte[2 * statement.params];
-                first.getBytes(flagAt + 1, statement.paramTypes);
-            }
-        }
+        SessionStatements.rememberTypes(c, statement);
         forward(context.config().current(), heldOrDefaultHostgroup());
     }
 
-    /**
-     * Makes sure the connection has the command's statement (preparing it there first when it has not), puts the
-     * connection's id into the packet, and gives it the parameter types when it lacks them.
-     */
+    /** Makes sure the connection has the command's statement, preparing it there first when it has not. */
     private void bindStatementThenSend(Command c) {
         BackendConnection.PreparedOnBackend onBackend = backend.statement(c.statement.sql);
         if (onBackend != null) {
-            rewriteStatementId(c, onBackend);
+            SessionStatements.bind(c, onBackend, channel.alloc());
             sendCommand(c);
             return;
         }
@@ -571,33 +536,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                         + " statement again on backend " + target.server()), 1);
                 return;
             }
-            rewriteStatementId(c, target.statement(c.statement.sql));
+            SessionStatements.bind(c, target.statement(c.statement.sql), channel.alloc());
             sendCommand(c);
         });
-    }
-
-    private void rewriteStatementId(Command c, BackendConnection.PreparedOnBackend onBackend) {
-        SessionStatement statement = c.statement;
-        ByteBuf first = c.first();
-        int payload = first.readerIndex() + Packets.HEADER_SIZE;
-        first.setIntLE(payload + 1, onBackend.id());
-        if (c.code != Commands.STMT_EXECUTE || statement.params == 0 || c.packetCount() != 1) {
-            return;
-        }
-        int flagAt = payload + 10 + (statement.params + 7) / 8;
-        boolean typesBound = flagAt < first.writerIndex() && first.getByte(flagAt) == 1;
-        if (!typesBound && onBackend.typesOwner() != statement && statement.paramTypes != null) {
-            // This connection never received this statement's types (they went to another one): send them.
-            ByteBuf withTypes = channel.alloc().buffer(first.readableBytes() + statement.paramTypes.length);
-            int start = Packets.begin(withTypes, 0);
-            withTypes.writeBytes(first, payload, flagAt - payload);
-            withTypes.writeByte(1);
-            withTypes.writeBytes(statement.paramTypes);
-            withTypes.writeBytes(first, flagAt + 1, first.writerIndex() - flagAt - 1);
-            Packets.finish(withTypes, start);
-            c.replaceFirst(withTypes);
-        }
-        onBackend.typesOwner(statement);
     }
 
     /**
@@ -605,13 +546,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * other connections keep theirs for the next session that prepares the same SQL.
      */
     private void closeStatement(Command c) {
-        ByteBuf first = c.first();
-        int payload = first.readerIndex() + Packets.HEADER_SIZE;
-        SessionStatement closed = statements().remove(first.getIntLE(payload + 1));
+        SessionStatement closed = statements.close(c);
         BackendConnection.PreparedOnBackend onBackend = closed == null || backend == null ? null
                 : backend.statement(closed.sql);
         if (onBackend != null) {
-            first.setIntLE(payload + 1, onBackend.id());
+            SessionStatements.bindClose(c, onBackend);
             c.writeTo(backend);
             backend.flush();
             backend.statementClosed(closed.sql);
@@ -620,221 +559,71 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         answerNothing();
     }
 
-    /** PREPARE_OK: the client gets the proxy's statement id; the connection's own id is remembered on it. */
-    private void statementPrepared(Command c, ByteBuf packet) {
-        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
-        if (packet.getUnsignedByte(payload) != Packets.OK || c.preparingSql == null) {
-            return;
-        }
-        int backendId = packet.getIntLE(payload + 1);
-        int params = packet.getUnsignedShortLE(payload + 7);
-        int clientId = ++lastStatementId;
-        packet.setIntLE(payload + 1, clientId);
-        statements().put(clientId, new SessionStatement(clientId, c.preparingSql, params));
-        backend.statementPrepared(c.preparingSql, backendId);
-    }
-
-    private IntObjectHashMap<SessionStatement> statements() {
-        if (statements == null) {
-            statements = new IntObjectHashMap<>(4);
-        }
-        return statements;
-    }
-
     // ---- the query processor ------------------------------------------------------------------------------
 
-    /**
-     * COM_QUERY: digest, query rules, session-state tracking, then routing to a hostgroup. Runs on the event
-     * loop and allocates nothing on the common path beyond what the digest table needs for a new digest.
-     */
+    /** COM_QUERY: the router decides, the session carries it out. */
     private void onQuery(Command c) {
         RuntimeConfig cfg = context.config().current();
-        ByteBuf first = c.first();
-        int payload = first.readerIndex() + Packets.HEADER_SIZE + 1;
-        int length = Packets.payloadLength(first, first.readerIndex()) - 1;
-        c.sqlIndex = SqlCommand.classify(first, payload, payload + length);
-        c.pendingSchema = UseStatement.schemaOf(first, payload, payload + length);
-        if (user.fastForward()) {
-            forward(cfg, heldOrDefaultHostgroup());
-            return;
-        }
-        QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
-        QueryContext qc = queryContext(processing);
-        int digestLength = Math.min(length, processing.maxQueryLength());
-        boolean whole = digestLength == length && c.packetCount() == 1;
-        if (queryBytes.length < digestLength) {
-            queryBytes = new byte[Math.max(digestLength, 256)];
-        }
-        first.getBytes(payload, queryBytes, 0, digestLength);
-        qc.schema(schema);
-        qc.query(queryBytes, 0, digestLength);
-        RoutingDecision rules = decision();
-        CompiledRules.of(cfg.queryRules().program()).evaluate(qc, rules);
-        if (rules.errorMsg() != null) {
-            reject(new ErrPacket(ER_QUERY_RULE_ERROR, "42000", rules.errorMsg()), 1);
-            return;
-        }
-        if (rules.okMsg() != null) {
-            answerOk(rules.okMsg());
-            return;
-        }
-        int hostgroup = rules.destinationHostgroup() >= 0 ? rules.destinationHostgroup() : user.defaultHostgroup();
-        if (backend != null && pins.keepsBackend(processing.multiplexing())) {
-            hostgroup = backendHostgroup();
-        }
-        if (lockedHostgroup >= 0 && hostgroup != lockedHostgroup) {
-            reject(new ErrPacket(ER_LOCKED_HOSTGROUP, "HY000", "ProxySQL Error: connection is locked to hostgroup "
-                    + lockedHostgroup + " but trying to reach hostgroup " + hostgroup), 1);
-            return;
-        }
-        if (processing.digestsEnabled()) {
-            var key = new QueryDigestStats.Key(hostgroup, schema, user.username(),
-                    processing.trackHostname() ? clientAddress : "", qc.digest().hash());
-            c.digest = context.digests().entry(key, qc.digest()::textString);
-        }
-        if (rules.cacheTtl() > 0 && c.sqlIndex == SELECT_COMMAND && whole && serveFromCache(c, cfg, length)) {
-            return;
-        }
-        if (!processing.eventsLogFile().isEmpty()
-                && (rules.log() == 1 || rules.log() < 0 && processing.eventsLogByDefault())) {
-            context.eventsLog().fileName(processing.eventsLogFile());
-            c.log(EventsLog.Event.started(id, user.username(), schema, clientAddress,
-                    System.currentTimeMillis() * 1000, qc.digest().hashString(), qc.queryString()));
-        }
-        int flags = processing.classifier().classify(qc.digest());
-        if (c.sqlIndex == KILL_COMMAND && whole && killLocally(KillStatement.parse(qc.queryText()))) {
-            return;
-        }
-        if ((flags & QueryClassifier.SET_STATEMENT) != 0 && onSet(c, qc, hostgroup, processing)) {
-            return;
-        }
-        if ((flags & QueryClassifier.UNLOCK_TABLES) != 0) {
-            pins.remove(QueryClassifier.LOCK_TABLES);
-        }
-        if ((flags & QueryClassifier.TRANSACTION_END) != 0) {
-            pins.remove(QueryClassifier.SAVEPOINT);
-        }
-        int pinning = flags & QueryClassifier.PINNING;
-        if (rules.multiplex() == 2) {
-            pinning &= ~QueryClassifier.USER_VARIABLE;
-        } else if (rules.multiplex() == 0 || rules.multiplex() == 1) {
-            pins.set(SessionPins.NO_MULTIPLEX_RULE, rules.multiplex() == 0);
-        }
-        pins.add(pinning);
-        c.readOnly = whole && c.sqlIndex == SELECT_COMMAND && pinning == 0
-                && ReadOnlySelect.isReadOnly(qc.queryText(), digestLength);
-        if (rules.rewrittenQuery() != null) {
-            rewriteQuery(c, rules.rewrittenQuery());
-        }
-        if (rules.mirrorHostgroup() >= 0 && c.packetCount() == 1) {
-            startMirror(cfg, rules.mirrorHostgroup(), c);
-        }
-        long delay = rules.delay() > 0 ? rules.delay() : processing.defaultQueryDelay();
-        if (delay > 0) {
-            // Throttling: the session waits (packets that arrive meanwhile queue up), then runs the query.
-            state = State.WAITING;
-            int target = hostgroup;
-            channel.eventLoop().schedule(() -> {
-                if (command == c && state == State.WAITING) {
-                    forward(context.config().current(), target);
+        switch (router().route(c, cfg)) {
+            case QueryRouter.Forward f -> {
+                if (c.delayMillis <= 0) {
+                    forward(cfg, c.hostgroup);
+                    return;
                 }
-            }, delay, TimeUnit.MILLISECONDS);
-            return;
-        }
-        forward(cfg, hostgroup);
-    }
-
-    /**
-     * Answers from the query cache when it holds this exact query for this user and schema; otherwise arranges
-     * for the response to be recorded on its way to the client, up to the cache's size.
-     *
-     * @return true when the client was answered from the cache
-     */
-    private boolean serveFromCache(Command c, RuntimeConfig cfg, int length) {
-        QueryCache.Key key = QueryCache.key(user.username(), schema,
-                capabilities & BackendConnection.FORMAT_CAPABILITIES, queryBytes, length);
-        byte[] cached = context.queryCache().get(key, queryBytes, System.currentTimeMillis());
-        if (cached != null) {
-            answer(channel.alloc().buffer(cached.length).writeBytes(cached));
-            return true;
-        }
-        int emptyRule = decision().cacheEmptyResult();
-        boolean storeEmpty = emptyRule == 1
-                || emptyRule < 0 && cfg.mysqlVariables().getBoolean("query_cache_stores_empty_result");
-        long maxBytes = cfg.mysqlVariables().getLong("query_cache_size_MB") * 1024 * 1024;
-        c.captureForCache(channel.alloc(), key, Arrays.copyOf(queryBytes, length), decision().cacheTtl(),
-                storeEmpty, maxBytes);
-        return false;
-    }
-
-    private void startMirror(RuntimeConfig cfg, int mirrorHostgroup, Command c) {
-        int formatCaps = capabilities & BackendConnection.FORMAT_CAPABILITIES;
-        var request = new BackendConnector.Request(mirrorHostgroup, backendCredentials, schema, formatCaps,
-                variables.backendCollation());
-        MirrorQuery.start(context, channel.eventLoop(), cfg, request, c.first().retainedDuplicate());
-    }
-
-    private QueryContext queryContext(QueryProcessing processing) {
-        if (queryContext == null) {
-            queryContext = new QueryContext(processing.digest());
-            String local = channel.localAddress() instanceof InetSocketAddress l ? l.getAddress().getHostAddress() : null;
-            int port = channel.localAddress() instanceof InetSocketAddress l ? l.getPort() : -1;
-            queryContext.session(user.username(), clientAddress, local, port);
-        }
-        return queryContext;
-    }
-
-    private RoutingDecision decision() {
-        if (decision == null) {
-            decision = new RoutingDecision();
-        }
-        return decision;
-    }
-
-    /**
-     * A SET of session variables the proxy tracks is answered here and replayed lazily on whichever backend
-     * connection runs the next query. Any other SET runs on the backend, which then stays with the session.
-     *
-     * @return true when the statement was fully handled here
-     */
-    private boolean onSet(Command c, QueryContext qc, int hostgroup, QueryProcessing processing) {
-        SetStatement parsed = SetStatementParser.parse(qc.queryText());
-        if (parsed instanceof SetStatement.Assignments assignments && assignments.allTracked()
-                && sessionScoped(assignments)) {
-            if (backend != null || (capabilities & Capabilities.SESSION_TRACK) != 0) {
-                // The connection stays with the session (a transaction, say): the SET must take effect there now,
-                // e.g. SET autocommit=1 commits. A client that tracks session state gets the server's own report
-                // of the change in the OK. It is recorded once the backend accepts it.
-                c.pendingVariables = assignments.variables();
-                return false;
+                // Throttling: the session waits (packets that arrive meanwhile queue up), then runs the query.
+                state = State.WAITING;
+                channel.eventLoop().schedule(() -> {
+                    if (command == c && state == State.WAITING) {
+                        forward(context.config().current(), c.hostgroup);
+                    }
+                }, c.delayMillis, TimeUnit.MILLISECONDS);
             }
-            applyVariables(assignments.variables());
-            answerOk(null);
-            return true;
+            case QueryRouter.Answered a -> { }
+            case QueryRouter.AnswerOk ok -> answerOk(ok.info());
+            case QueryRouter.AnswerCached hit ->
+                    answer(channel.alloc().buffer(hit.response().length).writeBytes(hit.response()));
+            case QueryRouter.Reject r -> reject(r.error(), 1);
         }
-        if (parsed instanceof SetStatement.Assignments assignments) {
-            c.pendingVariables = assignments.variables(); // its tracked session variables, once the backend says OK
-        }
-        pins.add(SessionPins.UNTRACKED_SET);
-        if (parsed instanceof SetStatement.Unparsable && processing.lockOnUnparsableSet()) {
-            lockedHostgroup = hostgroup;
-            pins.add(SessionPins.HOSTGROUP_LOCK);
-        }
-        return false;
     }
 
-    private void applyVariables(List<SessionVariable> assigned) {
-        variables.apply(assigned, schema);
-        pins.set(SessionPins.AUTOCOMMIT_OFF, !variables.autocommit());
+    private QueryRouter router() {
+        if (router == null) {
+            router = new QueryRouter(context, new RouterView(), pins, variables, channel, id, clientAddress);
+        }
+        return router;
     }
 
-    private static boolean sessionScoped(SetStatement.Assignments assignments) {
-        for (SessionVariable variable : assignments.variables()) {
-            if (variable.scope() != SessionVariable.Scope.SESSION) {
-                return false;
-            }
+    /** The session as its router sees it; on the session's loop only. */
+    private final class RouterView implements QueryRouter.Session {
+        @Override
+        public MysqlUser user() {
+            return user;
         }
-        return true;
+
+        @Override
+        public String schema() {
+            return schema;
+        }
+
+        @Override
+        public int capabilities() {
+            return capabilities;
+        }
+
+        @Override
+        public int heldHostgroup() {
+            return backend == null ? -1 : backendHostgroup();
+        }
+
+        @Override
+        public BackendCredentials backendCredentials() {
+            return backendCredentials;
+        }
+
+        @Override
+        public boolean killLocally(KillStatement kill) {
+            return ClientSession.this.killLocally(kill);
+        }
     }
 
     /**
@@ -870,25 +659,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return true;
     }
 
-    private void rewriteQuery(Command c, String query) {
-        byte[] bytes = query.getBytes(StandardCharsets.UTF_8);
-        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + bytes.length);
-        int start = Packets.begin(out, 0);
-        out.writeByte(Commands.QUERY);
-        out.writeBytes(bytes);
-        Packets.finish(out, start);
-        c.replaceFirst(out);
-    }
-
     private void resetSessionState() {
         variables.clear();
         pins.clear();
-        lockedHostgroup = -1;
-        statements().clear();
+        statements.clear();
         insertIdDelay = 0;
         stateLost = null;
-        if (queryContext != null) {
-            queryContext.nextQueryFlagIn(RoutingDecision.UNSET);
+        if (router != null) {
+            router.reset();
         }
     }
 
@@ -898,11 +676,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         Command c = command;
         QueryProcessing processing = QueryProcessing.current(cfg.mysqlVariables());
         c.hostgroup = hostgroup;
-        long timeoutMillis = c.code == Commands.QUERY && decision().timeout() > 0 ? decision().timeout()
-                : processing.defaultQueryTimeout();
+        long timeoutMillis = c.ruleTimeoutMillis > 0 ? c.ruleTimeoutMillis : processing.defaultQueryTimeout();
         c.deadlineNanos = timeoutMillis <= 0 ? Long.MAX_VALUE : c.startNanos + timeoutMillis * 1_000_000L;
-        c.retriesLeft = c.code == Commands.QUERY && decision().retries() >= 0 ? decision().retries()
-                : processing.queryRetries();
+        c.retriesLeft = c.ruleRetries >= 0 ? c.ruleRetries : processing.queryRetries();
         if (backend != null && backend.server().status() == ServerStatus.OFFLINE_HARD) {
             // Normally cut at once when the server went OFFLINE_HARD; this covers a command that raced the cut.
             boolean hadState = pins.holdsServerState();
@@ -1071,7 +847,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!c.replyStarted) {
             c.replyStarted();
             if (c.code == Commands.STMT_PREPARE) {
-                statementPrepared(c, packet);
+                statements.prepared(c.preparingSql, packet, backend);
             }
         }
         c.captured(packet);
@@ -1172,7 +948,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (!t.error()) {
             if (c.pendingVariables != null) {
-                applyVariables(c.pendingVariables);
+                router().apply(c.pendingVariables);
                 variables.recordOn(backend.applied());
             }
             if (c.pendingSchema != null) {

@@ -30,6 +30,12 @@ final class Command implements BackendConnector.Callback {
     int sqlIndex;
     QueryDigestStats.Entry digest;
     int hostgroup = -1;
+    /** How long a rule makes the query wait before it runs (throttling), in ms. */
+    long delayMillis;
+    /** A rule's timeout for this query in ms, or 0 for mysql-default_query_timeout. */
+    long ruleTimeoutMillis;
+    /** A rule's retries for this query, or -1 for mysql-query_retries_on_failure. */
+    int ruleRetries = -1;
     /** When the command times out (rule timeout or mysql-default_query_timeout), in nanoTime. */
     long deadlineNanos = Long.MAX_VALUE;
     /** When the proxy-internal step in progress (alignment, re-prepare) must be done, in nanoTime. */
