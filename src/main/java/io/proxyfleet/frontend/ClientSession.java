@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
  *
  * A command lives in a {@link Command}: it ends through {@link #finishFromBackend}, {@link #answer} or
  * {@link #reject}, each of which ends it exactly once, and {@link #endCommand} then reads the next. What ties the
- * backend to the session is in {@link SessionPins}, asked by every decision that depends on it.
+ * backend to the session is in {@link SessionPins}, asked by every decision that depends on it. What a query
+ * should do is decided by its {@link QueryRouter}; prepared-statement ids are mapped by {@link SessionStatements}.
  */
 public final class ClientSession extends ChannelInboundHandlerAdapter implements BackendListener {
     private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
