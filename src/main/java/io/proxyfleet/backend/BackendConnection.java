@@ -333,12 +333,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * does not have it yet), swallowing the response, then calls {@code done} with the new id, or -1 on ERR.
      */
     public void prepareInternal(String sql, java.util.function.IntConsumer done) {
-        byte[] bytes = sql.getBytes(StandardCharsets.UTF_8);
-        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + bytes.length);
-        int start = Packets.begin(out, 0);
-        out.writeByte(Commands.STMT_PREPARE);
-        out.writeBytes(bytes);
-        Packets.finish(out, start);
+        ByteBuf out = Packets.textCommand(channel.alloc(), Commands.STMT_PREPARE, sql);
         State previous = state;
         state = State.INTERNAL_PREPARE;
         preparedId = -1;
@@ -378,15 +373,28 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Asks the server to stop the statement running on this connection: KILL QUERY over a separate connection
+     * of the same user (this one is busy relaying), which closes once the server answered. The statement's own
+     * reply, usually ERR 1317, then arrives here as usual. On this connection's loop.
+     */
+    public void killRunningQuery(int connectTimeoutMillis) {
+        long thread = threadId;
+        var killKey = new PoolKey(server.key(), credentials.username(), 0, key.collation());
+        open((EventLoop) channel.eventLoop(), server, killKey, credentials, null, connectTimeoutMillis).addListener(f -> {
+            if (!f.isSuccess()) {
+                log.warn("Could not connect to {} to send KILL QUERY {}: {}", server, thread, f.cause().getMessage());
+                return;
+            }
+            BackendConnection killer = (BackendConnection) f.getNow();
+            killer.channel().config().setAutoRead(false);
+            killer.runInternal(killer.queryCommand("KILL QUERY " + thread), err -> killer.close());
+        });
+    }
+
     /** Builds a COM_QUERY packet for an internal statement (alignment SETs). */
     public ByteBuf queryCommand(String sql) {
-        byte[] bytes = sql.getBytes(StandardCharsets.UTF_8);
-        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + bytes.length);
-        int start = Packets.begin(out, 0);
-        out.writeByte(Commands.QUERY);
-        out.writeBytes(bytes);
-        Packets.finish(out, start);
-        return out;
+        return Packets.textCommand(channel.alloc(), Commands.QUERY, sql);
     }
 
     public void close() {

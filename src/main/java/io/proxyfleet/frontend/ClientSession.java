@@ -12,10 +12,8 @@ import io.proxyfleet.backend.BackendConnection;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.BackendCredentials;
 import io.proxyfleet.backend.BackendListener;
-import io.proxyfleet.backend.PoolKey;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.RuntimeConfig;
-import io.proxyfleet.config.ServerStatus;
 import io.proxyfleet.login.FrontendHandshake;
 import io.proxyfleet.login.TlsUpgrade;
 import io.proxyfleet.protocol.AuthPlugins;
@@ -680,16 +678,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         long timeoutMillis = c.ruleTimeoutMillis > 0 ? c.ruleTimeoutMillis : processing.defaultQueryTimeout();
         c.deadlineNanos = timeoutMillis <= 0 ? Long.MAX_VALUE : c.startNanos + timeoutMillis * 1_000_000L;
         c.retriesLeft = c.ruleRetries >= 0 ? c.ruleRetries : processing.queryRetries();
-        if (backend != null && backend.server().status() == ServerStatus.OFFLINE_HARD) {
-            // Normally cut at once when the server went OFFLINE_HARD; this covers a command that raced the cut.
-            boolean hadState = pins.holdsServerState();
-            dropBackend();
-            if (hadState) {
-                sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000",
-                        "Lost connection to backend: server is OFFLINE_HARD" + STATE_GONE), 1);
-                return;
-            }
-        }
         if (backend != null && backendHostgroup() != hostgroup) {
             releaseBackend();
         }
@@ -1014,6 +1002,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             } else {
                 reject(new ErrPacket(CR_SERVER_LOST, "HY000", reason), sequenceId);
             }
+        } else if (hadState && c != null && state == State.WAITING) {
+            // The delayed command would otherwise start on a fresh connection without the state it relies on.
+            sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000", reason + STATE_GONE), 1);
         } else if (hadState) {
             stateLost = reason;
         }
@@ -1136,21 +1127,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void killQuery(BackendConnection target) {
-        RuntimeConfig cfg = context.config().current();
-        var key = new PoolKey(target.server().key(), backendCredentials.username(), 0,
-                FrontendHandshake.SERVER_COLLATION);
-        long threadId = target.threadId();
-        BackendConnection.open(channel.eventLoop(), target.server(), key, backendCredentials, null,
-                cfg.mysqlVariables().getInt("connect_timeout_server")).addListener(f -> {
-                    if (!f.isSuccess()) {
-                        log.warn("Session {}: could not connect to send KILL QUERY {}: {}", id, threadId,
-                                f.cause().getMessage());
-                        return;
-                    }
-                    BackendConnection killer = (BackendConnection) f.getNow();
-                    killer.channel().config().setAutoRead(false);
-                    killer.runInternal(killer.queryCommand("KILL QUERY " + threadId), err -> killer.close());
-                });
+        target.killRunningQuery(context.config().current().mysqlVariables().getInt("connect_timeout_server"));
     }
 
     // ---- ending a command ---------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ import io.proxyfleet.stats.EventsLog;
 import io.proxyfleet.stats.QueryDigestStats;
 import io.proxyfleet.stats.SqlCommand;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 
@@ -269,13 +268,7 @@ final class QueryRouter {
     }
 
     private void rewrite(Command c, String query) {
-        byte[] bytes = query.getBytes(StandardCharsets.UTF_8);
-        ByteBuf out = channel.alloc().buffer(Packets.HEADER_SIZE + 1 + bytes.length);
-        int start = Packets.begin(out, 0);
-        out.writeByte(Commands.QUERY);
-        out.writeBytes(bytes);
-        Packets.finish(out, start);
-        c.replaceFirst(out);
+        c.replaceFirst(Packets.textCommand(channel.alloc(), Commands.QUERY, query));
     }
 
     private void mirror(RuntimeConfig cfg, int mirrorHostgroup, Command c, String schema) {

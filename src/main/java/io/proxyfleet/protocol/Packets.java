@@ -1,6 +1,8 @@
 package io.proxyfleet.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Framing of MySQL packets: a 3-byte little-endian payload length, a 1-byte sequence id, then the payload.
@@ -38,6 +40,17 @@ public final class Packets {
 
     public static int sequenceId(ByteBuf buf, int index) {
         return buf.getUnsignedByte(index + 3);
+    }
+
+    /** A one-packet command whose payload is the command byte and {@code text} in UTF-8 (COM_QUERY, COM_STMT_PREPARE). */
+    public static ByteBuf textCommand(ByteBufAllocator alloc, int command, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        ByteBuf out = alloc.buffer(HEADER_SIZE + 1 + bytes.length);
+        int start = begin(out, 0);
+        out.writeByte(command);
+        out.writeBytes(bytes);
+        finish(out, start);
+        return out;
     }
 
     /** Writes a header with a zero length to be patched by {@link #finish}; returns the header's index. */
