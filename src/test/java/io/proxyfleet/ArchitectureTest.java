@@ -24,7 +24,8 @@ class ArchitectureTest {
     private static final String ROOT = "io.proxyfleet";
     /** Lowest first. */
     private static final List<String> LAYERS = List.of(
-            "protocol", "config", "login", "routing", "cache", "stats", "backend", "monitor", "frontend", "admin", "cluster", "vip", "metrics", "web");
+            "protocol", "config", "login", "routing", "cache", "stats", "backend", "monitor", "frontend", "admin", "cluster",
+            "vip", "metrics", "web");
     private static final int ROOT_RANK = LAYERS.size();
     private static final Path MAIN_SOURCES = Path.of("src", "main", "java");
 
