@@ -29,6 +29,7 @@ import io.proxyfleet.monitor.MysqlMonitor;
 import io.proxyfleet.monitor.ReplicationHostgroup;
 import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.routing.RuleCompiler;
+import io.proxyfleet.web.RestApiServer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -63,6 +64,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     private AdminListener adminListener;
     private volatile MysqlMonitor monitor;
     private ClusterManager cluster;
+    private RestApiServer restApi;
     private TrafficContext trafficContext;
     private String trafficInterfaces;
     private final List<TrafficServer> traffic = new ArrayList<>();
@@ -117,6 +119,8 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true));
             node.cluster.registerStatsTables(admin);
             node.cluster.start();
+            node.restApi = new RestApiServer(config, admin::account);
+            node.restApi.reconfigure();
             log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
                     cfg.mysqlVariables().get("interfaces"), node.trafficPort(),
                     cfg.adminVariables().get("mysql_ifaces"), node.adminPort());
@@ -234,6 +238,11 @@ public final class ProxyFleetNode implements AutoCloseable {
         return monitor;
     }
 
+    /** The REST port (admin-restapi_*), where the metrics and REST routes register. */
+    public RestApiServer restApi() {
+        return restApi;
+    }
+
     /** Port of the first traffic interface (useful when it was configured as port 0). */
     public int trafficPort() {
         return traffic.get(0).port();
@@ -257,6 +266,9 @@ public final class ProxyFleetNode implements AutoCloseable {
         pauseTraffic();
         if (cluster != null) {
             cluster.close();
+        }
+        if (restApi != null) {
+            restApi.close();
         }
         if (adminListener != null) {
             adminListener.close();
@@ -409,6 +421,10 @@ public final class ProxyFleetNode implements AutoCloseable {
             ProxyFleetNode n = node;
             if (n != null && module.equals("mysql_servers")) {
                 n.refreshReplicationHostgroups();
+            }
+            if (n != null && n.restApi != null && module.equals("admin_variables")) {
+                // Stopping the old port waits for its requests: not on the admin thread.
+                Thread.ofVirtual().name("restapi-reconfigure").start(n.restApi::reconfigure);
             }
             if (n != null && n.cluster != null) {
                 n.cluster.moduleLoaded(module);
