@@ -95,7 +95,7 @@ final class ClusterView {
         downSinceMillis.keySet().retainAll(keys(nodes));
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("nowMillis", now);
-        view.put("modules", new ArrayList<>(local.keySet()));
+        view.put("modules", new ArrayList<>(new java.util.TreeSet<>(local.keySet())));
         view.put("nodes", nodes);
         snapshot = view;
     }

@@ -61,7 +61,9 @@ function showTab() {
 }
 
 async function getJson(path) {
-  const response = await fetch(path, { cache: 'no-store', credentials: 'same-origin' });
+  // location.origin never carries user:password@, which fetch refuses in a URL; the browser's HTTP
+  // authentication cache supplies the credentials given at login.
+  const response = await fetch(location.origin + path, { cache: 'no-store', credentials: 'same-origin' });
   if (!response.ok) {
     throw new Error(path + ': ' + (await response.text()).trim());
   }
