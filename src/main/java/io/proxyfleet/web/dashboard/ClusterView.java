@@ -78,11 +78,14 @@ final class ClusterView {
         }
         List<Object> nodes = new ArrayList<>();
         boolean selfListed = false;
-        for (ProxySqlServer s : sources.peers().get()) {
+        // A pull rewrites proxysql_servers in its own order: sort so rows do not jump between refreshes.
+        List<ProxySqlServer> listed = new ArrayList<>(sources.peers().get());
+        listed.sort(java.util.Comparator.comparing(ProxySqlServer::hostname).thenComparingInt(ProxySqlServer::port));
+        for (ProxySqlServer s : listed) {
             String key = s.hostname() + ":" + s.port();
             if (isSelf(s)) {
                 selfListed = true;
-                nodes.add(self(key, s.comment(), local, now));
+                nodes.addFirst(self(key, s.comment(), local, now));
             } else {
                 nodes.add(peer(key, s.comment(), reported.getOrDefault(key, Map.of()), metrics.get(key),
                         probes.get(key), local, now));

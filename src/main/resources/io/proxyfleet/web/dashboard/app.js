@@ -16,6 +16,11 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+function downFor(since, now) {
+  const text = since == null ? 'now' : ago(since, now);
+  return text === 'now' ? '' : ' for ' + text.replace(' ago', '');
+}
+
 function ago(millis, now) {
   if (millis == null) { return 'never'; }
   const s = Math.max(0, Math.round((now - millis) / 1000));
@@ -23,6 +28,14 @@ function ago(millis, now) {
   if (s < 120) { return s + ' s ago'; }
   if (s < 7200) { return Math.round(s / 60) + ' min ago'; }
   return Math.round(s / 3600) + ' h ago';
+}
+
+function plural(n, word) {
+  return n + ' ' + word + (n === 1 ? '' : 's');
+}
+
+function shortChecksum(checksum) {
+  return checksum.length > 10 ? checksum.slice(0, 8) + '…' : checksum;
 }
 
 function duration(seconds) {
@@ -74,7 +87,8 @@ function renderCluster(view) {
   const now = view.nowMillis;
   const head = document.getElementById('nodes-head');
   head.querySelectorAll('th.mod').forEach(th => th.remove());
-  for (const m of view.modules) { head.append(el('th', { class: 'mod' }, m)); }
+  // a break opportunity after each underscore keeps seven module columns within a laptop's width
+  for (const m of view.modules) { head.append(el('th', { class: 'mod' }, m.replaceAll('_', '_\u200b'))); }
   let up = 0, synced = 0;
   const rows = view.nodes.map(n => {
     if (n.up) { up++; }
@@ -82,7 +96,7 @@ function renderCluster(view) {
     const tr = el('tr', { 'data-node': n.address, class: n.up ? 'up' : 'down' },
       el('td', {}, n.address + (n.self ? ' (this node)' : ''), n.comment ? el('div', { class: 'hint' }, n.comment) : ''),
       el('td', { class: 'state ' + (n.up ? 'ok' : 'bad'), title: n.error || '' },
-        n.up ? 'UP' : 'DOWN' + (n.downSinceMillis ? ' since ' + ago(n.downSinceMillis, now).replace(' ago', '') : '')),
+        n.up ? 'UP' : 'DOWN' + downFor(n.downSinceMillis, now)),
       el('td', { class: 'version' }, n.version || '–'),
       el('td', { class: 'uptime' }, duration(n.uptimeSeconds)),
       el('td', { class: 'sync ' + (n.inSync ? 'ok' : n.up ? 'warn' : 'bad') }, n.inSync ? 'in sync' : 'out of sync'),
@@ -90,41 +104,64 @@ function renderCluster(view) {
     for (const m of view.modules) {
       const s = n.modules[m];
       const known = s && s.version > 0;
-      tr.append(el('td', { class: 'mod ' + (known ? (s.match ? 'match' : 'differ') : ''), 'data-module': m,
-        title: known ? 'version ' + s.version + ', epoch ' + s.epoch : 'not reported' },
-        known ? 'v' + s.version + ' ' : '–', el('span', { class: 'checksum' }, known ? s.checksum : '')));
+      // A down node's cells are what it reported last: shown, but not coloured as if current.
+      const state = !known ? '' : !n.up ? 'stale' : s.match ? 'match' : 'differ';
+      tr.append(el('td', { class: 'mod ' + state, 'data-module': m,
+        title: known ? s.checksum + ', version ' + s.version + ', epoch ' + s.epoch : 'not reported' },
+        known ? 'v' + s.version + ' ' : '–',
+        el('span', { class: 'checksum', 'data-checksum': known ? s.checksum : '' }, known ? shortChecksum(s.checksum) : '')));
     }
     return tr;
   });
   replaceRows('#nodes', rows);
   document.getElementById('cluster-summary').textContent =
-    view.nodes.length + ' nodes · ' + up + ' up · ' + synced + ' in sync';
+    plural(view.nodes.length, 'node') + ' · ' + up + ' up · ' + synced + ' in sync';
 }
 
 function renderBackends(data) {
   const counts = {};
-  const rows = data.servers.map(s => {
-    counts[s.status] = (counts[s.status] || 0) + 1;
-    const used = Number(s.ConnUsed), free = Number(s.ConnFree), max = Number(s.max_connections || 0);
-    const pct = max > 0 ? Math.min(100, Math.round(100 * used / max)) : 0;
-    const bar = el('span', { class: 'bar', title: pct + '% of max_connections' }, el('span', {}));
-    bar.firstChild.style.width = pct + '%';
-    const status = s.status === 'ONLINE' ? 'ok' : s.status === 'SHUNNED' || s.status === 'OFFLINE_SOFT' ? 'warn' : 'bad';
-    return el('tr', { 'data-server': s.hostgroup + '/' + s.srv_host + ':' + s.srv_port },
-      el('td', { class: 'num' }, s.hostgroup),
-      el('td', { class: 'mono' }, s.srv_host + ':' + s.srv_port),
-      el('td', { class: 'status ' + status }, s.status),
-      el('td', { class: 'pool' }, bar, used + ' used, ' + free + ' free' + (max > 0 ? ' of ' + max : '')),
-      el('td', { class: 'num' }, s.ConnOK),
-      el('td', { class: 'num errors' }, s.ConnERR),
-      el('td', { class: 'num' }, s.Queries),
-      el('td', { class: 'num latency' }, micros(s.Latency_us)),
-      el('td', {}, s.comment || ''));
-  });
+  const groups = {};
+  for (const s of data.servers) {
+    const g = groups[s.hostgroup] || (groups[s.hostgroup] = { servers: 0, online: 0, used: 0 });
+    g.servers++;
+    g.used += Number(s.ConnUsed);
+    if (s.status === 'ONLINE') { g.online++; }
+  }
+  const rows = [];
+  let hostgroup = null;
+  for (const s of data.servers) {
+    if (s.hostgroup !== hostgroup) {
+      hostgroup = s.hostgroup;
+      const g = groups[hostgroup];
+      rows.push(el('tr', { class: 'hostgroup', 'data-hostgroup': hostgroup }, el('td', { colspan: 9 },
+        'Hostgroup ' + hostgroup + ' · ' + plural(g.servers, 'server') + ' · ' + g.online + ' ONLINE · ' +
+        g.used + ' connections in use')));
+    }
+    rows.push(serverRow(s, counts));
+  }
   replaceRows('#servers', rows);
   const parts = Object.entries(counts).map(([k, v]) => v + ' ' + k);
   document.getElementById('backends-summary').textContent =
-    data.servers.length + ' servers' + (parts.length ? ' · ' + parts.join(' · ') : '');
+    plural(data.servers.length, 'server') + (parts.length ? ' · ' + parts.join(' · ') : '');
+}
+
+function serverRow(s, counts) {
+  counts[s.status] = (counts[s.status] || 0) + 1;
+  const used = Number(s.ConnUsed), free = Number(s.ConnFree), max = Number(s.max_connections || 0);
+  const pct = max > 0 ? Math.min(100, Math.round(100 * used / max)) : 0;
+  const bar = el('span', { class: 'bar', title: pct + '% of max_connections' }, el('span', {}));
+  bar.firstChild.style.width = pct + '%';
+  const status = s.status === 'ONLINE' ? 'ok' : s.status === 'SHUNNED' || s.status === 'OFFLINE_SOFT' ? 'warn' : 'bad';
+  return el('tr', { 'data-server': s.hostgroup + '/' + s.srv_host + ':' + s.srv_port },
+    el('td', { class: 'num' }, s.hostgroup),
+    el('td', { class: 'mono' }, s.srv_host + ':' + s.srv_port),
+    el('td', { class: 'status ' + status }, s.status),
+    el('td', { class: 'pool' }, bar, used + ' used, ' + free + ' free' + (max > 0 ? ' of ' + max : '')),
+    el('td', { class: 'num' }, s.ConnOK),
+    el('td', { class: 'num errors' }, s.ConnERR),
+    el('td', { class: 'num' }, s.Queries),
+    el('td', { class: 'num latency' }, micros(s.Latency_us)),
+    el('td', {}, s.comment || ''));
 }
 
 function renderChart(samples) {
@@ -148,6 +185,8 @@ function renderTraffic(data) {
   const max = renderChart(data.samples);
   const last = data.samples.length ? data.samples[data.samples.length - 1].qps : 0;
   const minutes = Math.max(1, Math.round(data.samples.length / 60));
+  document.getElementById('qps-max').textContent = max + ' q/s';
+  document.getElementById('qps-start').textContent = minutes + ' min ago';
   document.getElementById('traffic-summary').textContent = last + ' queries/s now · peak ' + max +
     ' over the last ' + minutes + ' min · ' + data.totalQueries + ' queries since start';
   replaceRows('#digests', data.digests.map(d => el('tr', { 'data-digest': d.digest },

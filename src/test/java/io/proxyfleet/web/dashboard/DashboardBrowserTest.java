@@ -53,7 +53,11 @@ class DashboardBrowserTest {
 
     @TempDir
     static Path tmp;
+    private static final String MONITOR_USER = "dash_monitor";
+    private static final String MONITOR_PASSWORD = "dash-mon";
+    /** The backend the test stops, in hostgroup 0; the shared server stays up in hostgroup 1. */
     private static MariaDb mariaDb;
+    private static MariaDb shared;
     private static final List<ProxyFleetNode> nodes = new ArrayList<>();
     private static final int[] adminPorts = new int[3];
     private static final int[] webPorts = new int[3];
@@ -65,7 +69,10 @@ class DashboardBrowserTest {
     static void clusterAndBrowser() throws Exception {
         mariaDb = MariaDb.start(MariaDb.Options.defaults());
         mariaDb.createUser(APP_USER, APP_PASSWORD);
-        mariaDb.createUser("monitor", "monitor");
+        mariaDb.createUser(MONITOR_USER, MONITOR_PASSWORD);
+        shared = MariaDb.shared();
+        shared.execute("DROP USER IF EXISTS " + MariaDb.quote(MONITOR_USER) + "@'%'");
+        shared.createUser(MONITOR_USER, MONITOR_PASSWORD);
         for (int i = 0; i < 3; i++) {
             adminPorts[i] = NodeFixture.freePort();
             webPorts[i] = NodeFixture.freePort();
@@ -113,12 +120,15 @@ class DashboardBrowserTest {
                     interfaces="127.0.0.1:%d"
                     threads=1
                     server_version="5.5.30"
+                    monitor_username="%s"
+                    monitor_password="%s"
                     monitor_ping_interval=300
                     monitor_ping_timeout=200
                 }
                 mysql_servers=
                 (
-                    { address="127.0.0.1", port=%d, hostgroup=0, max_connections=50, comment="mariadb" }
+                    { address="127.0.0.1", port=%d, hostgroup=0, max_connections=50, comment="primary" },
+                    { address="127.0.0.1", port=%d, hostgroup=1, max_connections=20, comment="replica" }
                 )
                 mysql_users=
                 (
@@ -131,7 +141,8 @@ class DashboardBrowserTest {
                 proxysql_servers=
                 (
                 %s)
-                """.formatted(dir, adminPorts[i], webPorts[i], trafficPorts[i], mariaDb.port(), APP_USER,
+                """.formatted(dir, adminPorts[i], webPorts[i], trafficPorts[i], MONITOR_USER, MONITOR_PASSWORD,
+                mariaDb.port(), shared.port(), APP_USER,
                 APP_PASSWORD, peers));
         return cnf;
     }
@@ -159,7 +170,8 @@ class DashboardBrowserTest {
     }
 
     private static String usersChecksum(int node) {
-        return browser.findElement(nodeCell(node, "td.mod[data-module='mysql_users'] .checksum")).getText();
+        return browser.findElement(nodeCell(node, "td.mod[data-module='mysql_users'] .checksum"))
+                .getDomAttribute("data-checksum");
     }
 
     @Test
@@ -201,10 +213,12 @@ class DashboardBrowserTest {
         assertThat(r.succeeded()).as(r.toString()).isTrue();
         wait.until(d -> !usersChecksum(0).equals(before) && usersChecksum(0).equals(usersChecksum(1)));
         wait.until(ExpectedConditions.textToBe(By.id("cluster-summary"), "3 nodes · 2 up · 2 in sync"));
-        // the stopped node still shows what it reported last, now different from the live ones
+        // the stopped node still shows what it reported last, greyed as stale
         assertThat(usersChecksum(2)).isEqualTo(before);
-        assertThat(browser.findElement(nodeCell(2, "td.mod[data-module='mysql_users']")).getAttribute("class"))
-                .contains("differ");
+        assertThat(browser.findElement(nodeCell(2, "td.mod[data-module='mysql_users']")).getDomAttribute("class"))
+                .contains("stale");
+        assertThat(browser.findElement(nodeCell(1, "td.mod[data-module='mysql_users']")).getDomAttribute("class"))
+                .contains("match");
         screenshot("3-checksums-converged");
     }
 
@@ -223,7 +237,7 @@ class DashboardBrowserTest {
                 Integer.toString(QUERIES)));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("digests"), "SELECT ?"));
         wait.until(ExpectedConditions.textMatches(By.id("traffic-summary"), Pattern.compile("peak [1-9]")));
-        assertThat(browser.findElement(By.cssSelector("#qps-chart polyline")).getAttribute("points")).isNotBlank();
+        assertThat(browser.findElement(By.cssSelector("#qps-chart polyline")).getDomAttribute("points")).isNotBlank();
         screenshot("4-traffic");
     }
 
@@ -235,7 +249,9 @@ class DashboardBrowserTest {
         wait.until(ExpectedConditions.textToBe(status, "ONLINE"));
         mariaDb.stop();
         wait.until(ExpectedConditions.textToBe(status, "SHUNNED"));
-        wait.until(ExpectedConditions.textMatches(By.id("backends-summary"), Pattern.compile("1 SHUNNED")));
+        wait.until(ExpectedConditions.textToBe(By.id("backends-summary"), "2 servers · 1 SHUNNED · 1 ONLINE"));
+        assertThat(browser.findElement(By.cssSelector("tr[data-server='1/127.0.0.1:" + shared.port()
+                + "'] td.status")).getText()).isEqualTo("ONLINE");
         screenshot("5-backend-shunned");
     }
 }
