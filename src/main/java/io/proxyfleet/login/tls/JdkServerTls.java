@@ -1,5 +1,6 @@
 package io.proxyfleet.login.tls;
 
+import java.io.IOException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -38,7 +39,7 @@ public final class JdkServerTls {
             SSLContext context = SSLContext.getInstance("TLS");
             context.init(keys.getKeyManagers(), null, null);
             return context;
-        } catch (GeneralSecurityException | java.io.IOException e) {
+        } catch (GeneralSecurityException | IOException e) {
             throw new TlsMaterialException("cannot use " + files.certFile() + " with " + files.keyFile() + ": "
                     + e.getMessage(), e);
         }

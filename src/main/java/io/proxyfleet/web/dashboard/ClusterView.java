@@ -5,11 +5,15 @@ import io.proxyfleet.cluster.PeerMetrics;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.config.ProxySqlServer;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -30,7 +34,7 @@ final class ClusterView {
     /** What {@link #refresh} reads, from the node's wiring. */
     record Sources(Supplier<List<ProxySqlServer>> peers, Supplier<List<PeerChecksumStatus>> checksums,
                    Supplier<List<PeerMetrics>> metrics, Supplier<Map<String, ModuleVersion>> localVersions,
-                   Supplier<String> localVersion, Supplier<String> localHost, java.util.function.IntSupplier localPort,
+                   Supplier<String> localVersion, Supplier<String> localHost, IntSupplier localPort,
                    long startedMillis) {
     }
 
@@ -80,7 +84,7 @@ final class ClusterView {
         boolean selfListed = false;
         // A pull rewrites proxysql_servers in its own order: sort so rows do not jump between refreshes.
         List<ProxySqlServer> listed = new ArrayList<>(sources.peers().get());
-        listed.sort(java.util.Comparator.comparing(ProxySqlServer::hostname).thenComparingInt(ProxySqlServer::port));
+        listed.sort(Comparator.comparing(ProxySqlServer::hostname).thenComparingInt(ProxySqlServer::port));
         for (ProxySqlServer s : listed) {
             String key = s.hostname() + ":" + s.port();
             if (isSelf(s)) {
@@ -98,13 +102,13 @@ final class ClusterView {
         downSinceMillis.keySet().retainAll(keys(nodes));
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("nowMillis", now);
-        view.put("modules", new ArrayList<>(new java.util.TreeSet<>(local.keySet())));
+        view.put("modules", new ArrayList<>(new TreeSet<>(local.keySet())));
         view.put("nodes", nodes);
         snapshot = view;
     }
 
     private static Set<String> keys(List<Object> nodes) {
-        Set<String> out = new java.util.HashSet<>();
+        Set<String> out = new HashSet<>();
         for (Object n : nodes) {
             out.add((String) ((Map<?, ?>) n).get("address"));
         }

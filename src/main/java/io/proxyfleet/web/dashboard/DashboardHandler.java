@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -115,7 +116,7 @@ final class DashboardHandler implements HttpHandler {
         }
         switch (path) {
             case "/api/whoami" -> json(exchange, Map.of("user", account.username(),
-                    "role", account.role().name().toLowerCase(java.util.Locale.ROOT)));
+                    "role", account.role().name().toLowerCase(Locale.ROOT)));
             case "/api/cluster" -> json(exchange, cluster.snapshot());
             case "/api/backends" -> json(exchange, Map.of("servers", queries.rows(BACKENDS)));
             case "/api/traffic" -> json(exchange, traffic());

@@ -8,6 +8,7 @@ import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -115,7 +116,7 @@ final class DigestAuth {
         String qop = p.get("qop");
         String expected = qop == null ? md5(ha1 + ":" + nonce + ":" + ha2)
                 : md5(ha1 + ":" + nonce + ":" + p.get("nc") + ":" + p.get("cnonce") + ":" + qop + ":" + ha2);
-        if (!MessageDigest.isEqual(bytes(expected), bytes(response.toLowerCase(java.util.Locale.ROOT)))) {
+        if (!MessageDigest.isEqual(bytes(expected), bytes(response.toLowerCase(Locale.ROOT)))) {
             return wrongPassword(user);
         }
         if (System.currentTimeMillis() - issued > NONCE_LIFETIME_MILLIS) {
@@ -188,7 +189,7 @@ final class DigestAuth {
             if (eq < 0) {
                 break;
             }
-            String name = params.substring(i, eq).trim().toLowerCase(java.util.Locale.ROOT);
+            String name = params.substring(i, eq).trim().toLowerCase(Locale.ROOT);
             i = eq + 1;
             StringBuilder value = new StringBuilder();
             if (i < n && params.charAt(i) == '"') {

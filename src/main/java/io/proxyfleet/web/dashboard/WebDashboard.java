@@ -12,6 +12,7 @@ import io.proxyfleet.login.tls.TlsFiles;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -166,7 +167,7 @@ public final class WebDashboard implements AutoCloseable {
         boundAddress = "";
     }
 
-    private static void awaitQuietly(java.util.concurrent.ExecutorService executor) {
+    private static void awaitQuietly(ExecutorService executor) {
         try {
             if (!executor.awaitTermination(AdminQueries.TIMEOUT_SECONDS + 1, TimeUnit.SECONDS)) {
                 log.warn("Web dashboard: a thread did not stop in time");

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -91,6 +94,8 @@ class DashboardBrowserTest {
                 .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
         wait = new WebDriverWait(browser, PAGE_WAIT);
+        // The page rebuilds its tables every second: an element found just before a redraw is read again.
+        wait.ignoring(StaleElementReferenceException.class);
         Files.createDirectories(SCREENSHOTS);
     }
 
@@ -169,9 +174,18 @@ class DashboardBrowserTest {
         return By.cssSelector("tr[data-node='127.0.0.1:" + adminPorts[node] + "'] " + cell);
     }
 
+    /** What {@code read} returns for the element {@code by} finds, read again if a redraw replaced it meanwhile. */
+    private static String read(By by, Function<WebElement, String> read) {
+        return wait.until(d -> read.apply(d.findElement(by)));
+    }
+
     private static String usersChecksum(int node) {
-        return browser.findElement(nodeCell(node, "td.mod[data-module='mysql_users'] .checksum"))
-                .getDomAttribute("data-checksum");
+        return read(nodeCell(node, "td.mod[data-module='mysql_users'] .checksum"),
+                e -> e.getDomAttribute("data-checksum"));
+    }
+
+    private static String moduleClass(int node) {
+        return read(nodeCell(node, "td.mod[data-module='mysql_users']"), e -> e.getDomAttribute("class"));
     }
 
     @Test
@@ -183,9 +197,9 @@ class DashboardBrowserTest {
         for (int i = 0; i < 3; i++) {
             wait.until(ExpectedConditions.textToBe(nodeCell(i, "td.state"), "UP"));
             wait.until(ExpectedConditions.textToBe(nodeCell(i, "td.matched"), "now"));
-            assertThat(browser.findElement(nodeCell(i, "td.version")).getText()).isEqualTo("2.7.2-proxyfleet");
+            assertThat(read(nodeCell(i, "td.version"), WebElement::getText)).isEqualTo("2.7.2-proxyfleet");
         }
-        assertThat(browser.findElement(nodeCell(0, "td:first-child")).getText()).startsWith(
+        assertThat(read(nodeCell(0, "td:first-child"), WebElement::getText)).startsWith(
                 "127.0.0.1:" + adminPorts[0] + " (this node)");
         assertThat(browser.findElements(By.id("tab-variables")).getFirst().isDisplayed())
                 .as("the stats user is not offered the admin page").isFalse();
@@ -198,7 +212,7 @@ class DashboardBrowserTest {
         nodes.get(2).close();
         wait.until(ExpectedConditions.textMatches(nodeCell(2, "td.state"), Pattern.compile("^DOWN")));
         wait.until(ExpectedConditions.textToBe(By.id("cluster-summary"), "3 nodes · 2 up · 2 in sync"));
-        assertThat(browser.findElement(nodeCell(2, "td.sync")).getText()).isEqualTo("out of sync");
+        assertThat(read(nodeCell(2, "td.sync"), WebElement::getText)).isEqualTo("out of sync");
         screenshot("2-node-down");
     }
 
@@ -215,10 +229,8 @@ class DashboardBrowserTest {
         wait.until(ExpectedConditions.textToBe(By.id("cluster-summary"), "3 nodes · 2 up · 2 in sync"));
         // the stopped node still shows what it reported last, greyed as stale
         assertThat(usersChecksum(2)).isEqualTo(before);
-        assertThat(browser.findElement(nodeCell(2, "td.mod[data-module='mysql_users']")).getDomAttribute("class"))
-                .contains("stale");
-        assertThat(browser.findElement(nodeCell(1, "td.mod[data-module='mysql_users']")).getDomAttribute("class"))
-                .contains("match");
+        assertThat(moduleClass(2)).contains("stale");
+        assertThat(moduleClass(1)).contains("match");
         screenshot("3-checksums-converged");
     }
 
@@ -237,7 +249,7 @@ class DashboardBrowserTest {
                 Integer.toString(QUERIES)));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("digests"), "SELECT ?"));
         wait.until(ExpectedConditions.textMatches(By.id("traffic-summary"), Pattern.compile("peak [1-9]")));
-        assertThat(browser.findElement(By.cssSelector("#qps-chart polyline")).getDomAttribute("points")).isNotBlank();
+        assertThat(read(By.cssSelector("#qps-chart polyline"), e -> e.getDomAttribute("points"))).isNotBlank();
         screenshot("4-traffic");
     }
 
@@ -250,8 +262,8 @@ class DashboardBrowserTest {
         mariaDb.stop();
         wait.until(ExpectedConditions.textToBe(status, "SHUNNED"));
         wait.until(ExpectedConditions.textToBe(By.id("backends-summary"), "2 servers · 1 SHUNNED · 1 ONLINE"));
-        assertThat(browser.findElement(By.cssSelector("tr[data-server='1/127.0.0.1:" + shared.port()
-                + "'] td.status")).getText()).isEqualTo("ONLINE");
+        assertThat(read(By.cssSelector("tr[data-server='1/127.0.0.1:" + shared.port() + "'] td.status"),
+                WebElement::getText)).isEqualTo("ONLINE");
         screenshot("5-backend-shunned");
     }
 }
