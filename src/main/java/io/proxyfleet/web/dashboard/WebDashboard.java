@@ -115,6 +115,7 @@ public final class WebDashboard implements AutoCloseable {
             }
         });
         AtomicInteger n = new AtomicInteger();
+        // A full queue rejects the request; the JDK server then closes that connection and goes on serving.
         handlers = new ThreadPoolExecutor(HANDLER_THREADS, HANDLER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(QUEUED_REQUESTS),
                 r -> Thread.ofPlatform().name("web-dashboard-" + n.incrementAndGet()).daemon(true).unstarted(r));
