@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -26,16 +27,23 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class DigestAuth {
     static final String REALM = "ProxyFleet";
-    private static final long NONCE_LIFETIME_MILLIS = 300_000;
+    static final long NONCE_LIFETIME_MILLIS = 300_000;
     private static final int KEY_BYTES = 32;
     private static final String HMAC = "HmacSHA256";
 
     private final byte[] key = new byte[KEY_BYTES];
     private final Function<String, Optional<AdminAccount>> accounts;
+    private final LongSupplier clockMillis;
 
     /** @param accounts the admin login named by a user name, if any ({@code AdminEngine::account}) */
     DigestAuth(Function<String, Optional<AdminAccount>> accounts) {
+        this(accounts, System::currentTimeMillis);
+    }
+
+    /** With the clock nonces are stamped and checked by (tests move it past a nonce's lifetime). */
+    DigestAuth(Function<String, Optional<AdminAccount>> accounts, LongSupplier clockMillis) {
         this.accounts = accounts;
+        this.clockMillis = clockMillis;
         new SecureRandom().nextBytes(key);
     }
 
@@ -51,7 +59,7 @@ final class DigestAuth {
 
     /** The {@code WWW-Authenticate} value of a 401. */
     String challenge(boolean stale) {
-        return "Digest realm=\"" + REALM + "\", qop=\"auth\", algorithm=MD5, nonce=\"" + nonce(System.currentTimeMillis())
+        return "Digest realm=\"" + REALM + "\", qop=\"auth\", algorithm=MD5, nonce=\"" + nonce(clockMillis.getAsLong())
                 + "\"" + (stale ? ", stale=true" : "");
     }
 
@@ -119,7 +127,7 @@ final class DigestAuth {
         if (!MessageDigest.isEqual(bytes(expected), bytes(response.toLowerCase(Locale.ROOT)))) {
             return wrongPassword(user);
         }
-        if (System.currentTimeMillis() - issued > NONCE_LIFETIME_MILLIS) {
+        if (clockMillis.getAsLong() - issued > NONCE_LIFETIME_MILLIS) {
             return new Outcome.Refused("Digest nonce expired", true);
         }
         return new Outcome.Authenticated(account.get());
