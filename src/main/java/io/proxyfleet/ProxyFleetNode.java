@@ -30,6 +30,7 @@ import io.proxyfleet.monitor.ReplicationHostgroup;
 import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.routing.RuleCompiler;
 import io.proxyfleet.web.RestApiServer;
+import io.proxyfleet.web.dashboard.WebDashboard;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -65,6 +66,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     private volatile MysqlMonitor monitor;
     private ClusterManager cluster;
     private RestApiServer restApi;
+    private volatile WebDashboard web;
     private TrafficContext trafficContext;
     private String trafficInterfaces;
     private final List<TrafficServer> traffic = new ArrayList<>();
@@ -121,6 +123,8 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.cluster.start();
             node.restApi = new RestApiServer(config, admin::account);
             node.restApi.reconfigure();
+            node.web = new WebDashboard(admin, config, node.cluster, tlsFiles, node::adminPort);
+            node.web.apply();
             log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
                     cfg.mysqlVariables().get("interfaces"), node.trafficPort(),
                     cfg.adminVariables().get("mysql_ifaces"), node.adminPort());
@@ -264,6 +268,9 @@ public final class ProxyFleetNode implements AutoCloseable {
         }
         log.info("ProxyFleet shutting down");
         pauseTraffic();
+        if (web != null) {
+            web.close();
+        }
         if (cluster != null) {
             cluster.close();
         }
@@ -428,6 +435,9 @@ public final class ProxyFleetNode implements AutoCloseable {
             }
             if (n != null && n.cluster != null) {
                 n.cluster.moduleLoaded(module);
+            }
+            if (n != null && n.web != null && module.equals("admin_variables")) {
+                Thread.ofVirtual().name("web-dashboard-apply").start(n.web::apply);
             }
         }
     }
