@@ -164,6 +164,39 @@ class RestApiServerTest {
     }
 
     @Test
+    void portTakenAtStartUpIsLoggedAndTheNodeStartsAnyway(@TempDir Path other) throws Exception {
+        int port = NodeFixture.freePort();
+        int otherAdmin = NodeFixture.freePort();
+        int otherTraffic = NodeFixture.freePort();
+        Path cnf = other.resolve("proxysql.cnf");
+        java.nio.file.Files.writeString(cnf, """
+                datadir="%s"
+                admin_variables=
+                {
+                    admin_credentials="admin:admin"
+                    mysql_ifaces="127.0.0.1:%d"
+                    restapi_enabled="true"
+                    restapi_port=%d
+                }
+                mysql_variables=
+                {
+                    interfaces="127.0.0.1:%d"
+                    threads=1
+                }
+                """.formatted(other, otherAdmin, port, otherTraffic));
+        try (var squatter = new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
+             ProxyFleetNode second = NodeFixture.start(other, cnf)) {
+            assertThat(second.restApi().port()).isEqualTo(-1);
+            assertThat(logs.list).anySatisfy(e -> assertThat(e.getFormattedMessage())
+                    .startsWith("Cannot start the REST API on 127.0.0.1:" + port)
+                    .contains("Address already in use"));
+            assertThat(NodeFixture.admin(otherAdmin, "SELECT 1").stdout().trim()).isEqualTo("1");
+            assertThat(NodeFixture.admin(otherAdmin, "SELECT variable_value FROM runtime_global_variables"
+                    + " WHERE variable_name = 'admin-restapi_enabled'").stdout().trim()).isEqualTo("true");
+        }
+    }
+
+    @Test
     void portConflictIsLoggedAndTheNodeGoesOnServing() throws Exception {
         int port = NodeFixture.freePort();
         try (var squatter = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
