@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.proxyfleet.NodeFixture;
 import io.proxyfleet.ProxyFleetNode;
+import io.proxyfleet.login.tls.TlsFiles;
 import io.proxyfleet.testkit.MariaDb;
 import io.proxyfleet.testkit.MysqlCli;
 import io.proxyfleet.testkit.PrometheusServer;
@@ -78,6 +79,13 @@ class PrometheusScrapeTest {
         peers.append("\n)\n");
         for (int i = 0; i < NODES; i++) {
             Path dir = tmp.resolve("n" + i);
+            if (i > 0) {
+                // A key pair per node costs seconds on a busy machine: the later nodes reuse the first one's.
+                Files.createDirectories(dir);
+                for (String file : List.of(TlsFiles.CA_FILE, TlsFiles.CERT_FILE, TlsFiles.KEY_FILE)) {
+                    Files.copy(tmp.resolve("n0").resolve(file), dir.resolve(file));
+                }
+            }
             nodes.add(NodeFixture.start(dir, NodeFixture.writeConfig(dir, adminPorts[i], trafficPorts[i],
                     peers.toString())));
             admin(i, "SET admin-cluster_username='cluster'", "SET admin-cluster_password='cl-pass'",
@@ -201,9 +209,14 @@ class PrometheusScrapeTest {
         });
         // a node that only peers with node 0 served none of them
         assertThat(prometheus.value("proxyfleet_commands_total{command=\"SELECT\"}", target(1))).isZero();
-        // node 1 knows when it last checked node 0's checksums
-        await().atMost(WAIT).until(() -> prometheus.value("max by (instance) (proxysql_servers_checksums_updated_at{port=\""
-                + adminPorts[0] + "\"})", target(1)) > 0);
+        // node 1 knows when it last checked node 0's checksums, and how many queries node 0 served
+        String ofNode0 = "{port=\"" + adminPorts[0] + "\"}";
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(prometheus.value("max by (instance) (proxysql_servers_checksums_updated_at" + ofNode0 + ")",
+                    target(1))).isPositive();
+            assertThat(prometheus.value("proxysql_servers_metrics_queries_total" + ofNode0, target(1)))
+                    .isGreaterThanOrEqualTo(QUERIES);
+        });
 
         nodes.get(2).close();
         await().atMost(WAIT).until(() -> prometheus.value("up", target(2)) == 0);
