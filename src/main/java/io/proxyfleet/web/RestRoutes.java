@@ -56,6 +56,7 @@ public final class RestRoutes {
         server.route("/api/peers", Access.STATS, get(routes::peers));
         server.route("/api/config", Access.ADMIN, get(routes::configIndex));
         server.route(CONFIG_PREFIX, Access.ADMIN, get(routes::config));
+        ScriptRoutes.register(server, sources.admin());
     }
 
     private static Map<String, List<String>> modules() {
