@@ -42,10 +42,10 @@ final class ClusterFigures {
             f.gauge("proxysql_servers_checksums_diff_check", "Number of checks in a row in which it was detected"
                     + " that remote conf is different than local one.", p.diffCheck(), labels);
             ModuleVersion mine = own.get(p.name());
-            boolean inSync = p.updatedAt() == 0 || mine == null || mine.checksum().equals(p.checksum());
-            f.gauge("proxyfleet_cluster_module_in_sync", "1 when the peer's last reported checksum of the module"
-                    + " equals this node's (or the peer was never read), 0 otherwise.", inSync ? 1 : 0, labels);
-            long since = inSync ? nowSeconds : Math.max(p.changedAt(), mine.epoch());
+            boolean inSync = p.updatedAt() != 0 && mine != null && mine.checksum().equals(p.checksum());
+            f.gauge("proxyfleet_cluster_module_in_sync", "1 when the peer has been read and its last reported"
+                    + " checksum of the module equals this node's, 0 otherwise.", inSync ? 1 : 0, labels);
+            long since = inSync ? nowSeconds : Math.max(p.changedAt(), mine == null ? 0 : mine.epoch());
             f.gauge("proxyfleet_cluster_sync_lag_seconds", "Seconds since the later of the peer's last checksum"
                     + " change and this node's last load of the module, while the two differ; 0 in sync.",
                     Math.max(0, nowSeconds - since), labels);

@@ -106,6 +106,10 @@ final class TrafficFigures {
             questions += count;
             f.counter("proxyfleet_commands_total", "Queries per command type (stats_mysql_commands_counters.Total_cnt).",
                     count, "command", command);
+            if (count == 0) {
+                // 14 series per command: only for the commands this node has seen
+                continue;
+            }
             f.histogram("proxyfleet_command_duration_seconds",
                     "Query time per command type, in the buckets of stats_mysql_commands_counters.",
                     HistogramSnapshot.HistogramDataPointSnapshot.builder().labels(Labels.of("command", command))

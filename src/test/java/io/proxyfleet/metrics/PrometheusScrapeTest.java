@@ -185,6 +185,24 @@ class PrometheusScrapeTest {
 
     @Test
     @Order(3)
+    void restApiShowsEveryPeerInSync() throws Exception {
+        String stats = "Basic " + java.util.Base64.getEncoder().encodeToString(
+                "stats:stats".getBytes(StandardCharsets.UTF_8));
+        await().atMost(WAIT).untilAsserted(() -> {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + target(1) + "/api/peers"))
+                    .header("Authorization", stats).timeout(WAIT).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            for (int port : adminPorts) {
+                assertThat(r.body()).contains("{\"hostname\":\"127.0.0.1\",\"port\":" + port + ",");
+            }
+            assertThat(r.body()).contains("\"in_sync\":true").doesNotContain("\"in_sync\":false");
+        });
+        await().atMost(WAIT).until(() -> prometheus.value("min by (instance) (proxyfleet_cluster_module_in_sync)",
+                target(1)) == 1);
+    }
+
+    @Test
+    @Order(4)
     void prometheusSeesQueryCountersMoveAndAStoppedNodeDown() throws Exception {
         for (int i = 0; i < NODES; i++) {
             String instance = target(i);
@@ -217,6 +235,10 @@ class PrometheusScrapeTest {
             assertThat(prometheus.value("proxysql_servers_metrics_queries_total" + ofNode0, target(1)))
                     .isGreaterThanOrEqualTo(QUERIES);
         });
+
+        System.out.printf("scrape of node 0 as Prometheus saw it: %.1f ms, %.0f samples%n",
+                prometheus.value("scrape_duration_seconds", node0) * 1000,
+                prometheus.value("scrape_samples_scraped", node0));
 
         nodes.get(2).close();
         await().atMost(WAIT).until(() -> prometheus.value("up", target(2)) == 0);
