@@ -36,8 +36,20 @@ public final class RestRoutes {
     private static final String JSON = "application/json";
     private static final int NO_BODY = -1;
 
-    /** Runtime tables (and filters) that make up each module, as {@code runtime_checksums_values} names them. */
-    private static final Map<String, List<String>> MODULE_QUERIES = modules();
+    /** One runtime table of a module, and the query that reads it. */
+    private record TableQuery(String table, String sql) {
+        static TableQuery all(String table) {
+            return new TableQuery(table, "SELECT * FROM " + table);
+        }
+
+        static TableQuery variables(String prefix) {
+            return new TableQuery("runtime_global_variables", "SELECT * FROM runtime_global_variables"
+                    + " WHERE variable_name LIKE '" + prefix + "%' ORDER BY variable_name");
+        }
+    }
+
+    /** The runtime tables that make up each module, as {@code runtime_checksums_values} names the modules. */
+    private static final Map<String, List<TableQuery>> MODULE_QUERIES = modules();
 
     private final MetricSources sources;
     private final NodeMetrics metrics;
@@ -59,19 +71,17 @@ public final class RestRoutes {
         ScriptRoutes.register(server, sources.admin());
     }
 
-    private static Map<String, List<String>> modules() {
-        var m = new LinkedHashMap<String, List<String>>();
-        m.put("mysql_users", List.of("SELECT * FROM runtime_mysql_users"));
-        m.put("mysql_servers", List.of("SELECT * FROM runtime_mysql_servers",
-                "SELECT * FROM runtime_mysql_replication_hostgroups"));
-        m.put("mysql_query_rules", List.of("SELECT * FROM runtime_mysql_query_rules",
-                "SELECT * FROM runtime_mysql_query_rules_fast_routing"));
-        m.put("mysql_variables", List.of(
-                "SELECT * FROM runtime_global_variables WHERE variable_name LIKE 'mysql-%' ORDER BY variable_name"));
-        m.put("admin_variables", List.of(
-                "SELECT * FROM runtime_global_variables WHERE variable_name LIKE 'admin-%' ORDER BY variable_name"));
-        m.put("proxysql_servers", List.of("SELECT * FROM runtime_proxysql_servers"));
-        m.put("scheduler", List.of("SELECT * FROM runtime_scheduler"));
+    private static Map<String, List<TableQuery>> modules() {
+        var m = new LinkedHashMap<String, List<TableQuery>>();
+        m.put("mysql_users", List.of(TableQuery.all("runtime_mysql_users")));
+        m.put("mysql_servers", List.of(TableQuery.all("runtime_mysql_servers"),
+                TableQuery.all("runtime_mysql_replication_hostgroups")));
+        m.put("mysql_query_rules", List.of(TableQuery.all("runtime_mysql_query_rules"),
+                TableQuery.all("runtime_mysql_query_rules_fast_routing")));
+        m.put("mysql_variables", List.of(TableQuery.variables("mysql-")));
+        m.put("admin_variables", List.of(TableQuery.variables("admin-")));
+        m.put("proxysql_servers", List.of(TableQuery.all("runtime_proxysql_servers")));
+        m.put("scheduler", List.of(TableQuery.all("runtime_scheduler")));
         return java.util.Collections.unmodifiableMap(m);
     }
 
@@ -183,17 +193,17 @@ public final class RestRoutes {
 
     private void config(HttpExchange exchange) throws IOException {
         String name = exchange.getRequestURI().getPath().substring(CONFIG_PREFIX.length());
-        List<String> queries = MODULE_QUERIES.get(name);
+        List<TableQuery> queries = MODULE_QUERIES.get(name);
         if (queries == null) {
             json(exchange, NOT_FOUND, Map.of("error", "unknown module '" + name + "'",
                     "modules", new ArrayList<>(MODULE_QUERIES.keySet())));
             return;
         }
         var tables = new LinkedHashMap<String, Object>();
-        for (String sql : queries) {
+        for (TableQuery query : queries) {
             AdminResponse response;
             try {
-                response = sources.admin().runSql(sql).get(ADMIN_DEADLINE_SECONDS, TimeUnit.SECONDS);
+                response = sources.admin().runSql(query.sql()).get(ADMIN_DEADLINE_SECONDS, TimeUnit.SECONDS);
             } catch (TimeoutException | ExecutionException e) {
                 json(exchange, UNAVAILABLE, Map.of("error", "the admin module did not answer: " + e));
                 return;
@@ -205,7 +215,7 @@ public final class RestRoutes {
                 json(exchange, UNAVAILABLE, Map.of("error", String.valueOf(response)));
                 return;
             }
-            tables.put(sql.split(" ")[3], rows(rs));
+            tables.put(query.table(), rows(rs));
         }
         var body = new LinkedHashMap<String, Object>();
         body.put("module", name);

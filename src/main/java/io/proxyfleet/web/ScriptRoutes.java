@@ -35,6 +35,7 @@ final class ScriptRoutes {
     static final long MAX_SCRIPT_MILLIS = 30_000;
     static final int MAX_OUTPUT_BYTES = 1 << 20;
     private static final int MAX_INPUT_BYTES = 64 * 1024;
+    private static final int READ_BUFFER_BYTES = 8192;
     private static final Pattern URI_SEGMENT = Pattern.compile("[A-Za-z0-9_.-]+");
     private static final long ADMIN_DEADLINE_SECONDS = 5;
     private static final long KILL_WAIT_SECONDS = 5;
@@ -165,7 +166,7 @@ final class ScriptRoutes {
 
     /** Reads the script's output up to one byte past the cap; past it, kills the script. */
     private static void drain(Process process, ByteArrayOutputStream sink) {
-        byte[] buffer = new byte[8192];
+        byte[] buffer = new byte[READ_BUFFER_BYTES];
         try (InputStream in = process.getInputStream()) {
             int n;
             while ((n = in.read(buffer)) >= 0) {
