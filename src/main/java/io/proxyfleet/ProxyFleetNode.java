@@ -29,8 +29,11 @@ import io.proxyfleet.monitor.MysqlMonitor;
 import io.proxyfleet.monitor.ReplicationHostgroup;
 import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.routing.RuleCompiler;
+import io.proxyfleet.metrics.MetricSources;
+import io.proxyfleet.metrics.NodeMetrics;
 import io.proxyfleet.web.RestApiServer;
 import io.proxyfleet.web.dashboard.WebDashboard;
+import io.proxyfleet.web.RestRoutes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -87,6 +90,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     }
 
     static ProxyFleetNode start(NodeOptions options, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler) {
+        long startedNanos = System.nanoTime();
         var config = new ConfigHolder(RuntimeConfig.empty());
         var hostgroups = Hostgroups.follow(config);
         var sessions = new SessionRegistry();
@@ -121,7 +125,13 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true));
             node.cluster.registerStatsTables(admin);
             node.cluster.start();
+            ProxyFleetNode n = node;
+            var sources = new MetricSources(context, hostgroups, admin, () -> n.monitor, () -> n.cluster,
+                    trafficLoops, n::trafficPaused, startedNanos);
+            var metrics = new NodeMetrics(sources);
+            admin.registerPrometheus(metrics::text);
             node.restApi = new RestApiServer(config, admin::account);
+            RestRoutes.register(node.restApi, sources, metrics);
             node.restApi.reconfigure();
             node.web = new WebDashboard(admin, config, node.cluster, tlsFiles, node::adminPort);
             node.web.apply();
@@ -210,6 +220,10 @@ public final class ProxyFleetNode implements AutoCloseable {
         if (!closed.get()) {
             log.info("Traffic listener paused: no new client connections are accepted");
         }
+    }
+
+    private synchronized boolean trafficPaused() {
+        return traffic.isEmpty();
     }
 
     /** PROXYSQL RESUME: accept traffic connections again. */

@@ -443,6 +443,15 @@ public final class AdminEngine implements AutoCloseable {
         });
     }
 
+    /** Supplies the text of {@code SHOW PROMETHEUS METRICS}; called on the admin thread, so it must not wait on it. */
+    public void registerPrometheus(Supplier<String> text) {
+        try {
+            thread.execute(() -> statements.registerPrometheus(text));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("engine closed; Prometheus source ignored");
+        }
+    }
+
     /**
      * Makes {@code table} (a {@code stats} or {@code monitor} schema table, named without its schema) show
      * {@code rows} whenever a query mentions it. Each row lists the table's columns in DDL order. The latest

@@ -60,7 +60,10 @@ final class HttpAuth {
         };
     }
 
-    Verdict check(Access access, String method, String authorization) {
+    /**
+     * @param requestUri the request's URI as sent (path and query), which a digest response must name
+     */
+    Verdict check(Access access, String method, String requestUri, String authorization) {
         if (access == Access.PUBLIC) {
             return new Verdict.Allowed("");
         }
@@ -74,7 +77,7 @@ final class HttpAuth {
         if (scheme.equalsIgnoreCase("Basic")) {
             account = basic(params);
         } else if (scheme.equalsIgnoreCase("Digest")) {
-            account = digest(method, params);
+            account = digest(method, requestUri, params);
         } else {
             return new Verdict.Unauthorized("unsupported authentication scheme " + scheme);
         }
@@ -103,14 +106,15 @@ final class HttpAuth {
                 a.password().getBytes(StandardCharsets.UTF_8), password.getBytes(StandardCharsets.UTF_8)));
     }
 
-    private Optional<AdminAccount> digest(String method, String header) {
+    private Optional<AdminAccount> digest(String method, String requestUri, String header) {
         Map<String, String> p = digestParams(header);
         String username = p.get("username");
         String nonce = p.get("nonce");
         String uri = p.get("uri");
         String response = p.get("response");
+        // A response computed for another URI (replayed from another request) does not count.
         if (username == null || nonce == null || uri == null || response == null || !REALM.equals(p.get("realm"))
-                || !nonceValid(nonce)) {
+                || !uri.equals(requestUri) || !nonceValid(nonce)) {
             return Optional.empty();
         }
         String qop = p.get("qop");

@@ -187,7 +187,8 @@ public final class RestApiServer implements AutoCloseable {
                 respond(exchange, NOT_FOUND, "text/plain", "no such route: " + path + "\n");
                 return;
             }
-            switch (auth.check(route.access(), exchange.getRequestMethod(),
+            switch (auth.check(route.access(), exchange.getRequestMethod(), exchange.getRequestURI().getRawPath()
+                    + (exchange.getRequestURI().getRawQuery() == null ? "" : "?" + exchange.getRequestURI().getRawQuery()),
                     exchange.getRequestHeaders().getFirst("Authorization"))) {
                 case HttpAuth.Verdict.Allowed allowed -> handle(exchange, route, path);
                 case HttpAuth.Verdict.Unauthorized no -> {
