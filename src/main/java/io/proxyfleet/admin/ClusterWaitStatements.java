@@ -105,7 +105,8 @@ final class ClusterWaitStatements {
                                             boolean quorum) {
         String counts = result.applied() + " of " + result.rows().size() + " nodes";
         if (result.satisfied()) {
-            return new AdminResponse.Ok(0, "applied on " + counts);
+            // No info text: the admin session writes it in a form clients with CLIENT_SESSION_TRACK reject.
+            return AdminResponse.Ok.empty();
         }
         return AdminResponse.Error.admin(command + " is applied on this node, but only " + counts + " applied it"
                 + " within " + timeout.toMillis() + " ms" + (quorum ? " (quorum not reached)" : "") + ": "
