@@ -196,11 +196,7 @@ public final class ClusterManager implements AutoCloseable {
      * {@link #FAST_CHECK_INTERVAL}, so a change a peer just announced is pulled within a fraction of a second.
      */
     public void checkNow() {
-        ClusterSettings settings = node.settings();
-        int burst = 1;
-        for (ClusterModule m : ClusterModule.values()) {
-            burst = Math.max(burst, settings.diffs(m) + 1);
-        }
+        int burst = fastBurst(node.settings());
         stateLock.lock();
         try {
             for (PeerNode p : peers.values()) {
@@ -210,6 +206,15 @@ public final class ClusterManager implements AutoCloseable {
         } finally {
             stateLock.unlock();
         }
+    }
+
+    /** How many checks at {@link #FAST_CHECK_INTERVAL} reach any module's {@code diffs_before_sync}. */
+    static int fastBurst(ClusterSettings settings) {
+        int burst = 1;
+        for (ClusterModule m : ClusterModule.values()) {
+            burst = Math.max(burst, settings.diffs(m) + 1);
+        }
+        return burst;
     }
 
     /**

@@ -126,6 +126,11 @@ final class PeerMonitor implements Runnable {
                 }
                 manager.evaluate(peer, global, reported, settings);
                 manager.acks().observe(peer.address, reported);
+                if (reported != null) {
+                    // The peer changed: count the remaining diffs at the short interval, as after a notify. Nodes
+                    // nobody notifies (satellites) then take a change in about one check interval, not three.
+                    peer.fastChecks = Math.max(peer.fastChecks, ClusterManager.fastBurst(settings));
+                }
                 consecutiveErrors = 0;
                 decideAndPull(settings);
                 checksSinceMetrics++;

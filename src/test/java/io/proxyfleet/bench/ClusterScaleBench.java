@@ -6,6 +6,8 @@ import io.proxyfleet.admin.AdminPrincipal;
 import io.proxyfleet.admin.AdminResponse;
 import io.proxyfleet.admin.AdminRole;
 import io.proxyfleet.config.ModuleVersion;
+import io.proxyfleet.login.tls.TestCertificates;
+import io.proxyfleet.login.tls.TlsFiles;
 import io.proxyfleet.testkit.FreePorts;
 
 import java.io.IOException;
@@ -60,8 +62,16 @@ public final class ClusterScaleBench {
             }
             servers.append(")\n");
             long startedAt = System.nanoTime();
+            // One set of TLS files for every node: generating two RSA keys per node would dominate start-up.
+            Path tls = root.resolve("tls");
+            TestCertificates.newCa("scale-ca").issueTo(tls);
             for (int i = 0; i < ports.length; i++) {
-                nodes.add(start(root.resolve("node" + (i + 1)), ports[i], servers.toString()));
+                Path dir = root.resolve("node" + (i + 1));
+                Files.createDirectories(dir);
+                for (String f : List.of(TlsFiles.CA_FILE, TlsFiles.CERT_FILE, TlsFiles.KEY_FILE)) {
+                    Files.copy(tls.resolve(f), dir.resolve(f));
+                }
+                nodes.add(start(dir, ports[i], servers.toString()));
             }
             log("started %d nodes in %d ms", nodes.size(), millisSince(startedAt));
             awaitMonitored(nodes, core);
