@@ -58,7 +58,7 @@ final class AckTracker implements ClusterWaits {
     private record Target(String checksum, long epoch, long sinceMillis) {
     }
 
-    private record Seen(String checksum, long epoch, long sinceMillis) {
+    private record Seen(String checksum, long version, long epoch, long sinceMillis) {
     }
 
     private record Waiter(ClusterModule module, boolean quorum, CompletableFuture<Result> done) {
@@ -124,9 +124,8 @@ final class AckTracker implements ClusterWaits {
                         continue;
                     }
                     Seen before = mine.get(m.get());
-                    if (before == null || !before.checksum().equals(r.checksum())) {
-                        mine.put(m.get(), new Seen(r.checksum(), r.epoch(), now));
-                    }
+                    long since = before != null && before.checksum().equals(r.checksum()) ? before.sinceMillis() : now;
+                    mine.put(m.get(), new Seen(r.checksum(), r.version(), r.epoch(), since));
                 }
             }
             if (waiters.isEmpty()) {
@@ -238,8 +237,9 @@ final class AckTracker implements ClusterWaits {
             took = Math.max(0, s.sinceMillis() - t.sinceMillis());
         } else if (Boolean.FALSE.equals(reachable.get(p))) {
             state = State.UNREACHABLE;
-        } else if (s != null && !s.checksum().isEmpty() && s.epoch() >= t.epoch()) {
-            // A different configuration at least as new as ours: the peer will not take ours.
+        } else if (s != null && s.version() > 1 && s.epoch() >= t.epoch()) {
+            // A different configuration at least as new as ours, loaded after the peer's start (a peer at version
+            // 1 takes any newer configuration): the peer will not take ours.
             state = State.CONFLICT;
         } else {
             state = State.PENDING;
