@@ -14,13 +14,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/bin/java-env.sh"
 readonly JVM_OPTS="${SCALE_JAVA_OPTS:--Xms256m -Xmx2g -XX:+UseSerialGC}"
 
+SNAPSHOT="$(mktemp -d "${TMPDIR:-/tmp}/proxyfleet-scale-cp.XXXXXX")"
+trap 'rm -rf "$SNAPSHOT"' EXIT
+
+# The compiled classes, copied so that a build running meanwhile cannot change them under the nodes.
 classpath() {
-    local deps
-    deps="$(mktemp)"
     (cd "$ROOT" && mvn -B -q -o test-compile \
-        && mvn -B -q -o dependency:build-classpath -Dmdep.outputFile="$deps" -Dmdep.includeScope=test) >&2
-    echo "$ROOT/target/test-classes:$ROOT/target/classes:$(cat "$deps")"
-    rm -f "$deps"
+        && mvn -B -q -o dependency:build-classpath -Dmdep.outputFile="$SNAPSHOT/deps" -Dmdep.includeScope=test) >&2
+    cp -r "$ROOT/target/classes" "$SNAPSHOT/classes"
+    cp -r "$ROOT/target/test-classes" "$SNAPSHOT/test-classes"
+    echo "$SNAPSHOT/test-classes:$SNAPSHOT/classes:$(cat "$SNAPSHOT/deps")"
 }
 
 run() {
