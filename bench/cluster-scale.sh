@@ -2,10 +2,11 @@
 # Cluster scale with many nodes in one JVM (each node with its own ports and data directory, default cluster
 # settings): convergence of a user change made on core node 1, the acknowledgement time PROXYFLEET WAIT CLUSTER
 # reports, and the cluster's idle CPU. Separate JVMs do not fit 100 nodes on a 2-core machine.
-#   bench/cluster-scale.sh                        # 3 core + 50, 3 core + 100, 10 core + 0; 20 changes each
-#   bench/cluster-scale.sh --core 3 --satellites 50 --changes 10 --idle-seconds 20
+#   bench/cluster-scale.sh                        # 3 core + 50, 3 core + 100, 10 core + 0; 5 warm-up and 20
+#                                                 # measured changes each
+#   bench/cluster-scale.sh --core 3 --satellites 50 --changes 10 --warmup 2 --idle-seconds 20
 #   bench/cluster-scale.sh --smoke                # 3 core + 5 satellites, 3 changes, 5 s idle
-# One line per run on stdout: "core=C satellites=S changes=K p50_ms= p99_ms= max_ms= ack_p99_ms= idle_cpu_pct=
+# One line per run on stdout: "core=C satellites=S changes=K warmup=W p50_ms= p99_ms= max_ms= ack_p99_ms= idle_cpu_pct=
 # threads=" (idle CPU in percent of one core, for the whole JVM: all nodes together).
 set -euo pipefail
 
@@ -39,7 +40,7 @@ if [[ "${1:-}" == --smoke ]]; then
 elif (($# > 0)); then
     run "$@"
 else
-    run --core 3 --satellites 50 --changes 20 --idle-seconds 30
-    run --core 3 --satellites 100 --changes 20 --idle-seconds 30
-    run --core 10 --satellites 0 --changes 20 --idle-seconds 30
+    run --core 3 --satellites 50 --changes 20 --warmup 5 --idle-seconds 30
+    run --core 3 --satellites 100 --changes 20 --warmup 5 --idle-seconds 30
+    run --core 10 --satellites 0 --changes 20 --warmup 5 --idle-seconds 30
 fi

@@ -26,6 +26,8 @@ import java.util.concurrent.TimeUnit;
  * default cluster settings. Measures, over {@code --changes K} changes made on core node 1: the convergence time
  * (from {@code LOAD MYSQL USERS TO RUNTIME} until every node's runtime users carry node 1's checksum) and the time
  * {@code PROXYFLEET WAIT CLUSTER} reports for the core; then the cluster's idle CPU over {@code --idle-seconds}.
+ * {@code --warmup W} changes first, not measured, let the JIT compile the paths involved (long-running nodes are
+ * warm).
  * Prints one line: {@code core=C satellites=S changes=K p50_ms= p99_ms= max_ms= ack_p99_ms= idle_cpu_pct=
  * threads=}. The idle CPU is the whole JVM's CPU time over wall time, in percent of one core.
  *
@@ -47,6 +49,7 @@ public final class ClusterScaleBench {
         int core = intArg(args, "--core", 3);
         int satellites = intArg(args, "--satellites", 0);
         int changes = intArg(args, "--changes", 20);
+        int warmup = intArg(args, "--warmup", 0);
         int idleSeconds = intArg(args, "--idle-seconds", 30);
         Path root = Files.createTempDirectory("proxyfleet-scale");
         List<ProxyFleetNode> nodes = new ArrayList<>();
@@ -79,24 +82,28 @@ public final class ClusterScaleBench {
 
             long[] converge = new long[changes];
             long[] acks = new long[changes];
-            for (int k = 0; k < changes; k++) {
-                String user = "scale_" + k;
+            for (int k = -warmup; k < changes; k++) {
+                String user = "scale_" + (k + warmup);
                 sql(nodes.getFirst(), "INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('"
                         + user + "', 'pw', 0)");
                 sleepToNextSecond();
                 long t0 = System.nanoTime();
                 sql(nodes.getFirst(), "LOAD MYSQL USERS TO RUNTIME");
                 String target = checksum(nodes.getFirst());
-                converge[k] = awaitEverywhere(nodes, target, t0);
-                acks[k] = ackMillis(sql(nodes.getFirst(), "PROXYFLEET WAIT CLUSTER mysql_users TIMEOUT 30000"));
-                log("change %d: all %d nodes in %d ms, core acks within %d ms", k + 1, nodes.size(), converge[k],
-                        acks[k]);
+                long converged = awaitEverywhere(nodes, target, t0);
+                long acked = ackMillis(sql(nodes.getFirst(), "PROXYFLEET WAIT CLUSTER mysql_users TIMEOUT 30000"));
+                log("%s %d: all %d nodes in %d ms, core acks within %d ms", k < 0 ? "warm-up" : "change",
+                        k < 0 ? k + warmup + 1 : k + 1, nodes.size(), converged, acked);
+                if (k >= 0) {
+                    converge[k] = converged;
+                    acks[k] = acked;
+                }
             }
             double idle = idleCpuPercent(idleSeconds);
             Arrays.sort(converge);
             Arrays.sort(acks);
-            System.out.printf("core=%d satellites=%d changes=%d p50_ms=%d p99_ms=%d max_ms=%d ack_p99_ms=%d"
-                            + " idle_cpu_pct=%.1f threads=%d%n", core, satellites, changes, percentile(converge, 0.5),
+            System.out.printf("core=%d satellites=%d changes=%d warmup=%d p50_ms=%d p99_ms=%d max_ms=%d ack_p99_ms=%d"
+                            + " idle_cpu_pct=%.1f threads=%d%n", core, satellites, changes, warmup, percentile(converge, 0.5),
                     percentile(converge, PERCENTILE_99), converge[changes - 1], percentile(acks, PERCENTILE_99), idle,
                     Thread.activeCount());
         } finally {
