@@ -177,6 +177,9 @@ public final class BlockingMysqlClient implements AutoCloseable {
         }
         ssl.setSSLParameters(parameters);
         socket = ssl;
+        // The handshake is bounded by the read timeout, not the connect timeout: a server that answered the greeting
+        // is there, and a cold JVM on a loaded machine may need more than a second for its first handshake.
+        ssl.setSoTimeout(toMillis(options.readTimeout()));
         try {
             ssl.startHandshake();
         } catch (IOException e) {
@@ -184,6 +187,7 @@ public final class BlockingMysqlClient implements AutoCloseable {
             failed.initCause(e);
             throw failed;
         }
+        ssl.setSoTimeout(toMillis(options.connectTimeout()));
         io.switchStreams(ssl.getInputStream(), ssl.getOutputStream());
     }
 
