@@ -16,6 +16,7 @@ import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.Hostgroups;
 import io.proxyfleet.cluster.AdminClusterNode;
 import io.proxyfleet.cluster.ClusterManager;
+import io.proxyfleet.cluster.ClusterTls;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.QueryRule;
 import io.proxyfleet.config.QueryRuleProgram;
@@ -122,7 +123,8 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
             node.adminListener.bind(cfg.adminVariables().get("mysql_ifaces"));
-            node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true));
+            node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true),
+                    new ClusterTls(() -> config.current().adminVariables(), options.dataDir()));
             node.cluster.registerStatsTables(admin);
             node.cluster.start();
             ProxyFleetNode n = node;

@@ -71,7 +71,8 @@ final class ClusterQueries {
                 q.append(MYSQL_INTERFACES);
             }
         } else if (module == ClusterModule.ADMIN_VARIABLES) {
-            q.append("'admin-%'");
+            // ProxyFleet's node-local variables never travel (ProxySQL peers fetch with their own query).
+            q.append("'admin-%' AND variable_name NOT LIKE 'admin-proxyfleet_%'");
             if (!syncInterfaces) {
                 q.append(ADMIN_INTERFACES);
             }

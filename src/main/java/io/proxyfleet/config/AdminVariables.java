@@ -9,6 +9,11 @@ import java.util.Map;
  */
 public final class AdminVariables {
     public static final String PREFIX = "admin-";
+    /**
+     * Prefix of ProxyFleet's own admin variables (after {@link #PREFIX}). They are node-local: left out of the
+     * {@code admin_variables} checksum and of what ProxyFleet peers fetch, so ProxySQL peers never depend on them.
+     */
+    public static final String LOCAL_PREFIX = "proxyfleet_";
 
     /** Name to default value, in listing order. */
     public static final Map<String, String> DEFAULTS;
@@ -40,6 +45,14 @@ public final class AdminVariables {
         d.put("web_enabled", "false");
         d.put("web_port", "6080");
         d.put("prometheus_memory_metrics_interval", "61");
+        // ProxyFleet-only, node-local (LOCAL_PREFIX); docs/cluster.md "Acknowledged changes" and "TLS between peers".
+        d.put("proxyfleet_cluster_load_wait", "false");
+        d.put("proxyfleet_cluster_ack_quorum", "false");
+        d.put("proxyfleet_cluster_ack_timeout_ms", "10000");
+        d.put("proxyfleet_cluster_tls", "true");
+        d.put("proxyfleet_cluster_tls_required", "false");
+        d.put("proxyfleet_cluster_tls_ca", "");
+        d.put("proxyfleet_cluster_tls_client_cert", "false");
         DEFAULTS = java.util.Collections.unmodifiableMap(d);
     }
 

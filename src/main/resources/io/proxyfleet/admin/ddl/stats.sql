@@ -22,3 +22,4 @@ CREATE TABLE stats_mysql_errors_reset (hostgroup INT NOT NULL , hostname VARCHAR
 CREATE TABLE stats_mysql_client_host_cache_reset (client_address VARCHAR NOT NULL , error_count INT NOT NULL , last_updated BIGINT NOT NULL)
 CREATE TABLE stats_proxysql_message_metrics_reset (message_id VARCHAR NOT NULL , filename VARCHAR NOT NULL , line INT CHECK (line >= 0) NOT NULL DEFAULT 0 , func VARCHAR NOT NULL , count_star INTEGER NOT NULL , first_seen INTEGER NOT NULL , last_seen INTEGER NOT NULL , PRIMARY KEY (filename, line, func))
 CREATE TABLE global_variables (variable_name VARCHAR NOT NULL PRIMARY KEY , variable_value VARCHAR NOT NULL)
+CREATE TABLE stats_proxyfleet_cluster_acks (hostname VARCHAR NOT NULL , port INT NOT NULL , module VARCHAR NOT NULL , state VARCHAR NOT NULL , checksum VARCHAR NOT NULL , target_checksum VARCHAR NOT NULL , time_to_apply_ms INT , PRIMARY KEY (hostname, port, module) )
