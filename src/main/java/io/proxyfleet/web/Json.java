@@ -4,19 +4,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes the REST API's JSON: maps, lists, strings, numbers, booleans and null. Only what the routes produce, no
- * parsing. Stateless.
+ * Writes the JSON of the REST API and the web dashboard: maps, lists, strings, numbers, booleans and null. Only
+ * what the routes produce, no parsing; the documents are small and flat, so a library would add more than it
+ * saves. Stateless; any thread.
  */
-final class Json {
+public final class Json {
     private static final int FIRST_PRINTABLE = 0x20;
+    /** U+2028 and U+2029 end a line in JavaScript source though not in JSON. */
+    private static final char LINE_SEPARATOR = '\u2028';
+    private static final char PARAGRAPH_SEPARATOR = '\u2029';
 
     private Json() {
     }
 
-    static String write(Object value) {
+    public static String write(Object value) {
         var out = new StringBuilder();
         write(value, out);
-        return out.append('\n').toString();
+        return out.toString();
     }
 
     private static void write(Object value, StringBuilder out) {
@@ -66,7 +70,8 @@ final class Json {
                 case '\r' -> out.append("\\r");
                 case '\t' -> out.append("\\t");
                 default -> {
-                    if (c < FIRST_PRINTABLE) {
+                    // '<' too, so that a value can never close a script element if a page ever inlines JSON
+                    if (c < FIRST_PRINTABLE || c == '<' || c == LINE_SEPARATOR || c == PARAGRAPH_SEPARATOR) {
                         out.append(String.format("\\u%04x", (int) c));
                     } else {
                         out.append(c);

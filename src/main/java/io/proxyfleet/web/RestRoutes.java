@@ -240,6 +240,6 @@ public final class RestRoutes {
     }
 
     private static void json(HttpExchange exchange, int status, Object body) throws IOException {
-        RestApiServer.respond(exchange, status, JSON, Json.write(body));
+        RestApiServer.respond(exchange, status, JSON, Json.write(body) + "\n");
     }
 }

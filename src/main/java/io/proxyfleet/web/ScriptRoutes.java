@@ -206,7 +206,7 @@ final class ScriptRoutes {
                         StandardCharsets.UTF_8));
             }
         }
-        return Json.write(params).strip();
+        return Json.write(params);
     }
 
     private static String readBounded(InputStream in, int max) throws IOException {
@@ -222,6 +222,6 @@ final class ScriptRoutes {
         for (int k = 0; k + 1 < extra.length; k += 2) {
             body.put(extra[k], extra[k + 1]);
         }
-        RestApiServer.respond(exchange, status, "application/json", Json.write(body));
+        RestApiServer.respond(exchange, status, "application/json", Json.write(body) + "\n");
     }
 }

@@ -112,7 +112,7 @@ class RestApiServerTest {
         assertThat(missing.headers().allValues("WWW-Authenticate"))
                 .anySatisfy(h -> assertThat(h).startsWith("Digest realm=\"ProxyFleet\""))
                 .anySatisfy(h -> assertThat(h).startsWith("Basic realm=\"ProxyFleet\""));
-        assertThat(missing.body()).contains("credentials required");
+        assertThat(missing.body()).contains("no credentials");
 
         HttpResponse<String> wrong = get(port, "/test/admin", basic("admin", "nope"));
         assertThat(wrong.statusCode()).isEqualTo(401);
@@ -132,7 +132,7 @@ class RestApiServerTest {
         int port = enable(NodeFixture.freePort());
         String challenge = get(port, "/test/admin", null).headers().allValues("WWW-Authenticate").stream()
                 .filter(h -> h.startsWith("Digest ")).findFirst().orElseThrow();
-        Map<String, String> p = HttpAuth.digestParams(challenge.substring("Digest ".length()));
+        Map<String, String> p = HttpAuth.parse(challenge.substring("Digest ".length()));
 
         assertThat(get(port, "/test/admin", digest("admin", "admin", p.get("nonce"), "/test/admin")).body())
                 .isEqualTo("admin");

@@ -3,7 +3,9 @@ package io.proxyfleet.web.dashboard;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.proxyfleet.admin.AdminAccount;
-import io.proxyfleet.admin.AdminRole;
+import io.proxyfleet.web.Access;
+import io.proxyfleet.web.HttpAuth;
+import io.proxyfleet.web.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,6 +30,8 @@ final class DashboardHandler implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(DashboardHandler.class);
     private static final String ADMIN_PREFIX = "/admin/";
     private static final String API_ADMIN_PREFIX = "/api/admin/";
+    private static final String NO_CREDENTIALS_HINT = ": log in with the admin-stats_credentials or"
+            + " admin-admin_credentials user";
     private static final int TOP_DIGESTS = 15;
     /** Variables whose values are passwords: shown masked even to admins, as the page may be left open. */
     private static final Set<String> SECRET_VARIABLES = Set.of("admin-admin_credentials",
@@ -35,13 +39,13 @@ final class DashboardHandler implements HttpHandler {
     private static final Map<String, String> ASSETS = Map.of(
             "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/app.css", "app.css");
 
-    private final DigestAuth auth;
+    private final HttpAuth auth;
     private final AdminQueries queries;
     private final ClusterView cluster;
     private final TrafficSamples traffic;
     private final Map<String, byte[]> assets = new LinkedHashMap<>();
 
-    DashboardHandler(DigestAuth auth, AdminQueries queries, ClusterView cluster, TrafficSamples traffic) {
+    DashboardHandler(HttpAuth auth, AdminQueries queries, ClusterView cluster, TrafficSamples traffic) {
         this.auth = auth;
         this.queries = queries;
         this.cluster = cluster;
@@ -76,27 +80,28 @@ final class DashboardHandler implements HttpHandler {
 
     private void serve(HttpExchange exchange) throws IOException {
         String path = exchange.getRequestURI().getRawPath();
-        String query = exchange.getRequestURI().getRawQuery();
-        String target = query == null ? path : path + "?" + query;
-        DigestAuth.Outcome outcome = auth.check(exchange.getRequestHeaders().getFirst("Authorization"),
-                exchange.getRequestMethod(), target);
-        if (outcome instanceof DigestAuth.Outcome.Refused refused) {
-            exchange.getResponseHeaders().add("WWW-Authenticate", auth.challenge(refused.stale()));
-            text(exchange, 401, "401 Unauthorized: " + refused.reason());
+        Access access = path.startsWith(ADMIN_PREFIX) || path.startsWith(API_ADMIN_PREFIX)
+                ? Access.ADMIN : Access.STATS;
+        HttpAuth.Verdict verdict = auth.check(access, exchange);
+        if (verdict instanceof HttpAuth.Verdict.Unauthorized(String reason, boolean stale)) {
+            exchange.getResponseHeaders().add("WWW-Authenticate", auth.digestChallenge(stale));
+            text(exchange, 401, "401 Unauthorized: " + (reason.equals(HttpAuth.NO_CREDENTIALS)
+                    ? reason + NO_CREDENTIALS_HINT : reason));
             return;
         }
-        AdminAccount account = ((DigestAuth.Outcome.Authenticated) outcome).account();
+        // A known user learns that the dashboard only reads before whether the page is theirs to see.
         if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
             exchange.getResponseHeaders().add("Allow", "GET, HEAD");
             text(exchange, 405, "405 Method Not Allowed: the dashboard only reads; change the configuration on"
                     + " the admin port");
             return;
         }
-        if ((path.startsWith(ADMIN_PREFIX) || path.startsWith(API_ADMIN_PREFIX)) && account.role() != AdminRole.ADMIN) {
+        if (verdict instanceof HttpAuth.Verdict.Forbidden(AdminAccount stats)) {
             text(exchange, 403, "403 Forbidden: " + path + " needs a user of admin-admin_credentials; '"
-                    + account.username() + "' is a user of admin-stats_credentials");
+                    + stats.username() + "' is a user of admin-stats_credentials");
             return;
         }
+        AdminAccount account = ((HttpAuth.Verdict.Allowed) verdict).account();
         try {
             route(exchange, path, account);
         } catch (AdminQueries.Unavailable e) {

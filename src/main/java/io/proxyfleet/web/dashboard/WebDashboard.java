@@ -9,15 +9,15 @@ import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.login.tls.JdkServerTls;
 import io.proxyfleet.login.tls.TlsFiles;
+import io.proxyfleet.web.HttpAuth;
+import io.proxyfleet.web.HttpListeners;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
@@ -46,7 +46,7 @@ public final class WebDashboard implements AutoCloseable {
 
     private final ConfigHolder config;
     private final TlsFiles tlsFiles;
-    private final DigestAuth auth;
+    private final HttpAuth auth;
     private final AdminQueries queries;
     private final ClusterView cluster;
     private final TrafficSamples traffic = new TrafficSamples();
@@ -64,7 +64,7 @@ public final class WebDashboard implements AutoCloseable {
                         IntSupplier adminPort) {
         this.config = config;
         this.tlsFiles = tlsFiles;
-        this.auth = new DigestAuth(admin::account);
+        this.auth = new HttpAuth(admin::account);
         this.queries = new AdminQueries(admin);
         this.cluster = new ClusterView(new ClusterView.Sources(() -> config.current().peers().rows(),
                 clusterManager::checksumsStatus, clusterManager::metricsStatus, admin::moduleVersions,
@@ -79,7 +79,8 @@ public final class WebDashboard implements AutoCloseable {
         }
         RuntimeConfig.Variables admin = config.current().adminVariables();
         boolean enabled = admin.getBoolean("web_enabled");
-        String address = adminHost(config.current()) + ":" + admin.get("web_port");
+        String host = adminHost(config.current());
+        String address = host + ":" + admin.get("web_port");
         if (enabled && server != null && address.equals(boundAddress)) {
             return;
         }
@@ -88,13 +89,12 @@ public final class WebDashboard implements AutoCloseable {
             return;
         }
         try {
-            start(adminHost(config.current()), admin.getInt("web_port"));
+            start(host, admin.getInt("web_port"));
             boundAddress = address;
             log.info("Web dashboard listening on https://{}/", address);
         } catch (IOException | RuntimeException e) {
             stop();
-            log.error("Web dashboard: cannot listen on {} (admin-web_port): {}; the dashboard stays off until"
-                    + " LOAD ADMIN VARIABLES TO RUNTIME with a free port", address, e.getMessage());
+            HttpListeners.logCannotListen(log, "web dashboard", "admin-web_port", host, admin.get("web_port"), e);
         }
     }
 
@@ -114,11 +114,7 @@ public final class WebDashboard implements AutoCloseable {
                 params.setSSLParameters(ssl);
             }
         });
-        AtomicInteger n = new AtomicInteger();
-        // A full queue rejects the request; the JDK server then closes that connection and goes on serving.
-        handlers = new ThreadPoolExecutor(HANDLER_THREADS, HANDLER_THREADS, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(QUEUED_REQUESTS),
-                r -> Thread.ofPlatform().name("web-dashboard-" + n.incrementAndGet()).daemon(true).unstarted(r));
+        handlers = HttpListeners.boundedWorkers(HANDLER_THREADS, QUEUED_REQUESTS, "web-dashboard");
         s.setExecutor(handlers);
         s.createContext("/", new DashboardHandler(auth, queries, cluster, traffic));
         server = s;
@@ -180,9 +176,7 @@ public final class WebDashboard implements AutoCloseable {
 
     /** The host of the first admin interface: the dashboard is exposed exactly where the admin port is. */
     private static String adminHost(RuntimeConfig config) {
-        String first = config.adminVariables().get("mysql_ifaces").split(";")[0].trim();
-        int colon = first.lastIndexOf(':');
-        return colon < 0 ? first : first.substring(0, colon);
+        return HttpListeners.adminHost(config.adminVariables().get("mysql_ifaces"));
     }
 
     @Override

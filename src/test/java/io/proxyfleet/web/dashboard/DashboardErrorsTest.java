@@ -206,9 +206,9 @@ class DashboardErrorsTest {
             startNode("web_enabled=\"true\"\n    web_port=" + webPort);
             assertThat(logs.list).anySatisfy(e -> {
                 assertThat(e.getLevel()).isEqualTo(Level.ERROR);
-                assertThat(e.getFormattedMessage()).isEqualTo("Web dashboard: cannot listen on 127.0.0.1:" + webPort
-                        + " (admin-web_port): Address already in use; the dashboard stays off until LOAD ADMIN"
-                        + " VARIABLES TO RUNTIME with a free port");
+                assertThat(e.getFormattedMessage()).isEqualTo("Cannot start the web dashboard on 127.0.0.1:" + webPort
+                        + " (admin-web_port): Address already in use. The node goes on without it; free the port"
+                        + " or change admin-web_port, then LOAD ADMIN VARIABLES TO RUNTIME");
             });
             assertAdminPortServes();
         }

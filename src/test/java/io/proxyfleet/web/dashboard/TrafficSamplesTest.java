@@ -2,6 +2,7 @@ package io.proxyfleet.web.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.proxyfleet.web.Json;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
