@@ -1134,8 +1134,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void answerOk(String info) {
         ByteBuf out = channel.alloc().buffer(16 + (info == null ? 0 : info.length() * 3));
-        new OkPacket(0, 0, variables.statusFlags(pins.has(SessionPins.TRANSACTION)), 0, info).writeTo(out, 1,
-                Packets.OK, (capabilities & Capabilities.SESSION_TRACK) != 0);
+        new OkPacket(0, 0, variables.statusFlags(pins.has(SessionPins.TRANSACTION)), 0, info).writeTo(out, 1);
         answer(out);
     }
 

@@ -14,16 +14,12 @@ public record OkPacket(long affectedRows, long lastInsertId, int statusFlags, in
         writeTo(out, sequenceId, Packets.OK);
     }
 
-    /** Writes the packet with the given header byte ({@link Packets#OK} or {@link Packets#EOF}). */
-    public void writeTo(ByteBuf out, int sequenceId, int header) {
-        writeTo(out, sequenceId, header, false);
-    }
-
     /**
-     * As {@link #writeTo(ByteBuf, int, int)}, for a client that negotiated CLIENT_SESSION_TRACK when
-     * {@code sessionTrack}: the info is then a length-encoded string (and this packet reports no state change).
+     * Writes the packet with the given header byte ({@link Packets#OK} or {@link Packets#EOF}). The info is a
+     * length-encoded string with or without CLIENT_SESSION_TRACK: MySQL and MariaDB servers write it so, and
+     * libmariadb (the mysql CLI) reads it so; raw text makes the CLI fail with 2027 "malformed packet".
      */
-    public void writeTo(ByteBuf out, int sequenceId, int header, boolean sessionTrack) {
+    public void writeTo(ByteBuf out, int sequenceId, int header) {
         int start = Packets.begin(out, sequenceId);
         out.writeByte(header);
         Lenenc.writeInt(out, affectedRows);
@@ -31,11 +27,7 @@ public record OkPacket(long affectedRows, long lastInsertId, int statusFlags, in
         out.writeShortLE(statusFlags);
         out.writeShortLE(warnings);
         if (info != null && !info.isEmpty()) {
-            if (sessionTrack) {
-                Lenenc.writeString(out, info);
-            } else {
-                out.writeBytes(info.getBytes(StandardCharsets.UTF_8));
-            }
+            Lenenc.writeString(out, info);
         }
         Packets.finish(out, start);
     }
@@ -50,7 +42,7 @@ public record OkPacket(long affectedRows, long lastInsertId, int statusFlags, in
         long insertId = Lenenc.readInt(payload);
         int status = payload.isReadable(2) ? payload.readUnsignedShortLE() : 0;
         int warnings = payload.isReadable(2) ? payload.readUnsignedShortLE() : 0;
-        String info = payload.readCharSequence(payload.readableBytes(), StandardCharsets.UTF_8).toString();
+        String info = payload.isReadable() ? readInfo(payload) : "";
         return new OkPacket(affected, insertId, status, warnings, info);
     }
 
@@ -66,5 +58,20 @@ public record OkPacket(long affectedRows, long lastInsertId, int statusFlags, in
             return 0;
         }
         return buf.getUnsignedShortLE(pos);
+    }
+
+    /** The info as servers write it (length-encoded); text that does not fit that form is taken whole. */
+    private static String readInfo(ByteBuf payload) {
+        int start = payload.readerIndex();
+        try {
+            long length = Lenenc.readInt(payload);
+            if (length >= 0 && length <= payload.readableBytes()) {
+                return payload.readCharSequence((int) length, StandardCharsets.UTF_8).toString();
+            }
+        } catch (ProtocolException notLengthEncoded) {
+            // an old-style server's raw text: taken whole below
+        }
+        payload.readerIndex(start);
+        return payload.readCharSequence(payload.readableBytes(), StandardCharsets.UTF_8).toString();
     }
 }
