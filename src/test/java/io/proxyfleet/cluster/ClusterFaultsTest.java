@@ -233,7 +233,7 @@ class ClusterFaultsTest {
     @Test
     void peerWhoseRowsDoNotMatchItsChecksum() throws Exception {
         // the liar advertises the checksum of its real users but hands out a different password
-        TestNode liar = new TestNode(tmp.resolve("liar"), false, (sql, response) ->
+        TestNode liar = new TestNode(tmp.resolve("liar"), (sql, response) ->
                 sql.startsWith("PROXY_SELECT username, password") && response instanceof AdminResponse.ResultSet rs
                         ? new AdminResponse.ResultSet(rs.columns(), rs.rows().stream().map(r -> {
                             List<String> copy = new ArrayList<>(r);
