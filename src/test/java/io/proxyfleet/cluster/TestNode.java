@@ -35,14 +35,23 @@ final class TestNode implements AutoCloseable {
     final TestAdminListener listener;
 
     TestNode(Path dir) throws Exception {
-        this(dir, (sql, response) -> response);
+        this(dir, (sql, response) -> response, 0);
+    }
+
+    /** A node whose admin listens on {@code port}: the same node again after a restart. */
+    TestNode(Path dir, int port) throws Exception {
+        this(dir, (sql, response) -> response, port);
+    }
+
+    TestNode(Path dir, BiFunction<String, AdminResponse, AdminResponse> tamper) throws Exception {
+        this(dir, tamper, 0);
     }
 
     /**
      * A node whose admin socket passes every answer through {@code tamper} (see {@link TestAdminListener}). As on a
      * real node, only an operator's load notifies the peers (through the cluster manager's view), never a pull.
      */
-    TestNode(Path dir, BiFunction<String, AdminResponse, AdminResponse> tamper) throws Exception {
+    TestNode(Path dir, BiFunction<String, AdminResponse, AdminResponse> tamper, int port) throws Exception {
         NodeControl control = new ForwardingControl() {
             @Override
             public void moduleLoaded(String module) {
@@ -61,7 +70,7 @@ final class TestNode implements AutoCloseable {
                     if (m != null) {
                         m.checkNow();
                     }
-                }, tamper);
+                }, tamper, port);
     }
 
     void startCluster() {
