@@ -266,7 +266,7 @@ class ClusterFaultsTest {
     }
 
     @Test
-    void twoNodesLoadedInTheSameSecondWithDifferentRows() throws Exception {
+    void twoNodesLoadedInTheSameSecondWithDifferentRowsConvergeOnTheHigherChecksum() throws Exception {
         int rivalPort = FreePorts.loopback();
         ProxyFleetNode observer = observer(rivalPort);
         ProxyFleetNode rival = node("rival", rivalPort, CLUSTER_ADMIN);
@@ -287,13 +287,20 @@ class ClusterFaultsTest {
             assertThat(r).isNotInstanceOf(AdminResponse.Error.class);
         }
         assertThat(admin(observer, epochs)).as("loaded in the same second").isEqualTo(admin(rival, epochs));
-        String before = checksumsExceptRules(observer);
+        String checksums = "SELECT checksum FROM runtime_checksums_values WHERE name = 'mysql_users'";
+        String winner = java.util.Collections.max(List.of(admin(observer, checksums), admin(rival, checksums)));
+        String winnerUser = admin(observer, checksums).equals(winner) ? "mine\n" : "theirs\n";
 
-        awaitLog(Level.ERROR, "Cluster: detected a peer 127.0.0.1:" + rivalPort + " with mysql_users version 2",
-                "Sync conflict, epoch times are EQUAL, can't determine which server holds the latest config,"
-                        + " we won't sync.");
+        // ProxySQL never resolves this; ProxyFleet nodes all let the higher checksum win, so both end with it
+        await().atMost(WAIT).pollInterval(POLL).untilAsserted(() -> {
+            assertThat(admin(observer, checksums)).isEqualTo(winner);
+            assertThat(admin(rival, checksums)).isEqualTo(winner);
+        });
+        assertThat(admin(observer, "SELECT DISTINCT username FROM runtime_mysql_users")).isEqualTo(winnerUser);
+        assertThat(admin(rival, "SELECT DISTINCT username FROM runtime_mysql_users")).isEqualTo(winnerUser);
+        awaitLog(Level.WARN, "Epoch times are EQUAL; the higher checksum wins on every node.");
+        String before = checksumsExceptRules(observer);
         healthyPeerStillSyncsAndNothingElseChanged(observer, before);
-        assertThat(admin(observer, "SELECT DISTINCT username FROM runtime_mysql_users")).isEqualTo("mine\n");
     }
 
     @Test
