@@ -62,10 +62,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #globalChecksum()}: what {@code SELECT GLOBAL_CHECKSUM()} answers (§4.3.5).</li>
  *   <li>{@link #runSql(String)}: run one statement on the admin thread with full admin rights, exactly as an
  *       admin session would (also useful to read {@code runtime_*} tables locally).</li>
- *   <li>{@link #runInTransaction(List)}: run several plain SQL statements on {@code main} atomically; use it to
- *       replace a module's tables with rows fetched from a peer ({@code DELETE} + {@code INSERT}s). On any error
- *       nothing is changed and the future fails with an {@link IllegalStateException} carrying SQLite's
- *       message.</li>
+ *   <li>{@link #runInTransaction(List)}: run several plain SQL statements atomically (the monitor's log writer).
+ *       On any error nothing is changed and the future fails with an {@link IllegalStateException} carrying
+ *       SQLite's message. Never for rows from a peer: those go through {@link #applyPulled}.</li>
  *   <li>{@link #applyPulled}: the whole apply step of a pull as one admin-thread step that no user statement can
  *       interleave with (ProxySQL holds its admin mutex across it): the module's {@code main} tables rewritten
  *       from the fetched rows (only columns of the local schema, values bound as parameters), the module loaded

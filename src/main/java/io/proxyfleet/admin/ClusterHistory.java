@@ -109,14 +109,17 @@ final class ClusterHistory {
         }
     }
 
-    /** Adds a version of {@code module} to its history and forgets the oldest beyond the history size. */
+    /**
+     * Adds a version of {@code module} to its history and forgets the oldest beyond the history size. The same
+     * version again (a second pull of one change), or at boot the configuration the history ends with, is not
+     * added: restarts must not push real changes out of the history.
+     */
     void record(String module, ModuleVersion version, String source, String adminUser,
-                Map<String, QueryResult.Rows> rows) throws SQLException {
+                Map<String, QueryResult.Rows> rows, boolean boot) throws SQLException {
         List<List<Object>> newest = db.query("SELECT checksum, epoch FROM disk.proxyfleet_cluster_history"
                 + " WHERE name = ? ORDER BY id DESC LIMIT 1", module).rows();
         if (!newest.isEmpty() && version.checksum().equals(Table.text(newest.getFirst().get(0)))
-                && version.epoch() == ((Number) newest.getFirst().get(1)).longValue()) {
-            // a restart on the saved configuration, or a second pull of one change: the same version again
+                && (boot || version.epoch() == ((Number) newest.getFirst().get(1)).longValue())) {
             return;
         }
         long count = 0;

@@ -190,7 +190,7 @@ final class RuntimeModules {
                 case LoadOrigin.Pulled p -> p.peer();
             };
             history.record(module.moduleName(), v, source,
-                    origin instanceof LoadOrigin.Local l ? l.adminUser() : "", rows);
+                    origin instanceof LoadOrigin.Local l ? l.adminUser() : "", rows, origin instanceof LoadOrigin.Boot);
         }
         control.moduleLoaded(module.moduleName());
         if (origin instanceof LoadOrigin.Local) {
