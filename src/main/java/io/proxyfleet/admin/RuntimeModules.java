@@ -24,10 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * version (reference §4.2-§4.4), keeps the result sets peers fetch with {@code PROXY_SELECT}, and regenerates the
  * {@code runtime_*} tables on demand.
  *
- * <p>Thread ownership: the engine's admin thread only, except {@link #versions()} which any thread may read.
+ * <p>Thread ownership: the engine's admin thread only, except {@link #versions()} and
+ * {@link #checksumMismatches(String)}, which any thread may read.
  */
 final class RuntimeModules {
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeModules.class);
@@ -86,9 +84,7 @@ final class RuntimeModules {
     /** The config file's {@code cluster_sync_interfaces}: when true, interface variables are hashed and synced. */
     private final boolean syncInterfaces;
 
-    /** Owned by the admin thread; {@link #published} is the copy other threads read. */
-    private final Map<String, ModuleVersion> versions = new LinkedHashMap<>();
-    private volatile Map<String, ModuleVersion> published;
+    private final ModuleVersions versions;
     /**
      * Rows as they were loaded to runtime, for modules the {@link RuntimeConfig} does not carry (hostgroup tables,
      * fast routing, scheduler, firewall, REST API), keyed by {@code main} table name.
@@ -100,9 +96,6 @@ final class RuntimeModules {
     private final Map<String, Table> hashedRows = new HashMap<>();
     private final ClusterHistory history;
     private final PulledTables pulledTables;
-    private volatile ClusterView view = ClusterView.NONE;
-    /** Pulls whose rows, loaded here, did not hash to what the peer advertised; read by any thread. */
-    private final Map<String, LongAdder> checksumMismatches = new ConcurrentHashMap<>();
 
     RuntimeModules(AdminDatabase db, ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
                    NodeControl control, boolean syncInterfaces) {
@@ -113,10 +106,7 @@ final class RuntimeModules {
         this.control = control;
         this.history = new ClusterHistory(db);
         this.pulledTables = new PulledTables(db, syncInterfaces);
-        for (String module : CHECKSUM_MODULES) {
-            versions.put(module, ModuleVersion.NONE);
-        }
-        published = Map.copyOf(versions);
+        this.versions = new ModuleVersions(CHECKSUM_MODULES, history);
     }
 
     /** The config file's cluster_sync_interfaces: whether interface variables travel with the cluster. */
@@ -135,18 +125,17 @@ final class RuntimeModules {
 
     /** Where local loads look for newer peer versions and announce themselves; safe from any thread. */
     void clusterView(ClusterView clusterView) {
-        this.view = clusterView;
+        versions.view(clusterView);
     }
 
     /** How many pulls of {@code module} were refused (or, for variables, not adopted) for a checksum mismatch. */
     long checksumMismatches(String module) {
-        LongAdder n = checksumMismatches.get(module);
-        return n == null ? 0 : n.sum();
+        return versions.checksumMismatches(module);
     }
 
     /** The current version of every checksum module; safe from any thread. */
     Map<String, ModuleVersion> versions() {
-        return published;
+        return versions.published();
     }
 
     /** The result set a peer's {@code PROXY_SELECT ... FROM <table>} gets, or null for a table peers never fetch. */
@@ -195,7 +184,7 @@ final class RuntimeModules {
         control.moduleLoaded(module.moduleName());
         if (origin instanceof LoadOrigin.Local) {
             // Only an operator's load is news to the peers; a pulled one is already theirs (no O(N^2) notifies).
-            view.localLoad(module.moduleName());
+            versions.view().localLoad(module.moduleName());
         }
     }
 
@@ -243,7 +232,7 @@ final class RuntimeModules {
      */
     void applyPulled(AdminModule module, Map<String, QueryResult.Rows> tables, LoadOrigin.Pulled origin,
                      boolean saveToDisk) throws SQLException, AdminException {
-        if (alreadyLoaded(origin.advertised())) {
+        if (versions.alreadyLoaded(origin.advertised())) {
             return;
         }
         rewriteAndLoad(module, tables, origin);
@@ -292,19 +281,6 @@ final class RuntimeModules {
         }
     }
 
-    private boolean alreadyLoaded(List<PeerChecksum> advertised) {
-        if (advertised.isEmpty()) {
-            return false;
-        }
-        for (PeerChecksum a : advertised) {
-            ModuleVersion current = versions.get(a.module());
-            if (current == null || !current.checksum().equals(a.checksum()) || current.epoch() != a.epoch()) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private void loadUsers(LoadOrigin origin) throws SQLException, AdminException {
         publishUsers(readUsers(null), origin);
     }
@@ -350,8 +326,8 @@ final class RuntimeModules {
 
     private void publishUsers(List<MysqlUser> users, LoadOrigin origin) throws SQLException, AdminException {
         String checksum = Checksums.format(Checksums.mysqlUsers(users));
-        ModuleVersion version = next("mysql_users", checksum, origin);
-        commit("mysql_users", version);
+        ModuleVersion version = versions.next("mysql_users", checksum, origin);
+        versions.commit("mysql_users", version);
         holder.update(c -> c.withUsers(RuntimeConfig.Users.of(users, version)));
         // What peers fetch: the loaded rows, NULLs as '' (§4.12).
         var fetched = new ArrayList<List<Object>>();
@@ -397,12 +373,12 @@ final class RuntimeModules {
             incoming.put(e.getKey(), t);
         }
         Table runtime = runtimeServerRows(servers);
-        ModuleVersion v2Version = next("mysql_servers_v2", Checksums.format(Checksums.mysqlServersV2(hashes)),
+        ModuleVersion v2Version = versions.next("mysql_servers_v2", Checksums.format(Checksums.mysqlServersV2(hashes)),
                 origin);
-        ModuleVersion runtimeVersion = next("mysql_servers",
+        ModuleVersion runtimeVersion = versions.next("mysql_servers",
                 Checksums.format(Checksums.rawChecksum(runtime.textRows())), origin);
-        commit("mysql_servers_v2", v2Version);
-        commit("mysql_servers", runtimeVersion);
+        versions.commit("mysql_servers_v2", v2Version);
+        versions.commit("mysql_servers", runtimeVersion);
         holder.update(c -> c.withServers(RuntimeConfig.Servers.of(servers, v2Version)));
         for (String table : HOSTGROUP_TABLES.keySet()) {
             loadedTables.put(table, db.query("SELECT * FROM main." + table));
@@ -467,8 +443,8 @@ final class RuntimeModules {
                 + " FROM main.mysql_query_rules_fast_routing ORDER BY username, schemaname, flagIN");
         long hash = Checksums.queryRules(Checksums.rawChecksum(fetchedRules.textRows()),
                 Checksums.rawChecksum(fetchedFast.textRows()));
-        ModuleVersion version = next("mysql_query_rules", Checksums.format(hash), origin);
-        commit("mysql_query_rules", version);
+        ModuleVersion version = versions.next("mysql_query_rules", Checksums.format(hash), origin);
+        versions.commit("mysql_query_rules", version);
         holder.update(c -> c.withQueryRules(new RuntimeConfig.QueryRules(rules, program, version)));
         loadedTables.put("mysql_query_rules_fast_routing", db.query("SELECT * FROM main.mysql_query_rules_fast_routing"));
         clusterResults.put("runtime_mysql_query_rules", fetchedRules);
@@ -483,9 +459,9 @@ final class RuntimeModules {
         for (List<String> r : rows.textRows()) {
             peers.add(new ProxySqlServer(r.get(0), Integer.parseInt(r.get(1)), Integer.parseInt(r.get(2)), r.get(3)));
         }
-        ModuleVersion version = next("proxysql_servers", Checksums.format(Checksums.rawChecksum(rows.textRows())),
+        ModuleVersion version = versions.next("proxysql_servers", Checksums.format(Checksums.rawChecksum(rows.textRows())),
                 origin);
-        commit("proxysql_servers", version);
+        versions.commit("proxysql_servers", version);
         hashedRows.put("proxysql_servers", rows);
         holder.update(c -> c.withPeers(new RuntimeConfig.Peers(peers, version)));
         logChecksum("LOAD PROXYSQL SERVERS TO RUNTIME", version);
@@ -543,8 +519,8 @@ final class RuntimeModules {
                 + " WHERE variable_name LIKE ? AND variable_name NOT IN (" + placeholders(unsynced.size())
                 + ") ORDER BY variable_name", concat(prefix + "%", unsynced));
         String moduleName = module.moduleName();
-        ModuleVersion version = next(moduleName, Checksums.format(Checksums.rawChecksum(hashed.textRows())), origin);
-        commit(moduleName, version);
+        ModuleVersion version = versions.next(moduleName, Checksums.format(Checksums.rawChecksum(hashed.textRows())), origin);
+        versions.commit(moduleName, version);
         hashedRows.put(moduleName, hashed);
         String oldIfaces = running.values().get("mysql_ifaces");
         if (admin) {
@@ -602,9 +578,9 @@ final class RuntimeModules {
             }
         }
         Table runtime = runtimeServerRows(servers);
-        ModuleVersion version = next("mysql_servers", Checksums.format(Checksums.rawChecksum(runtime.textRows())),
+        ModuleVersion version = versions.next("mysql_servers", Checksums.format(Checksums.rawChecksum(runtime.textRows())),
                 new LoadOrigin.Pulled("", adopt));
-        commit("mysql_servers", version);
+        versions.commit("mysql_servers", version);
         holder.update(c -> c.withServers(RuntimeConfig.Servers.of(servers, c.servers().version())));
         clusterResults.put("runtime_mysql_servers", runtime);
         LOG.info("Loaded {} runtime servers from a peer; mysql_servers checksum {}", servers.size(),
@@ -627,103 +603,10 @@ final class RuntimeModules {
         if (old.checksum().equals(checksum)) {
             return false;
         }
-        versions.put("mysql_servers", new ModuleVersion(old.version(), System.currentTimeMillis() / 1000, checksum));
-        published = Map.copyOf(versions);
+        versions.commit("mysql_servers", new ModuleVersion(old.version(), System.currentTimeMillis() / 1000,
+                checksum));
         LOG.info("Checksum for runtime mysql_servers changed to {} without a load", checksum);
         return true;
-    }
-
-    /**
-     * The next version of a checksum module, from the checksum computed here (never a peer's string): version + 1
-     * and epoch now — but the peer's epoch for a pull whose rows hash here to what the peer advertised, and the
-     * version and epoch saved with this very configuration for a boot load (restart-safe versions). A pull whose
-     * rows hash to something else is refused (variables and runtime servers keep ProxySQL's rule: loaded with
-     * the local checksum and a new epoch); a local load over a newer peer version is a concurrent edit.
-     */
-    private ModuleVersion next(String module, String computed, LoadOrigin origin)
-            throws SQLException, AdminException {
-        ModuleVersion old = versions.get(module);
-        // Beyond ProxySQL: a local load always gets a later epoch than the one it replaces, even within the same
-        // second, so that peers never see "epochs are EQUAL" between two loads of one node (with the cluster's
-        // fast path, a peer can pull the first of two same-second loads before the second happens).
-        long epoch = Math.max(System.currentTimeMillis() / 1000, old.epoch() + 1);
-        switch (origin) {
-            case LoadOrigin.Boot b -> {
-                ModuleVersion restored = history.restored(module, computed);
-                if (restored != null) {
-                    LOG.info("Cluster: {} restored at version {}, epoch {} as saved with this configuration", module,
-                            restored.version(), restored.epoch());
-                    return restored;
-                }
-            }
-            case LoadOrigin.Local local -> checkConcurrentEdit(module, old, computed, local);
-            case LoadOrigin.Pulled pulled -> {
-                for (PeerChecksum peer : pulled.advertised()) {
-                    if (!peer.module().equals(module)) {
-                        continue;
-                    }
-                    if (peer.checksum().equals(computed)) {
-                        return new ModuleVersion(old.version() + 1, peer.epoch(), computed);
-                    }
-                    mismatch(module, computed, peer, pulled);
-                }
-            }
-        }
-        return new ModuleVersion(old.version() + 1, epoch, computed);
-    }
-
-    private void mismatch(String module, String computed, PeerChecksum peer, LoadOrigin.Pulled pulled)
-            throws AdminException {
-        if (module.equals("mysql_servers")) {
-            // the runtime list is rebuilt here from the configured servers, which may differ from the peer's runtime
-            return;
-        }
-        checksumMismatches.computeIfAbsent(module, k -> new LongAdder()).increment();
-        if (module.endsWith("_variables")) {
-            LOG.warn("Cluster: checksum of {} computed locally {} differs from the one peer {} advertised, {};"
-                    + " loaded with the local checksum and a new epoch", module, computed, pulled.peer(),
-                    peer.checksum());
-            return;
-        }
-        throw new AdminException("checksum of " + module + " computed locally " + computed
-                + " differs from the one peer " + pulled.peer() + " advertised, " + peer.checksum()
-                + "; nothing was applied");
-    }
-
-    /**
-     * A local load whose base is older than a version a peer already reported is a concurrent edit: recorded in
-     * {@code stats_proxyfleet_cluster_conflicts}, counted, and, with {@code proxyfleet-cluster_conflict_strict},
-     * refused. Runtime servers are left out: the monitor changes them, not operators.
-     */
-    private void checkConcurrentEdit(String module, ModuleVersion base, String computed, LoadOrigin.Local local)
-            throws SQLException, AdminException {
-        if (module.equals("mysql_servers") || base.version() == 0) {
-            return;
-        }
-        Optional<ClusterView.PeerVersion> newer = view.newerThan(module, base);
-        if (newer.isEmpty() || newer.get().checksum().equals(computed)) {
-            return;
-        }
-        ClusterView.PeerVersion peer = newer.get();
-        boolean refuse = history.strict();
-        history.conflict(module, refuse, local.adminUser(), base, computed, peer);
-        view.concurrentEdit(module);
-        String what = "node is behind the cluster for " + module + "; the newest version is " + peer.version()
-                + " from node " + peer.node();
-        LOG.warn("Cluster: concurrent edit of {} by {}: {} (epoch {}, checksum {}); this node's base is version {},"
-                + " epoch {}, checksum {}; {}", module, local.adminUser(), what, peer.epoch(), peer.checksum(),
-                base.version(), base.epoch(), base.checksum(),
-                refuse ? "LOAD refused (proxyfleet-cluster_conflict_strict)" : "loading anyway, the peer's version"
-                        + " stays in its history");
-        if (refuse) {
-            throw new AdminException(what + " (epoch " + peer.epoch() + ", checksum " + peer.checksum()
-                    + "); wait for this node to pull it, then edit again");
-        }
-    }
-
-    private void commit(String module, ModuleVersion next) {
-        versions.put(module, next);
-        published = Map.copyOf(versions);
     }
 
     private static void logChecksum(String command, ModuleVersion version) {
@@ -924,7 +807,8 @@ final class RuntimeModules {
         }
         if (lowerSql.contains("runtime_checksums_values")) {
             var rows = new ArrayList<List<Object>>();
-            versions.forEach((name, v) -> rows.add(List.of(name, v.version(), v.epoch(), v.checksum())));
+            versions.inOrder().forEach((name, v) -> rows.add(List.of(name, v.version(), v.epoch(),
+                    v.checksum())));
             replace("main.runtime_checksums_values", rows);
         }
         for (var e : loadedTables.entrySet()) {
