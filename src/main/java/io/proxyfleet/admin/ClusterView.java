@@ -12,8 +12,9 @@ import java.util.Optional;
 public interface ClusterView {
 
     /**
-     * The newest version of {@code module} (a checksum module name) that a peer reported with an epoch newer than
-     * {@code base}'s and a different checksum, if any: a configuration this node has not taken yet.
+     * The newest version of {@code module} (a checksum module name) that a peer reported and that this node, at
+     * {@code base}, would pull by the sync rules (a newer epoch, the winner of equal epochs, or any loaded version
+     * while {@code base} is the boot load), if any: a configuration this node has not taken yet.
      */
     Optional<PeerVersion> newerThan(String module, ModuleVersion base);
 

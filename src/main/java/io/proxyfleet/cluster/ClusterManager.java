@@ -298,8 +298,13 @@ public final class ClusterManager implements AutoCloseable {
                 PeerVersion newest = null;
                 for (PeerNode p : peers.values()) {
                     ModuleState s = p.modules.get(m);
-                    if (s.version > 1 && s.epoch > base.epoch() && !s.checksum.equals(base.checksum())
-                            && (newest == null || s.epoch > newest.epoch())) {
+                    // what the sync rules would pull: any real load if ours is the boot one, else a newer epoch
+                    // or the winner of equal epochs
+                    boolean wouldPull = base.version() <= 1 || s.epoch > base.epoch()
+                            || s.epoch == base.epoch() && SyncLogic.winsTie(s.checksum, base.checksum());
+                    boolean newer = newest == null || s.epoch > newest.epoch()
+                            || s.epoch == newest.epoch() && SyncLogic.winsTie(s.checksum, newest.checksum());
+                    if (s.version > 1 && !s.checksum.equals(base.checksum()) && wouldPull && newer) {
                         newest = new PeerVersion(p.address.toString(), s.version, s.epoch, s.checksum);
                     }
                 }

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,7 +32,16 @@ class ClusterBadPeerTest {
     @TempDir
     Path tmp;
     private final List<TestNode> open = new ArrayList<>();
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    /** Appended to by the monitors' threads while the test thread reads. */
+    private final List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final ch.qos.logback.core.AppenderBase<ILoggingEvent> logs = new ch.qos.logback.core.AppenderBase<>() {
+        @Override
+        protected void append(ILoggingEvent e) {
+            if (e.getLevel().isGreaterOrEqual(Level.ERROR)) {
+                errors.add(e.getFormattedMessage());
+            }
+        }
+    };
     private final Logger clusterLogger = (Logger) LoggerFactory.getLogger("io.proxyfleet.cluster");
     private TestNode healthy;
     private TestNode faulty;
@@ -76,8 +84,7 @@ class ClusterBadPeerTest {
     }
 
     private void awaitLog(String... fragments) {
-        await().atMost(WAIT).pollInterval(POLL).untilAsserted(() -> assertThat(logs.list.stream()
-                .filter(e -> e.getLevel().isGreaterOrEqual(Level.ERROR)).map(ILoggingEvent::getFormattedMessage))
+        await().atMost(WAIT).pollInterval(POLL).untilAsserted(() -> assertThat(errors)
                 .anySatisfy(m -> assertThat(m).contains(fragments)));
     }
 
