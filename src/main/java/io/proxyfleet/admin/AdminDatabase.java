@@ -165,6 +165,33 @@ final class AdminDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * Inserts {@code rows} into the named {@code columns} of {@code table}, values bound as parameters. The column
+     * names must be the table's own (callers check them against the schema); they are quoted, never interpreted.
+     */
+    void insertAll(String table, List<String> columns, List<? extends List<?>> rows, boolean orReplace)
+            throws SQLException {
+        if (rows.isEmpty()) {
+            return;
+        }
+        var quoted = new ArrayList<String>(columns.size());
+        for (String c : columns) {
+            quoted.add('"' + c.replace("\"", "\"\"") + '"');
+        }
+        String marks = String.join(",", Collections.nCopies(columns.size(), "?"));
+        String sql = (orReplace ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + table + " ("
+                + String.join(", ", quoted) + ") VALUES (" + marks + ")";
+        try (PreparedStatement ps = admin.prepareStatement(sql)) {
+            for (List<?> row : rows) {
+                for (int i = 0; i < columns.size(); i++) {
+                    ps.setObject(i + 1, row.get(i));
+                }
+                ps.addBatch();
+            }
+            ps.executeBatch();
+        }
+    }
+
     /** Work that runs inside one SQLite transaction. */
     interface Work<T> {
         T run() throws SQLException;

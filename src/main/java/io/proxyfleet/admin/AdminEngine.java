@@ -8,6 +8,7 @@ import io.proxyfleet.config.QueryRule;
 import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.config.checksum.Checksums;
+import io.proxyfleet.protocol.client.QueryResult;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,17 +62,17 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #globalChecksum()}: what {@code SELECT GLOBAL_CHECKSUM()} answers (§4.3.5).</li>
  *   <li>{@link #runSql(String)}: run one statement on the admin thread with full admin rights, exactly as an
  *       admin session would (also useful to read {@code runtime_*} tables locally).</li>
- *   <li>{@link #runInTransaction(List)}: run several plain SQL statements on {@code main} atomically; use it to
- *       replace a module's tables with rows fetched from a peer ({@code DELETE} + {@code INSERT}s). On any error
- *       nothing is changed and the future fails with an {@link IllegalStateException} carrying SQLite's
- *       message.</li>
- *   <li>{@link #loadToRuntime(AdminModule, List)}: {@code LOAD <module> TO RUNTIME}, passing what the peer
- *       advertised; when the loaded rows hash to the advertised checksum the node adopts the peer's epoch
- *       (§4.4), and for users/query rules the advertised checksum is kept verbatim. Completes with the new
- *       versions map. Servers need two entries ({@code mysql_servers_v2} and {@code mysql_servers}).</li>
- *   <li>{@link #applyPulled(AdminModule, List, List, boolean)}: the whole apply step of a pull (rewrite the
- *       module's tables, load to runtime adopting the peer's checksum/epoch, optionally save to disk) as one
- *       admin-thread step that no user statement can interleave with; preferred over the two calls above.</li>
+ *   <li>{@link #runInTransaction(List)}: run several plain SQL statements atomically (the monitor's log writer).
+ *       On any error nothing is changed and the future fails with an {@link IllegalStateException} carrying
+ *       SQLite's message. Never for rows from a peer: those go through {@link #applyPulled}.</li>
+ *   <li>{@link #applyPulled}: the whole apply step of a pull as one admin-thread step that no user statement can
+ *       interleave with (ProxySQL holds its admin mutex across it): the module's {@code main} tables rewritten
+ *       from the fetched rows (only columns of the local schema, values bound as parameters), the module loaded
+ *       to runtime, and saved to disk if asked. The checksum is always computed here; the peer's epoch is adopted
+ *       only when it equals the advertised one, and otherwise the pull is refused (variables: ProxySQL's rule,
+ *       loaded with a new epoch). A wait that times out withdraws the work ({@link QueuedWork}).</li>
+ *   <li>{@link #clusterView(ClusterView)}: the cluster layer's view of its peers, for concurrent-edit detection
+ *       and for telling peers about local loads only.</li>
  *   <li>{@link #saveToDisk(AdminModule)}: {@code SAVE <module> TO DISK}, one SQLite transaction.</li>
  *   <li>{@link #loadRuntimeServers(List, List, boolean)}: the runtime-only servers pull (sync algorithm 1).</li>
  *   <li>{@link #runtimeServersChanged()}: for the root wiring, when the monitor changed runtime servers.</li>
@@ -189,6 +190,7 @@ public final class AdminEngine implements AutoCloseable {
             modules.reportedVersion(reportedVersion(config));
             String uuid = db.inTransaction(() -> {
                 writeDefaults(db, reportedVersion(config));
+                modules.openHistory();
                 for (AdminModule module : AdminModule.values()) {
                     modules.copy(module, "disk", "main");
                 }
@@ -206,7 +208,7 @@ public final class AdminEngine implements AutoCloseable {
                 return nodeUuid(db, configured);
             });
             for (AdminModule module : AdminModule.values()) {
-                modules.loadToRuntime(module, List.of());
+                modules.loadToRuntime(module, LoadOrigin.BOOT);
             }
             var statements = new AdminStatements(db, modules, holder, stats, control, configFile, config != null);
             return new AdminEngine(thread, db, holder, modules, statements, uuid);
@@ -366,51 +368,48 @@ public final class AdminEngine implements AutoCloseable {
     }
 
     /**
-     * {@code LOAD <module> TO RUNTIME}, adopting the peer's epoch for each entry of {@code advertised} whose
-     * checksum matches. Fails with {@link IllegalStateException} when the rows are refused (nothing changes).
+     * Applies rows pulled from {@code peer} (see the class doc): on the admin thread, in one step. The returned
+     * work completes with the versions map after the apply; it fails with {@link AdminException} or
+     * {@link IllegalStateException} when the rows are refused (nothing changed then).
      *
-     * @return the versions map after the load
+     * @param tables     the fetched result sets, keyed as {@code PulledModule} documents them
+     * @param advertised the peer's checksum and epoch of each checksum module the rows make up
      */
-    public CompletableFuture<Map<String, ModuleVersion>> loadToRuntime(AdminModule module,
-                                                                      List<PeerChecksum> advertised) {
-        List<PeerChecksum> copy = List.copyOf(advertised);
-        return onAdminThread(() -> {
-            modules.loadToRuntime(module, copy);
-            return modules.versions();
-        });
+    public QueuedWork<Map<String, ModuleVersion>> applyPulled(AdminModule module, Map<String, QueryResult.Rows> tables,
+                                                            String peer, List<PeerChecksum> advertised,
+                                                            boolean saveToDisk) {
+        Map<String, QueryResult.Rows> copy = Map.copyOf(tables);
+        LoadOrigin.Pulled origin = new LoadOrigin.Pulled(peer, advertised);
+        QueuedWork<Map<String, ModuleVersion>> work = new QueuedWork<>();
+        Runnable task = () -> {
+            if (!work.start()) {
+                return;
+            }
+            try {
+                modules.applyPulled(module, copy, origin, saveToDisk);
+                work.complete(modules.versions());
+            } catch (SQLException e) {
+                work.fail(new IllegalStateException(AdminDatabase.sqliteMessage(e), e));
+            } catch (AdminException | RuntimeException e) {
+                work.fail(e);
+            }
+        };
+        try {
+            thread.execute(task);
+        } catch (RejectedExecutionException e) {
+            work.fail(new IllegalStateException("admin module is shutting down", e));
+        }
+        return work;
     }
 
-    /**
-     * Applies rows pulled from a peer the way ProxySQL does under its admin mutex: runs {@code sqlStatements}
-     * (typically {@code DELETE} + {@code INSERT}s of the module's tables) and {@code LOAD <module> TO RUNTIME}
-     * (adopting the advertised checksums and epochs) as one step on the admin thread, so no admin statement can
-     * interleave. If a statement or the load fails, {@code main} is rolled back, runtime is unchanged, and the
-     * future fails with {@link IllegalStateException}. With {@code saveToDisk} the module is then saved to disk.
-     *
-     * @return the versions map after the load
-     */
-    public CompletableFuture<Map<String, ModuleVersion>> applyPulled(AdminModule module, List<String> sqlStatements,
-                                                                    List<PeerChecksum> advertised,
-                                                                    boolean saveToDisk) {
-        List<String> statements = List.copyOf(sqlStatements);
-        List<PeerChecksum> copy = List.copyOf(advertised);
-        return onAdminThread(() -> {
-            db.inTransaction(() -> {
-                for (String sql : statements) {
-                    db.update(sql);
-                }
-                try {
-                    modules.loadToRuntime(module, copy);
-                } catch (AdminException e) {
-                    throw new SQLException(e.getMessage(), e);
-                }
-                return null;
-            });
-            if (saveToDisk) {
-                modules.saveToDisk(module);
-            }
-            return modules.versions();
-        });
+    /** Registers the cluster layer's view of its peers; see {@link ClusterView}. */
+    public void clusterView(ClusterView view) {
+        modules.clusterView(view);
+    }
+
+    /** Pulls of {@code module} (a checksum module name) whose rows did not hash here to the advertised checksum. */
+    public long checksumMismatches(String module) {
+        return modules.checksumMismatches(module);
     }
 
     /**

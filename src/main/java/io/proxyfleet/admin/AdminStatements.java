@@ -36,6 +36,9 @@ final class AdminStatements {
 
     private static final Pattern LOAD_SAVE =
             Pattern.compile("^(LOAD|SAVE) (.+) (TO|FROM) (RUNTIME|RUN|MEMORY|MEM|DISK|CONFIG)$");
+    /** ProxyFleet's own: {@code PROXYFLEET CLUSTER DIFF <id> <id>}, {@code PROXYFLEET CLUSTER ROLLBACK TO <id>}. */
+    private static final Pattern CLUSTER_HISTORY = Pattern.compile(
+            "^PROXYFLEET CLUSTER (?:DIFF (\\d{1,18}) (\\d{1,18})|ROLLBACK TO (\\d{1,18}))$");
     private static final Pattern LOAD_ONE_USER = Pattern.compile("(?i)^LOAD MYSQL USER (\\S+) TO RUNTIME$");
     private static final Pattern VALID_USER_NAME = Pattern.compile("[A-Za-z0-9+_-]+");
     private static final Pattern KILL = Pattern.compile("^KILL (CONNECTION |QUERY )?(\\d+)$");
@@ -225,9 +228,17 @@ final class AdminStatements {
         if (upper.startsWith("PROXYSQL ")) {
             return proxysqlCommand(who, bare, upper);
         }
+        Matcher history = CLUSTER_HISTORY.matcher(upper);
+        if (history.matches()) {
+            if (history.group(1) != null) {
+                return modules.history().diff(Long.parseLong(history.group(1)), Long.parseLong(history.group(2)));
+            }
+            modules.rollback(Long.parseLong(history.group(3)), who.username());
+            return Ok.empty();
+        }
         Matcher loadSave = LOAD_SAVE.matcher(upper);
         if (loadSave.matches()) {
-            AdminResponse answer = loadSave(loadSave.group(1), loadSave.group(2), loadSave.group(3),
+            AdminResponse answer = loadSave(who, loadSave.group(1), loadSave.group(2), loadSave.group(3),
                     loadSave.group(4));
             if (answer != null) {
                 return answer;
@@ -239,7 +250,7 @@ final class AdminStatements {
             if (!VALID_USER_NAME.matcher(name).matches()) {
                 throw new AdminException("Invalid name " + name);
             }
-            modules.loadUser(name);
+            modules.loadUser(name, who.username());
             return Ok.empty();
         }
         if (upper.equals("LOAD COREDUMP TO RUNTIME") || upper.equals("LOAD COREDUMP TO RUN")
@@ -382,7 +393,7 @@ final class AdminStatements {
 
     // ---------------------------------------------------------------- LOAD / SAVE (§1.5)
 
-    private AdminResponse loadSave(String verb, String words, String preposition, String layer)
+    private AdminResponse loadSave(AdminPrincipal who, String verb, String words, String preposition, String layer)
             throws SQLException, AdminException {
         var found = AdminModule.byWords(words);
         if (found.isEmpty()) {
@@ -396,7 +407,7 @@ final class AdminStatements {
         };
         switch (direction) {
             case "LOAD TO RUNTIME", "LOAD FROM MEMORY" -> {
-                modules.loadToRuntime(module, List.of());
+                modules.loadToRuntime(module, new LoadOrigin.Local(who.username()));
                 return Ok.empty();
             }
             case "SAVE TO MEMORY", "SAVE FROM RUNTIME" -> {

@@ -13,6 +13,7 @@ import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.config.ServerStatus;
 import io.proxyfleet.config.checksum.Checksums;
+import io.proxyfleet.protocol.client.QueryResult;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -34,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * version (reference §4.2-§4.4), keeps the result sets peers fetch with {@code PROXY_SELECT}, and regenerates the
  * {@code runtime_*} tables on demand.
  *
- * <p>Thread ownership: the engine's admin thread only, except {@link #versions()} which any thread may read.
+ * <p>Thread ownership: the engine's admin thread only, except {@link #versions()} and
+ * {@link #checksumMismatches(String)}, which any thread may read.
  */
 final class RuntimeModules {
     private static final Logger LOG = LoggerFactory.getLogger(RuntimeModules.class);
@@ -82,9 +84,7 @@ final class RuntimeModules {
     /** The config file's {@code cluster_sync_interfaces}: when true, interface variables are hashed and synced. */
     private final boolean syncInterfaces;
 
-    /** Owned by the admin thread; {@link #published} is the copy other threads read. */
-    private final Map<String, ModuleVersion> versions = new LinkedHashMap<>();
-    private volatile Map<String, ModuleVersion> published;
+    private final ModuleVersions versions;
     /**
      * Rows as they were loaded to runtime, for modules the {@link RuntimeConfig} does not carry (hostgroup tables,
      * fast routing, scheduler, firewall, REST API), keyed by {@code main} table name.
@@ -92,6 +92,10 @@ final class RuntimeModules {
     private final Map<String, Table> loadedTables = new HashMap<>();
     /** Result sets served to {@code PROXY_SELECT}, keyed by the table the peer names. */
     private final Map<String, Table> clusterResults = new HashMap<>();
+    /** The hashed rows of the variables and proxysql_servers modules at their last load, for history. */
+    private final Map<String, Table> hashedRows = new HashMap<>();
+    private final ClusterHistory history;
+    private final PulledTables pulledTables;
 
     RuntimeModules(AdminDatabase db, ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
                    NodeControl control, boolean syncInterfaces) {
@@ -100,10 +104,9 @@ final class RuntimeModules {
         this.holder = holder;
         this.ruleCompiler = ruleCompiler;
         this.control = control;
-        for (String module : CHECKSUM_MODULES) {
-            versions.put(module, ModuleVersion.NONE);
-        }
-        published = Map.copyOf(versions);
+        this.history = new ClusterHistory(db);
+        this.pulledTables = new PulledTables(db, syncInterfaces);
+        this.versions = new ModuleVersions(CHECKSUM_MODULES, history);
     }
 
     /** The config file's cluster_sync_interfaces: whether interface variables travel with the cluster. */
@@ -111,9 +114,28 @@ final class RuntimeModules {
         return syncInterfaces;
     }
 
+    /** Creates the cluster bookkeeping tables and reads what the disk remembers; before the boot loads. */
+    void openHistory() throws SQLException {
+        history.open();
+    }
+
+    ClusterHistory history() {
+        return history;
+    }
+
+    /** Where local loads look for newer peer versions and announce themselves; safe from any thread. */
+    void clusterView(ClusterView clusterView) {
+        versions.view(clusterView);
+    }
+
+    /** How many pulls of {@code module} were refused (or, for variables, not adopted) for a checksum mismatch. */
+    long checksumMismatches(String module) {
+        return versions.checksumMismatches(module);
+    }
+
     /** The current version of every checksum module; safe from any thread. */
     Map<String, ModuleVersion> versions() {
-        return published;
+        return versions.published();
     }
 
     /** The result set a peer's {@code PROXY_SELECT ... FROM <table>} gets, or null for a table peers never fetch. */
@@ -127,30 +149,147 @@ final class RuntimeModules {
      * Validates {@code main}'s rows of {@code module}, publishes them to runtime and bumps the module version.
      * Nothing is published when validation fails.
      *
-     * @param adopt what a peer advertised, when the rows came from a cluster pull; empty otherwise
+     * @param origin who asked: decides the epoch, the conflict check, what history records and whether peers are
+     *               told
      */
-    void loadToRuntime(AdminModule module, List<PeerChecksum> adopt) throws SQLException, AdminException {
+    void loadToRuntime(AdminModule module, LoadOrigin origin) throws SQLException, AdminException {
         switch (module) {
-            case MYSQL_USERS -> loadUsers(adopt);
-            case MYSQL_SERVERS -> loadServers(adopt);
-            case MYSQL_QUERY_RULES -> loadQueryRules(adopt);
-            case MYSQL_VARIABLES -> loadVariables(module, adopt);
-            case ADMIN_VARIABLES -> loadVariables(module, adopt);
-            case PROXYSQL_SERVERS -> loadPeers(adopt);
+            case MYSQL_USERS -> loadUsers(origin);
+            case MYSQL_SERVERS -> loadServers(origin);
+            case MYSQL_QUERY_RULES -> loadQueryRules(origin);
+            case MYSQL_VARIABLES -> loadVariables(module, origin);
+            case ADMIN_VARIABLES -> loadVariables(module, origin);
+            case PROXYSQL_SERVERS -> loadPeers(origin);
             case SCHEDULER, MYSQL_FIREWALL, RESTAPI -> captureTables(module);
         }
-        control.moduleLoaded(module.moduleName());
+        loaded(module, origin);
     }
 
-    private void loadUsers(List<PeerChecksum> adopt) throws SQLException, AdminException {
-        publishUsers(readUsers(null), adopt);
+    /** After a load was published: history, the ProxyFleet settings, and who gets told. */
+    private void loaded(AdminModule module, LoadOrigin origin) throws SQLException {
+        if (module == AdminModule.ADMIN_VARIABLES) {
+            history.applySettings();
+        }
+        Map<String, QueryResult.Rows> rows = historyRows(module);
+        if (rows != null) {
+            ModuleVersion v = versions.get(primaryChecksum(module));
+            String source = switch (origin) {
+                case LoadOrigin.Boot b -> "boot";
+                case LoadOrigin.Local l -> "local";
+                case LoadOrigin.Pulled p -> p.peer();
+            };
+            history.record(module.moduleName(), v, source,
+                    origin instanceof LoadOrigin.Local l ? l.adminUser() : "", rows, origin instanceof LoadOrigin.Boot);
+        }
+        control.moduleLoaded(module.moduleName());
+        if (origin instanceof LoadOrigin.Local) {
+            // Only an operator's load is news to the peers; a pulled one is already theirs (no O(N^2) notifies).
+            versions.view().localLoad(module.moduleName());
+        }
+    }
+
+    /** The checksum module that identifies {@code module}'s configuration ({@code mysql_servers_v2} for servers). */
+    static String primaryChecksum(AdminModule module) {
+        return module == AdminModule.MYSQL_SERVERS ? "mysql_servers_v2" : module.moduleName();
+    }
+
+    /** The rows of a synchronised module as peers fetch them, keyed as a pull delivers them; null otherwise. */
+    private Map<String, QueryResult.Rows> historyRows(AdminModule module) {
+        Map<String, QueryResult.Rows> out = new LinkedHashMap<>();
+        switch (module) {
+            case MYSQL_USERS -> out.put("mysql_users", rows(clusterResults.get("runtime_mysql_users")));
+            case MYSQL_QUERY_RULES -> {
+                out.put("mysql_query_rules", rows(clusterResults.get("runtime_mysql_query_rules")));
+                out.put("mysql_query_rules_fast_routing",
+                        rows(clusterResults.get("runtime_mysql_query_rules_fast_routing")));
+            }
+            case MYSQL_SERVERS -> {
+                out.put("mysql_servers", rows(clusterResults.get("mysql_servers_v2")));
+                for (String table : HOSTGROUP_TABLES.keySet()) {
+                    out.put(table, rows(clusterResults.get("runtime_" + table)));
+                }
+            }
+            case MYSQL_VARIABLES, ADMIN_VARIABLES -> out.put("global_variables",
+                    rows(hashedRows.get(module.moduleName())));
+            case PROXYSQL_SERVERS -> out.put("proxysql_servers", rows(hashedRows.get(module.moduleName())));
+            case SCHEDULER, MYSQL_FIREWALL, RESTAPI -> {
+                return null;
+            }
+        }
+        return out;
+    }
+
+    private static QueryResult.Rows rows(Table t) {
+        return new QueryResult.Rows(t.columns(), t.textRows());
+    }
+
+    /**
+     * A pull's whole apply as one step of the admin thread (ProxySQL holds its admin mutex across it): the
+     * module's {@code main} tables are rewritten from {@code tables} and the module loaded to runtime in one
+     * transaction, then saved to disk if asked. A pull that would only repeat what runs (same checksums and
+     * epochs, as when two monitors pulled one change) is skipped. On any refusal {@code main} is rolled back and
+     * runtime is unchanged.
+     */
+    void applyPulled(AdminModule module, Map<String, QueryResult.Rows> tables, LoadOrigin.Pulled origin,
+                     boolean saveToDisk) throws SQLException, AdminException {
+        if (versions.alreadyLoaded(origin.advertised())) {
+            return;
+        }
+        rewriteAndLoad(module, tables, origin);
+        if (saveToDisk) {
+            saveToDisk(module);
+        }
+    }
+
+    /**
+     * {@code PROXYFLEET CLUSTER ROLLBACK TO <id>}: history entry {@code id}'s rows become the module's
+     * configuration again, loaded as a new local change (new version and epoch), which peers then pull like any
+     * other load.
+     */
+    void rollback(long id, String adminUser) throws SQLException, AdminException {
+        ClusterHistory.Entry entry = history.entry(id);
+        AdminModule module = null;
+        for (AdminModule m : AdminModule.values()) {
+            if (m.moduleName().equals(entry.module())) {
+                module = m;
+            }
+        }
+        if (module == null) {
+            throw new AdminException("history entry " + id + " is of unknown module " + entry.module());
+        }
+        rewriteAndLoad(module, entry.rows(), new LoadOrigin.Local(adminUser));
+        LOG.info("Cluster: {} rolled back to history entry {} by {}", module.moduleName(), id, adminUser);
+    }
+
+    private void rewriteAndLoad(AdminModule module, Map<String, QueryResult.Rows> tables, LoadOrigin origin)
+            throws SQLException, AdminException {
+        try {
+            db.inTransaction(() -> {
+                try {
+                    pulledTables.rewrite(module, tables);
+                    loadToRuntime(module, origin);
+                } catch (AdminException e) {
+                    throw new SQLException(e.getMessage(), e);
+                }
+                return null;
+            });
+        } catch (SQLException e) {
+            if (e.getCause() instanceof AdminException refused) {
+                throw refused;
+            }
+            throw e;
+        }
+    }
+
+    private void loadUsers(LoadOrigin origin) throws SQLException, AdminException {
+        publishUsers(readUsers(null), origin);
     }
 
     /**
      * {@code LOAD MYSQL USER <name> TO RUNTIME}: replaces only that user's runtime accounts with its active rows
      * of {@code main}; every other runtime user stays as it is.
      */
-    void loadUser(String username) throws SQLException, AdminException {
+    void loadUser(String username, String adminUser) throws SQLException, AdminException {
         var users = new ArrayList<MysqlUser>();
         for (MysqlUser u : holder.current().users().rows()) {
             if (!u.username().equals(username)) {
@@ -159,8 +298,9 @@ final class RuntimeModules {
         }
         users.addAll(readUsers(username));
         users.sort(Comparator.comparing(MysqlUser::username).thenComparing(u -> !u.backend()));
-        publishUsers(users, List.of());
-        control.moduleLoaded(AdminModule.MYSQL_USERS.moduleName());
+        LoadOrigin origin = new LoadOrigin.Local(adminUser);
+        publishUsers(users, origin);
+        loaded(AdminModule.MYSQL_USERS, origin);
     }
 
     /** Active users of {@code main} with a real hostgroup (all of them, or one user's rows when named). */
@@ -184,9 +324,10 @@ final class RuntimeModules {
         return users;
     }
 
-    private void publishUsers(List<MysqlUser> users, List<PeerChecksum> adopt) {
+    private void publishUsers(List<MysqlUser> users, LoadOrigin origin) throws SQLException, AdminException {
         String checksum = Checksums.format(Checksums.mysqlUsers(users));
-        ModuleVersion version = bump("mysql_users", checksum, adopt, true);
+        ModuleVersion version = versions.next("mysql_users", checksum, origin);
+        versions.commit("mysql_users", version);
         holder.update(c -> c.withUsers(RuntimeConfig.Users.of(users, version)));
         // What peers fetch: the loaded rows, NULLs as '' (§4.12).
         var fetched = new ArrayList<List<Object>>();
@@ -204,7 +345,7 @@ final class RuntimeModules {
         return b ? "1" : "0";
     }
 
-    private void loadServers(List<PeerChecksum> adopt) throws SQLException, AdminException {
+    private void loadServers(LoadOrigin origin) throws SQLException, AdminException {
         Table rows = db.query("SELECT " + SERVER_COLUMNS + " FROM main.mysql_servers"
                 + " ORDER BY hostgroup_id, hostname, port");
         var servers = new ArrayList<MysqlServer>();
@@ -232,10 +373,12 @@ final class RuntimeModules {
             incoming.put(e.getKey(), t);
         }
         Table runtime = runtimeServerRows(servers);
-        ModuleVersion v2Version = bump("mysql_servers_v2", Checksums.format(Checksums.mysqlServersV2(hashes)),
-                adopt, false);
-        ModuleVersion runtimeVersion = bump("mysql_servers",
-                Checksums.format(Checksums.rawChecksum(runtime.textRows())), adopt, false);
+        ModuleVersion v2Version = versions.next("mysql_servers_v2", Checksums.format(Checksums.mysqlServersV2(hashes)),
+                origin);
+        ModuleVersion runtimeVersion = versions.next("mysql_servers",
+                Checksums.format(Checksums.rawChecksum(runtime.textRows())), origin);
+        versions.commit("mysql_servers_v2", v2Version);
+        versions.commit("mysql_servers", runtimeVersion);
         holder.update(c -> c.withServers(RuntimeConfig.Servers.of(servers, v2Version)));
         for (String table : HOSTGROUP_TABLES.keySet()) {
             loadedTables.put(table, db.query("SELECT * FROM main." + table));
@@ -268,7 +411,7 @@ final class RuntimeModules {
                 s.comment());
     }
 
-    private void loadQueryRules(List<PeerChecksum> adopt) throws SQLException, AdminException {
+    private void loadQueryRules(LoadOrigin origin) throws SQLException, AdminException {
         Table rows = db.query("SELECT * FROM main.mysql_query_rules WHERE active = 1 ORDER BY rule_id");
         var rules = new ArrayList<QueryRule>();
         for (List<Object> r : rows.rows()) {
@@ -300,7 +443,8 @@ final class RuntimeModules {
                 + " FROM main.mysql_query_rules_fast_routing ORDER BY username, schemaname, flagIN");
         long hash = Checksums.queryRules(Checksums.rawChecksum(fetchedRules.textRows()),
                 Checksums.rawChecksum(fetchedFast.textRows()));
-        ModuleVersion version = bump("mysql_query_rules", Checksums.format(hash), adopt, true);
+        ModuleVersion version = versions.next("mysql_query_rules", Checksums.format(hash), origin);
+        versions.commit("mysql_query_rules", version);
         holder.update(c -> c.withQueryRules(new RuntimeConfig.QueryRules(rules, program, version)));
         loadedTables.put("mysql_query_rules_fast_routing", db.query("SELECT * FROM main.mysql_query_rules_fast_routing"));
         clusterResults.put("runtime_mysql_query_rules", fetchedRules);
@@ -308,15 +452,17 @@ final class RuntimeModules {
         logChecksum("LOAD MYSQL QUERY RULES TO RUNTIME", version);
     }
 
-    private void loadPeers(List<PeerChecksum> adopt) throws SQLException {
+    private void loadPeers(LoadOrigin origin) throws SQLException, AdminException {
         Table rows = db.queryText("SELECT hostname, port, weight, comment FROM main.proxysql_servers"
                 + " ORDER BY hostname, port");
         var peers = new ArrayList<ProxySqlServer>();
         for (List<String> r : rows.textRows()) {
             peers.add(new ProxySqlServer(r.get(0), Integer.parseInt(r.get(1)), Integer.parseInt(r.get(2)), r.get(3)));
         }
-        ModuleVersion version = bump("proxysql_servers", Checksums.format(Checksums.rawChecksum(rows.textRows())),
-                adopt, false);
+        ModuleVersion version = versions.next("proxysql_servers", Checksums.format(Checksums.rawChecksum(rows.textRows())),
+                origin);
+        versions.commit("proxysql_servers", version);
+        hashedRows.put("proxysql_servers", rows);
         holder.update(c -> c.withPeers(new RuntimeConfig.Peers(peers, version)));
         logChecksum("LOAD PROXYSQL SERVERS TO RUNTIME", version);
     }
@@ -329,7 +475,7 @@ final class RuntimeModules {
 
     // ---------------------------------------------------------------- variables
 
-    private void loadVariables(AdminModule module, List<PeerChecksum> adopt) throws SQLException {
+    private void loadVariables(AdminModule module, LoadOrigin origin) throws SQLException, AdminException {
         boolean admin = module == AdminModule.ADMIN_VARIABLES;
         String prefix = module.variablePrefix().orElseThrow();
         Map<String, String> defaults = admin ? AdminVariables.DEFAULTS : MysqlVariables.DEFAULTS;
@@ -374,8 +520,9 @@ final class RuntimeModules {
                 + ") AND variable_name NOT LIKE ? ORDER BY variable_name", concat(prefix + "%", unsynced,
                 AdminVariables.PREFIX + AdminVariables.LOCAL_PREFIX + "%"));
         String moduleName = module.moduleName();
-        ModuleVersion version = bump(moduleName, Checksums.format(Checksums.rawChecksum(hashed.textRows())), adopt,
-                false);
+        ModuleVersion version = versions.next(moduleName, Checksums.format(Checksums.rawChecksum(hashed.textRows())), origin);
+        versions.commit(moduleName, version);
+        hashedRows.put(moduleName, hashed);
         String oldIfaces = running.values().get("mysql_ifaces");
         if (admin) {
             holder.update(c -> c.withAdminVariables(new RuntimeConfig.Variables(values, version)));
@@ -415,7 +562,8 @@ final class RuntimeModules {
      * {@code main} or the {@code mysql_servers_v2} module; the {@code mysql_servers} version is bumped and the
      * peer's epoch adopted when the checksums match.
      */
-    void loadRuntimeServers(List<? extends List<String>> rows, List<PeerChecksum> adopt) throws AdminException {
+    void loadRuntimeServers(List<? extends List<String>> rows, List<PeerChecksum> adopt)
+            throws SQLException, AdminException {
         var servers = new ArrayList<MysqlServer>();
         for (List<String> r : rows) {
             if (r.size() != SERVER_COLUMN_COUNT) {
@@ -432,8 +580,9 @@ final class RuntimeModules {
             }
         }
         Table runtime = runtimeServerRows(servers);
-        ModuleVersion version = bump("mysql_servers", Checksums.format(Checksums.rawChecksum(runtime.textRows())),
-                adopt, false);
+        ModuleVersion version = versions.next("mysql_servers", Checksums.format(Checksums.rawChecksum(runtime.textRows())),
+                new LoadOrigin.Pulled("", adopt));
+        versions.commit("mysql_servers", version);
         holder.update(c -> c.withServers(RuntimeConfig.Servers.of(servers, c.servers().version())));
         clusterResults.put("runtime_mysql_servers", runtime);
         LOG.info("Loaded {} runtime servers from a peer; mysql_servers checksum {}", servers.size(),
@@ -456,40 +605,10 @@ final class RuntimeModules {
         if (old.checksum().equals(checksum)) {
             return false;
         }
-        versions.put("mysql_servers", new ModuleVersion(old.version(), System.currentTimeMillis() / 1000, checksum));
-        published = Map.copyOf(versions);
+        versions.commit("mysql_servers", new ModuleVersion(old.version(), System.currentTimeMillis() / 1000,
+                checksum));
         LOG.info("Checksum for runtime mysql_servers changed to {} without a load", checksum);
         return true;
-    }
-
-    /**
-     * The next version of a checksum module: version + 1, and epoch = now, or the peer's epoch when a peer
-     * advertised this very checksum. For users and query rules a pulled checksum is taken verbatim (§4.4).
-     */
-    private ModuleVersion bump(String module, String computed, List<PeerChecksum> adopt, boolean verbatim) {
-        ModuleVersion old = versions.get(module);
-        // Beyond ProxySQL: a local load always gets a later epoch than the one it replaces, even within the same
-        // second, so that peers never see "epochs are EQUAL" between two loads of one node (with the cluster's
-        // fast path, a peer can pull the first of two same-second loads before the second happens).
-        long epoch = Math.max(System.currentTimeMillis() / 1000, old.epoch() + 1);
-        String checksum = computed;
-        for (PeerChecksum peer : adopt) {
-            if (!peer.module().equals(module)) {
-                continue;
-            }
-            if (peer.checksum().equals(computed) || verbatim) {
-                if (!peer.checksum().equals(computed)) {
-                    LOG.warn("Checksum of {} computed locally {} differs from the peer's {}; using the peer's",
-                            module, computed, peer.checksum());
-                }
-                epoch = peer.epoch();
-                checksum = peer.checksum();
-            }
-        }
-        ModuleVersion next = new ModuleVersion(old.version() + 1, epoch, checksum);
-        versions.put(module, next);
-        published = Map.copyOf(versions);
-        return next;
     }
 
     private static void logChecksum(String command, ModuleVersion version) {
@@ -588,6 +707,15 @@ final class RuntimeModules {
     void saveToDisk(AdminModule module) throws SQLException {
         db.inTransaction(() -> {
             copy(module, "main", "disk");
+            Map<String, ModuleVersion> saved = new LinkedHashMap<>();
+            for (String name : CHECKSUM_MODULES) {
+                boolean ofModule = module == AdminModule.MYSQL_SERVERS ? name.startsWith("mysql_servers")
+                        : name.equals(module.moduleName());
+                if (ofModule) {
+                    saved.put(name, versions.get(name));
+                }
+            }
+            history.persist(saved);
             return null;
         });
     }
@@ -606,6 +734,11 @@ final class RuntimeModules {
         if (prefix.isPresent()) {
             db.update("INSERT OR REPLACE INTO " + to + ".global_variables SELECT * FROM " + from
                     + ".global_variables WHERE variable_name LIKE ?", prefix.get() + "%");
+            if (module == AdminModule.ADMIN_VARIABLES) {
+                // ProxyFleet's own settings go with the admin variables, but no cluster fetch selects them
+                db.update("INSERT OR REPLACE INTO " + to + ".global_variables SELECT * FROM " + from
+                        + ".global_variables WHERE variable_name LIKE ?", ClusterHistory.PREFIX + "%");
+            }
             return;
         }
         for (String table : module.tables()) {
@@ -676,7 +809,8 @@ final class RuntimeModules {
         }
         if (lowerSql.contains("runtime_checksums_values")) {
             var rows = new ArrayList<List<Object>>();
-            versions.forEach((name, v) -> rows.add(List.of(name, v.version(), v.epoch(), v.checksum())));
+            versions.inOrder().forEach((name, v) -> rows.add(List.of(name, v.version(), v.epoch(),
+                    v.checksum())));
             replace("main.runtime_checksums_values", rows);
         }
         for (var e : loadedTables.entrySet()) {

@@ -1,6 +1,7 @@
 package io.proxyfleet.cluster;
 
 import io.proxyfleet.admin.AdminEngine;
+import io.proxyfleet.admin.ClusterView;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.config.ProxySqlServer;
 import io.proxyfleet.protocol.client.BlockingMysqlClient;
@@ -12,6 +13,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongSupplier;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * {@code proxysql_servers}, each on its own virtual thread (§4.5-§4.11), plus the per-peer state behind
  * {@code stats_proxysql_servers_checksums} and {@code stats_proxysql_servers_metrics}.
  *
- * <p>Beyond ProxySQL, a fast path: after a local {@code LOAD ... TO RUNTIME} the node calls {@link #notifyPeers()},
+ * <p>Beyond ProxySQL, a fast path: after an operator's {@code LOAD ... TO RUNTIME} (never after a pull) the admin
+ * tells this manager through its {@link ClusterView}, which calls {@link #notifyPeers()},
  * which sends {@code PROXYSQL CLUSTER_NOTIFY} to every peer; a peer's admin answers it by calling
  * {@link #checkNow()}, so its monitors check at once and then a few times at a short interval instead of waiting
  * {@code diffs_before_sync} full check intervals. Polling stays the repair path for any notification lost.
@@ -52,6 +55,7 @@ public final class ClusterManager implements AutoCloseable {
     private final Map<PeerAddress, Thread> monitors = new LinkedHashMap<>();
     private final Map<ClusterModule, LongAdder> epochConflicts = new EnumMap<>(ClusterModule.class);
     private final Map<ClusterModule, LongAdder> versionOneConflicts = new EnumMap<>(ClusterModule.class);
+    private final Map<ClusterModule, LongAdder> concurrentEdits = new EnumMap<>(ClusterModule.class);
     /** The settings the monitors last acted on; guarded by {@link #stateLock}. */
     private ClusterSettings observedSettings;
     private volatile boolean closed;
@@ -77,6 +81,7 @@ public final class ClusterManager implements AutoCloseable {
         for (ClusterModule m : ClusterModule.values()) {
             epochConflicts.put(m, new LongAdder());
             versionOneConflicts.put(m, new LongAdder());
+            concurrentEdits.put(m, new LongAdder());
         }
     }
 
@@ -155,8 +160,8 @@ public final class ClusterManager implements AutoCloseable {
     }
 
     /**
-     * What the node wiring calls from {@code NodeControl.moduleLoaded}: a new {@code proxysql_servers} changes the
-     * monitors, and any load is announced to the peers (fast path).
+     * What the node wiring calls from {@code NodeControl.moduleLoaded} after any load, pulled ones included: a new
+     * {@code proxysql_servers} changes the monitors. Peers are told only of local loads, by {@link ClusterView}.
      *
      * @param module the checksum module name, e.g. {@code proxysql_servers}
      */
@@ -165,15 +170,16 @@ public final class ClusterManager implements AutoCloseable {
             reconcile();
         }
         acks.localChange();
-        notifyPeers();
     }
 
     /**
      * Feeds {@code stats_proxysql_servers_checksums}, {@code stats_proxysql_servers_metrics} and ProxyFleet's
      * {@code stats_proxyfleet_cluster_acks} of {@code engine} from this manager, rows in the tables' DDL column
-     * order, and lets the engine wait for acknowledgements ({@code PROXYFLEET WAIT CLUSTER}).
+     * order, lets the engine wait for acknowledgements ({@code PROXYFLEET WAIT CLUSTER}), and gives it this
+     * manager's {@link ClusterView} (concurrent-edit detection, notifies after local loads).
      */
     public void registerStatsTables(AdminEngine engine) {
+        engine.clusterView(new View());
         engine.registerTableSource("stats_proxysql_servers_checksums", () -> checksumsStatus().stream()
                 .map(s -> List.<Object>of(s.hostname(), s.port(), s.name(), s.version(), s.epoch(), s.checksum(),
                         s.changedAt(), s.updatedAt(), s.diffCheck()))
@@ -288,6 +294,59 @@ public final class ClusterManager implements AutoCloseable {
     /** {@code proxysql_cluster_syn_conflict_total{module_name, reason}}; reason share_epoch or version_one. */
     public long conflictTotal(ClusterModule module, boolean shareEpoch) {
         return (shareEpoch ? epochConflicts : versionOneConflicts).get(module).sum();
+    }
+
+    /**
+     * Local loads made over a newer peer version of {@code module} (concurrent edits; ProxyFleet only), refused
+     * ones included; each is a row of {@code stats_proxyfleet_cluster_conflicts}.
+     */
+    public long concurrentEditTotal(ClusterModule module) {
+        return concurrentEdits.get(module).sum();
+    }
+
+    /** Pulls of {@code module} whose rows did not hash here to the checksum the peer advertised. */
+    public long checksumMismatchTotal(ClusterModule module) {
+        return node.checksumMismatches(module);
+    }
+
+    /** The admin's window on the peers' reported versions; called on the admin thread, memory only. */
+    private final class View implements ClusterView {
+        @Override
+        public Optional<PeerVersion> newerThan(String module, ModuleVersion base) {
+            ClusterModule m = ClusterModule.byChecksumName(module).orElse(null);
+            if (m == null) {
+                return Optional.empty();
+            }
+            stateLock.lock();
+            try {
+                PeerVersion newest = null;
+                for (PeerNode p : peers.values()) {
+                    ModuleState s = p.modules.get(m);
+                    // what the sync rules would pull: any real load if ours is the boot one, else a newer epoch
+                    // or the winner of equal epochs
+                    boolean wouldPull = base.version() <= 1 || s.epoch > base.epoch()
+                            || s.epoch == base.epoch() && SyncLogic.winsTie(s.checksum, base.checksum());
+                    boolean newer = newest == null || s.epoch > newest.epoch()
+                            || s.epoch == newest.epoch() && SyncLogic.winsTie(s.checksum, newest.checksum());
+                    if (s.version > 1 && !s.checksum.equals(base.checksum()) && wouldPull && newer) {
+                        newest = new PeerVersion(p.address.toString(), s.version, s.epoch, s.checksum);
+                    }
+                }
+                return Optional.ofNullable(newest);
+            } finally {
+                stateLock.unlock();
+            }
+        }
+
+        @Override
+        public void concurrentEdit(String module) {
+            ClusterModule.byChecksumName(module).ifPresent(m -> concurrentEdits.get(m).increment());
+        }
+
+        @Override
+        public void localLoad(String module) {
+            notifyPeers();
+        }
     }
 
     /** Stops every monitor; waits briefly for them to finish their current step. */

@@ -37,8 +37,9 @@ public interface LocalNode {
     List<ProxySqlServer> peers();
 
     /**
-     * Rewrites the module's {@code main} tables, loads it to runtime adopting the peer's checksums and epochs, and
-     * saves it to disk if asked; see {@link PulledModule} for the table contents. Blocking.
+     * Rewrites the module's {@code main} tables, loads it to runtime (adopting the peer's epoch when the checksum
+     * computed locally is the advertised one) and saves it to disk if asked, as one step that no admin statement
+     * interleaves with; see {@link PulledModule} for the table contents. Blocking; on failure nothing changed.
      *
      * @throws Exception when the rows cannot be applied; the caller logs it and retries on a later check
      */
@@ -51,5 +52,10 @@ public interface LocalNode {
      */
     default boolean supportsRuntimeServersPull() {
         return false;
+    }
+
+    /** Pulls of {@code module} whose rows did not hash here to the checksum the peer advertised. */
+    default long checksumMismatches(ClusterModule module) {
+        return 0;
     }
 }

@@ -28,6 +28,11 @@ final class ModulePuller {
     private static final Logger LOG = LoggerFactory.getLogger(ModulePuller.class);
     /** ProxySQL waits this long after a failed pull before its monitor goes on. */
     static final Duration FAILURE_PAUSE = Duration.ofSeconds(1);
+    /**
+     * Wire bytes one pull may read (beyond ProxySQL, which reads whatever a peer sends): a bound on the memory a
+     * broken or hostile peer can make this node spend. 100,000 users are about 15 MiB.
+     */
+    static final long MAX_PULL_BYTES = 64L * 1024 * 1024;
 
     private final LocalNode node;
     private final PeerConnector connector;
@@ -89,6 +94,7 @@ final class ModulePuller {
                 plan.expected().getFirst().checksum());
         Map<String, QueryResult.Rows> tables = new LinkedHashMap<>();
         try (BlockingMysqlClient client = connector.open(peer, settings)) {
+            client.limitResultBytes(MAX_PULL_BYTES);
             for (Fetch f : plan.fetches()) {
                 tables.put(f.table(), client.select(f.query()));
             }
@@ -100,7 +106,14 @@ final class ModulePuller {
         List<PulledModule.Adopted> adopt = new ArrayList<>();
         for (int i = 0; i < plan.expected().size(); i++) {
             Expected exp = plan.expected().get(i);
-            String computed = Checksums.format(plan.compute().get(i).applyAsLong(tables));
+            String computed;
+            try {
+                computed = Checksums.format(plan.compute().get(i).applyAsLong(tables));
+            } catch (RuntimeException e) {
+                // rows a checksum cannot even be computed from (a missing table, a number that is not one)
+                LOG.error("Cluster: Fetching {} from peer {} failed: unusable rows: {}", label, peer, e.toString());
+                return false;
+            }
             LOG.info("Cluster: Computed checksum for {} from peer {} : {}", labelOf(exp.module()), peer, computed);
             if (!computed.equals(exp.checksum())) {
                 if (exp.module() == ClusterModule.MYSQL_QUERY_RULES) {

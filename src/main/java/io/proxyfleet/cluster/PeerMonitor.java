@@ -243,7 +243,12 @@ final class PeerMonitor implements Runnable {
             SyncLogic.Decision decision = manager.decide(peer, m, own, d);
             switch (decision) {
                 case SyncLogic.Decision.Sync s -> {
-                    LOG.info(s.log());
+                    if (s.equalEpochs()) {
+                        LOG.warn(s.log());
+                        manager.countConflict(m, true);
+                    } else {
+                        LOG.info(s.log());
+                    }
                     boolean pulled = syncFromBestPeer(m, d, settings);
                     serversPulled |= pulled && m == ClusterModule.MYSQL_SERVERS_V2;
                 }

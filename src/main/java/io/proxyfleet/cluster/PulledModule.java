@@ -9,9 +9,10 @@ import java.util.Map;
 
 /**
  * A module fetched from a peer whose rows hashed to the checksum the peer advertised, ready to be applied:
- * rewrite the {@code main} tables from {@link #tables}, load the module to runtime adopting each of {@link #adopt}
- * (so the local {@code runtime_checksums_values} ends equal to the peer's, with version + 1), then save the module to
- * disk when {@link #saveToDisk} is set. Immutable.
+ * rewrite the {@code main} tables from {@link #tables} (bound as parameters, local columns only), load the module to
+ * runtime, which computes its checksum again and adopts the peer's epoch from {@link #adopt} only when it is the
+ * same (so the local {@code runtime_checksums_values} ends equal to the peer's, with version + 1), then save the
+ * module to disk when {@link #saveToDisk} is set. Immutable.
  *
  * <p>Keys of {@link #tables}, per module, in fetch order (columns exactly as the §4.9 queries return them):
  * <ul>

@@ -87,8 +87,11 @@ final class SyncLogic {
 
     /** What §4.7 C concludes for one module of one peer. */
     sealed interface Decision {
-        /** Pull the module (from the peer {@link #choosePeer} picks). */
-        record Sync(String log) implements Decision {
+        /**
+         * Pull the module (from the peer {@link #choosePeer} picks); {@code equalEpochs} when the peer's load has
+         * this node's epoch and wins the tie-break.
+         */
+        record Sync(String log, boolean equalEpochs) implements Decision {
         }
 
         /** Same epoch, different checksums: nobody can tell which is newer (logged at ERROR). */
@@ -106,6 +109,15 @@ final class SyncLogic {
 
     private static final Decision NONE = new Decision.None();
 
+    /**
+     * Beyond ProxySQL, which never resolves two loads of one second: of two configurations with equal epochs the
+     * one with the higher checksum string wins. Every node compares the same two strings, so every node picks the
+     * same winner, and the losers pull it like any newer configuration.
+     */
+    static boolean winsTie(String peerChecksum, String ownChecksum) {
+        return peerChecksum.compareTo(ownChecksum) > 0;
+    }
+
     /** §4.7 C for one module; {@code d} is its {@code diffs_before_sync}, which must be non-zero. */
     static Decision decide(PeerAddress peer, ClusterModule m, ModuleState p, ModuleVersion own, int d) {
         String head = "Cluster: detected a peer " + peer + " with " + m.checksumName() + " version " + p.version
@@ -116,7 +128,12 @@ final class SyncLogic {
         if (p.version > 1) {
             if ((own.version() == 1 || p.epoch > own.epoch()) && p.diffCheck >= d) {
                 return new Decision.Sync(head + ". Own version: " + own.version() + ", epoch: " + own.epoch()
-                        + ". Proceeding with remote sync");
+                        + ". Proceeding with remote sync", false);
+            }
+            if (p.epoch == own.epoch() && winsTie(p.checksum, own.checksum()) && p.diffCheck >= d) {
+                return new Decision.Sync(head + ", checksum " + p.checksum + ". Own version: " + own.version()
+                        + ", epoch: " + own.epoch() + ", checksum " + own.checksum() + ". Epoch times are EQUAL;"
+                        + " the higher checksum wins on every node. Proceeding with remote sync", true);
             }
             if (p.epoch == own.epoch() && repeatDue) {
                 return new Decision.EqualEpochConflict(head + ", checksum " + p.checksum + ". Own version: "
@@ -151,7 +168,8 @@ final class SyncLogic {
     /**
      * §4.8: over all peers in iteration order, the one with the highest epoch among those with version > 1 whose
      * {@code diff_check} reached {@code d}; postponed when a peer with a newer epoch has not reached it yet. The
-     * running maximum is updated only on a new best candidate epoch, exactly as ProxySQL does.
+     * running maximum is updated only on a new best candidate epoch, exactly as ProxySQL does. Beyond ProxySQL, of
+     * candidates with equal epochs the one that {@link #winsTie wins the tie} is chosen.
      */
     static Choice choosePeer(ClusterModule m, Map<PeerAddress, ModuleState> peers, int d) {
         long bestEpoch = 0;
@@ -160,7 +178,8 @@ final class SyncLogic {
         ModuleState bestState = null;
         for (Map.Entry<PeerAddress, ModuleState> e : peers.entrySet()) {
             ModuleState s = e.getValue();
-            if (s.version > 1 && s.epoch > bestEpoch) {
+            boolean tieWinner = best != null && s.epoch == bestEpoch && winsTie(s.checksum, bestState.checksum);
+            if (s.version > 1 && (s.epoch > bestEpoch || tieWinner)) {
                 maxEpoch = s.epoch;
                 if (s.diffCheck >= d) {
                     best = e.getKey();

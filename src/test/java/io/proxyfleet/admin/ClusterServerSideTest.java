@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.proxyfleet.config.checksum.Checksums;
+import io.proxyfleet.protocol.client.QueryResult;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -155,39 +158,26 @@ class ClusterServerSideTest {
         assertThat(t.engine.nodeUuid()).hasSize(36);
     }
 
-    @Test
-    void loadToRuntimeAdoptsThePeersEpochOnlyForAMatchingChecksum() throws Exception {
-        t.ok("INSERT INTO proxysql_servers (hostname) VALUES ('p1')");
-        t.ok("LOAD PROXYSQL SERVERS TO RUNTIME");
-        String expected = checksum("proxysql_servers");
-        var versions = t.engine.loadToRuntime(AdminModule.PROXYSQL_SERVERS,
-                List.of(new PeerChecksum("proxysql_servers", 1_600_000_000L, expected))).get(10, TimeUnit.SECONDS);
-        assertThat(versions.get("proxysql_servers").epoch()).isEqualTo(1_600_000_000L);
-        assertThat(versions.get("proxysql_servers").version()).isEqualTo(3);
+    private static final QueryResult.Rows PEERS_P1 = new QueryResult.Rows(
+            List.of("hostname", "port", "weight", "comment"), List.of(List.of("p1", "6032", "0", "")));
 
-        versions = t.engine.loadToRuntime(AdminModule.PROXYSQL_SERVERS,
-                List.of(new PeerChecksum("proxysql_servers", 1_600_000_000L, "0xDIFFERENT000000"))).get();
-        assertThat(versions.get("proxysql_servers").epoch()).isGreaterThan(1_600_000_000L);
-        assertThat(versions.get("proxysql_servers").checksum()).isEqualTo(expected);
+    @Test
+    void aPullAdoptsThePeersEpochOnlyForTheChecksumComputedHere() throws Exception {
+        String computed = Checksums.format(Checksums.rawChecksum(PEERS_P1.rows()));
+        var versions = t.engine.applyPulled(AdminModule.PROXYSQL_SERVERS, Map.of("proxysql_servers", PEERS_P1),
+                "peer:6032", List.of(new PeerChecksum("proxysql_servers", 1_600_000_000L, computed)), false)
+                .await(Duration.ofSeconds(10));
+        assertThat(versions.get("proxysql_servers")).isEqualTo(
+                new io.proxyfleet.config.ModuleVersion(2, 1_600_000_000L, computed));
     }
 
     @Test
     void applyingAPullIsOneStep() throws Exception {
-        var versions = t.engine.applyPulled(AdminModule.PROXYSQL_SERVERS,
-                List.of("DELETE FROM proxysql_servers", "INSERT INTO proxysql_servers VALUES ('p1', 6032, 0, '')"),
-                List.of(), true).get(10, TimeUnit.SECONDS);
+        var versions = t.engine.applyPulled(AdminModule.PROXYSQL_SERVERS, Map.of("proxysql_servers", PEERS_P1),
+                "peer:6032", List.of(), true).await(Duration.ofSeconds(10));
         assertThat(versions.get("proxysql_servers").version()).isEqualTo(2);
         assertThat(t.holder.current().peers().rows()).extracting(p -> p.hostname()).containsExactly("p1");
         assertThat(t.value("SELECT hostname FROM disk.proxysql_servers")).isEqualTo("p1");
-
-        // A refused load rolls the table rewrite back.
-        var refused = t.engine.applyPulled(AdminModule.MYSQL_USERS,
-                List.of("DELETE FROM mysql_users", "INSERT INTO mysql_users (username, password) VALUES ('', 'x')"),
-                List.of(), false);
-        assertThatThrownBy(() -> refused.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("mysql_users");
-        assertThat(t.value("SELECT COUNT(*) FROM mysql_users")).isEqualTo("0");
-        assertThat(t.engine.moduleVersions().get("mysql_users").version()).isEqualTo(1);
     }
 
     @Test

@@ -207,7 +207,7 @@ class ClusterTlsTest {
     @Test
     void byDefaultAPeerWithoutTlsIsStillSynced() throws Exception {
         // TestNode's listener offers no TLS, as a ProxySQL peer without TLS configured.
-        try (TestNode peer = new TestNode(tmp.resolve("peer"), false)) {
+        try (TestNode peer = new TestNode(tmp.resolve("peer"))) {
             peer.exec("INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('u1', 'p1', 0)");
             peer.exec("LOAD MYSQL USERS TO RUNTIME");
             Map<ClusterModule, Integer> diffs = new EnumMap<>(ClusterModule.class);

@@ -39,7 +39,7 @@ class ModulePullerTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        source = new TestNode(tmp.resolve("source"), false);
+        source = new TestNode(tmp.resolve("source"));
         source.exec("INSERT INTO mysql_query_rules (rule_id, active, match_digest, destination_hostgroup) VALUES"
                 + " (1, 1, '^SELECT', 2), (2, 1, NULL, 1)");
         source.exec("INSERT INTO mysql_query_rules_fast_routing (username, schemaname, flagIN, destination_hostgroup,"

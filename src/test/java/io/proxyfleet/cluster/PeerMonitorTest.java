@@ -42,7 +42,7 @@ class PeerMonitorTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        peer = new TestNode(tmp.resolve("peer"), false, (sql, response) -> {
+        peer = new TestNode(tmp.resolve("peer"), (sql, response) -> {
             peerReceived.add(sql);
             return response;
         });

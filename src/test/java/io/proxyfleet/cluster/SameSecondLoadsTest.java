@@ -51,7 +51,7 @@ class SameSecondLoadsTest {
     @Test
     void aSecondLoadWithinTheSameSecondStillReachesAPeerThatPulledTheFirst() throws Exception {
         for (int i = 0; i < 2; i++) {
-            nodes.add(new TestNode(tmp.resolve("node" + i), true));
+            nodes.add(new TestNode(tmp.resolve("node" + i)));
         }
         for (TestNode n : nodes) {
             n.exec("UPDATE global_variables SET variable_value = 'cluster' WHERE variable_name = 'admin-cluster_username'");

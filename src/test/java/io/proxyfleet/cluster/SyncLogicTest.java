@@ -115,22 +115,45 @@ class SyncLogicTest {
     }
 
     @Test
-    void equalEpochsAreAConflictReportedEveryTenTimesTheThreshold() {
+    void ofEqualEpochsTheHigherChecksumWinsAndTheLowerPullsIt() {
         ModuleVersion own = new ModuleVersion(4, 200, OURS);
+        assertThat(SyncLogic.decide(PEER, M, new ModuleState(3, 200, THEIRS, 2), own, 3))
+                .isInstanceOf(SyncLogic.Decision.None.class);
         assertThat(SyncLogic.decide(PEER, M, new ModuleState(3, 200, THEIRS, 3), own, 3))
+                .isInstanceOfSatisfying(SyncLogic.Decision.Sync.class, s -> {
+                    assertThat(s.equalEpochs()).isTrue();
+                    assertThat(s.log()).contains("Epoch times are EQUAL; the higher checksum wins on every node");
+                });
+    }
+
+    @Test
+    void theWinnerOfEqualEpochsWaitsForThePeerAndReportsEveryTenTimesTheThreshold() {
+        // a ProxySQL peer never applies the tie-break, so the winner keeps ProxySQL's report
+        ModuleVersion own = new ModuleVersion(4, 200, THEIRS);
+        assertThat(SyncLogic.decide(PEER, M, new ModuleState(3, 200, OURS, 3), own, 3))
                 .isInstanceOf(SyncLogic.Decision.None.class);
-        assertThat(SyncLogic.decide(PEER, M, new ModuleState(3, 200, THEIRS, 29), own, 3))
+        assertThat(SyncLogic.decide(PEER, M, new ModuleState(3, 200, OURS, 29), own, 3))
                 .isInstanceOf(SyncLogic.Decision.None.class);
-        assertThat(SyncLogic.decide(PEER, M, new ModuleState(3, 200, THEIRS, 30), own, 3))
+        assertThat(SyncLogic.decide(PEER, M, new ModuleState(3, 200, OURS, 30), own, 3))
                 .isInstanceOfSatisfying(SyncLogic.Decision.EqualEpochConflict.class, c -> assertThat(c.log())
                         .isEqualTo("Cluster: detected a peer 10.0.0.2:6032 with mysql_query_rules version 3, epoch"
-                                + " 200, diff_check 30, checksum 0xBBBB000000000000. Own version: 4, epoch: 200,"
-                                + " checksum 0xAAAA000000000000. Sync conflict, epoch times are EQUAL, can't"
+                                + " 200, diff_check 30, checksum 0xAAAA000000000000. Own version: 4, epoch: 200,"
+                                + " checksum 0xBBBB000000000000. Sync conflict, epoch times are EQUAL, can't"
                                 + " determine which server holds the latest config, we won't sync. This message"
                                 + " will be repeated every 30 checks until LOAD MYSQL QUERY RULES TO RUNTIME is"
                                 + " executed on candidate master."));
-        assertThat(SyncLogic.decide(PEER, M, new ModuleState(3, 200, THEIRS, 60), own, 3))
+        assertThat(SyncLogic.decide(PEER, M, new ModuleState(3, 200, OURS, 60), own, 3))
                 .isInstanceOf(SyncLogic.Decision.EqualEpochConflict.class);
+    }
+
+    @Test
+    void ofPeersWithEqualEpochsTheHigherChecksumIsChosen() {
+        Map<PeerAddress, ModuleState> peers = new LinkedHashMap<>();
+        peers.put(new PeerAddress("a", 1), new ModuleState(2, 500, OURS, 3));
+        peers.put(new PeerAddress("b", 1), new ModuleState(2, 500, THEIRS, 3));
+        peers.put(new PeerAddress("c", 1), new ModuleState(2, 500, OURS, 3));
+        assertThat(SyncLogic.choosePeer(M, peers, 3)).isInstanceOfSatisfying(SyncLogic.Choice.Chosen.class,
+                c -> assertThat(c.peer()).isEqualTo(new PeerAddress("b", 1)));
     }
 
     @Test

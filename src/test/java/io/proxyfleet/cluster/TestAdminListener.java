@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
+import java.util.function.Predicate;
 
 /**
  * A minimal blocking admin listener for tests: MySQL handshake with {@code mysql_native_password} against the
@@ -46,6 +47,8 @@ final class TestAdminListener implements AutoCloseable {
     private static final int VAR_STRING = 0xFD;
     private static final int COLUMN_DEFINITION_FIXED_LENGTH = 0x0C;
     private static final int ACCESS_DENIED = 1045;
+    /** A classic EOF packet: 4 header bytes and 5 payload bytes. */
+    private static final int EOF_PACKET_BYTES = 9;
 
     private final AdminEngine engine;
     private final String version;
@@ -54,6 +57,12 @@ final class TestAdminListener implements AutoCloseable {
     private final ServerSocket server;
     private final AtomicLong connectionIds = new AtomicLong();
     private final Thread acceptor;
+    /** Queries answered with an endless result set (a 1 GiB flood), to play a peer that sends too much. */
+    volatile Predicate<String> flood = sql -> false;
+    /** Queries whose result set stops after its first row, the connection closed, to play a peer that drops. */
+    volatile Predicate<String> dropMidResult = sql -> false;
+    private static final long FLOOD_BYTES = 1L << 30;
+    private static final int FLOOD_CELL = 64 * 1024;
 
     TestAdminListener(AdminEngine engine, String version, Runnable onNotify) throws IOException {
         this(engine, version, onNotify, (sql, response) -> response);
@@ -65,11 +74,19 @@ final class TestAdminListener implements AutoCloseable {
      */
     TestAdminListener(AdminEngine engine, String version, Runnable onNotify,
                       BiFunction<String, AdminResponse, AdminResponse> tamper) throws IOException {
+        this(engine, version, onNotify, tamper, 0);
+    }
+
+    /** @param port the port to listen on, 0 for any free one (a restarted node keeps its port) */
+    TestAdminListener(AdminEngine engine, String version, Runnable onNotify,
+                      BiFunction<String, AdminResponse, AdminResponse> tamper, int port) throws IOException {
         this.engine = engine;
         this.version = version;
         this.onNotify = onNotify;
         this.tamper = tamper;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.server = new ServerSocket();
+        server.setReuseAddress(true);
+        server.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
         this.acceptor = Thread.ofPlatform().daemon().name("test-admin-accept-" + port()).start(this::acceptLoop);
     }
 
@@ -120,6 +137,10 @@ final class TestAdminListener implements AutoCloseable {
                     new OkPacket(0, 0, 2, 0, "").writeTo(buf, 1);
                 } else if (command == COM_QUERY) {
                     String sql = new String(packet, 1, packet.length - 1, StandardCharsets.UTF_8);
+                    if (flood.test(sql) || dropMidResult.test(sql)) {
+                        misbehave(out, buf, sql, flood.test(sql));
+                        return;
+                    }
                     writeResponse(buf, answer(who, sql));
                 } else {
                     new ErrPacket(1047, "08S01", "Unknown command").writeTo(buf, 1);
@@ -129,6 +150,37 @@ final class TestAdminListener implements AutoCloseable {
         } catch (Exception e) {
             // the client went away or the test is closing the listener
         }
+    }
+
+    /**
+     * The start of a genuine-looking result set for {@code sql}'s columns, then either rows of 64 KiB until 1 GiB
+     * is sent or the client hangs up ({@code flood}), or one row and a closed connection.
+     */
+    private static void misbehave(OutputStream out, ByteBuf buf, String sql, boolean flood) throws IOException {
+        String list = sql.substring(sql.indexOf(' ') + 1, sql.toUpperCase(java.util.Locale.ROOT).indexOf(" FROM "));
+        List<String> columns = List.of(list.split(",\\s*"));
+        List<String> row = new java.util.ArrayList<>(java.util.Collections.nCopies(columns.size(), "1"));
+        row.set(0, "x".repeat(FLOOD_CELL));
+        writeRows(buf, columns, List.of(row));
+        // drop the closing EOF: the rows go on, or the connection ends here
+        buf.writerIndex(buf.writerIndex() - EOF_PACKET_BYTES);
+        send(out, buf);
+        if (!flood) {
+            return;
+        }
+        ByteBuf one = Unpooled.buffer();
+        int start = Packets.begin(one, 0);
+        for (String cell : row) {
+            Lenenc.writeNullableString(one, cell);
+        }
+        Packets.finish(one, start);
+        byte[] packet = new byte[one.readableBytes()];
+        one.readBytes(packet);
+        for (long sent = 0; sent < FLOOD_BYTES; sent += packet.length) {
+            // sequence ids are not checked by the reader's size bound; what matters is the volume
+            out.write(packet);
+        }
+        out.flush();
     }
 
     private AdminResponse answer(AdminPrincipal who, String sql) throws Exception {

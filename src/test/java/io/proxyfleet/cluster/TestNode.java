@@ -16,6 +16,7 @@ import io.proxyfleet.config.RuntimeConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 
@@ -28,27 +29,35 @@ final class TestNode implements AutoCloseable {
 
     final ConfigHolder holder = new ConfigHolder(RuntimeConfig.empty());
     final AtomicReference<ClusterManager> cluster = new AtomicReference<>();
+    /** PROXYSQL CLUSTER_NOTIFY commands this node's admin received. */
+    final AtomicInteger notifies = new AtomicInteger();
     final AdminEngine engine;
     final TestAdminListener listener;
 
-    TestNode(Path dir, boolean notifyPeersOnLoad) throws Exception {
-        this(dir, notifyPeersOnLoad, (sql, response) -> response);
+    TestNode(Path dir) throws Exception {
+        this(dir, (sql, response) -> response, 0);
     }
 
-    /** A node whose admin socket passes every answer through {@code tamper} (see {@link TestAdminListener}). */
-    TestNode(Path dir, boolean notifyPeersOnLoad, BiFunction<String, AdminResponse, AdminResponse> tamper)
-            throws Exception {
+    /** A node whose admin listens on {@code port}: the same node again after a restart. */
+    TestNode(Path dir, int port) throws Exception {
+        this(dir, (sql, response) -> response, port);
+    }
+
+    TestNode(Path dir, BiFunction<String, AdminResponse, AdminResponse> tamper) throws Exception {
+        this(dir, tamper, 0);
+    }
+
+    /**
+     * A node whose admin socket passes every answer through {@code tamper} (see {@link TestAdminListener}). As on a
+     * real node, only an operator's load notifies the peers (through the cluster manager's view), never a pull.
+     */
+    TestNode(Path dir, BiFunction<String, AdminResponse, AdminResponse> tamper, int port) throws Exception {
         NodeControl control = new ForwardingControl() {
             @Override
             public void moduleLoaded(String module) {
                 ClusterManager m = cluster.get();
-                if (m == null) {
-                    return;
-                }
-                if (notifyPeersOnLoad) {
+                if (m != null) {
                     m.moduleLoaded(module);
-                } else if (module.equals("proxysql_servers")) {
-                    m.reconcile();
                 }
             }
         };
@@ -56,11 +65,12 @@ final class TestNode implements AutoCloseable {
                 RuntimeStatsSource.NONE, control);
         listener = new TestAdminListener(engine, holder.current().adminVariables().get("version"),
                 () -> {
+                    notifies.incrementAndGet();
                     ClusterManager m = cluster.get();
                     if (m != null) {
                         m.checkNow();
                     }
-                }, tamper);
+                }, tamper, port);
     }
 
     void startCluster() {

@@ -83,6 +83,8 @@ public final class BlockingMysqlClient implements AutoCloseable {
     private final String serverVersion;
     private final long connectionId;
     private boolean closed;
+    /** Bytes of result sets this connection may still read; see {@link #limitResultBytes(long)}. */
+    private long resultBudget = Long.MAX_VALUE;
 
     private BlockingMysqlClient(Socket socket, PacketIo io, String serverVersion, long connectionId) {
         this.socket = socket;
@@ -317,6 +319,26 @@ public final class BlockingMysqlClient implements AutoCloseable {
         return first;
     }
 
+    /**
+     * Bounds the bytes of all result sets this connection reads from now on (column definitions and rows), so
+     * that a server sending endless rows costs at most that much memory: past it the read fails with
+     * {@link MysqlProtocolException} and the connection is closed.
+     */
+    public void limitResultBytes(long maxBytes) {
+        resultBudget = maxBytes;
+    }
+
+    private byte[] readCounted() throws IOException {
+        byte[] packet = io.read();
+        resultBudget -= packet.length;
+        if (resultBudget < 0) {
+            closed = true;
+            closeQuietly(socket);
+            throw new MysqlProtocolException("result larger than the limit set for this connection");
+        }
+        return packet;
+    }
+
     /** Runs a statement that must return rows. */
     public QueryResult.Rows select(String sql) throws IOException {
         if (query(sql) instanceof QueryResult.Rows rows) {
@@ -372,7 +394,7 @@ public final class BlockingMysqlClient implements AutoCloseable {
     private Result readRows(int columnCount) throws IOException {
         List<String> columns = new ArrayList<>();
         for (int i = 0; i < columnCount; i++) {
-            ByteBuf def = Unpooled.wrappedBuffer(io.read());
+            ByteBuf def = Unpooled.wrappedBuffer(readCounted());
             columns.add(decode(() -> {
                 for (int skip = 0; skip < COLUMN_FIELDS_BEFORE_NAME; skip++) {
                     Lenenc.readNullableString(def);
@@ -389,7 +411,7 @@ public final class BlockingMysqlClient implements AutoCloseable {
         }
         List<List<String>> rows = new ArrayList<>();
         while (true) {
-            ByteBuf row = Unpooled.wrappedBuffer(io.read());
+            ByteBuf row = Unpooled.wrappedBuffer(readCounted());
             if (isEof(row)) {
                 int status = decode(() -> row.getUnsignedShortLE(row.readerIndex() + 3));
                 return new Result(new QueryResult.Rows(columns, rows), null,

@@ -1,0 +1,179 @@
+package io.proxyfleet.admin;
+
+import io.proxyfleet.protocol.client.QueryResult;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Makes a module's {@code main} tables hold rows that came from elsewhere — a cluster peer's fetch (reference
+ * §4.10) or a history entry being rolled back to — without ever putting their text into SQL: every column must be a
+ * column of the local table (named as the local schema names it), and every value is bound as a parameter. The
+ * caller runs this inside the transaction that also loads the module, so a refusal changes nothing.
+ *
+ * <p>Keys of the row map, per module, as the cluster fetches them: {@code global_variables} (variables modules),
+ * {@code mysql_query_rules} and {@code mysql_query_rules_fast_routing}, {@code mysql_users}, the seven servers
+ * tables, {@code proxysql_servers}. Other keys (such as the peer's {@code runtime_mysql_servers}) are not
+ * written. Rows of users and query rules carry no {@code active} column; they are written active.
+ *
+ * <p>Thread ownership: the engine's admin thread only.
+ */
+final class PulledTables {
+    /** Variables that each node keeps for itself unless the config file sets cluster_sync_interfaces. */
+    private static final Set<String> ADMIN_INTERFACES = Set.of("admin-mysql_ifaces", "admin-restapi_port",
+            "admin-telnet_admin_ifaces", "admin-telnet_stats_ifaces", "admin-web_port");
+    private static final Set<String> MYSQL_INTERFACES = Set.of("mysql-interfaces");
+    private static final String MYSQL_NEVER_SYNCED = "mysql-threads";
+
+    private final AdminDatabase db;
+    private final boolean syncInterfaces;
+
+    PulledTables(AdminDatabase db, boolean syncInterfaces) {
+        this.db = db;
+        this.syncInterfaces = syncInterfaces;
+    }
+
+    /**
+     * Replaces {@code module}'s rows of {@code main} with {@code tables}.
+     *
+     * @throws AdminException a column the local table does not have, or a variable outside the module's scope;
+     *                        nothing is written then
+     */
+    void rewrite(AdminModule module, Map<String, QueryResult.Rows> tables) throws SQLException, AdminException {
+        Map<String, QueryResult.Rows> wanted = new LinkedHashMap<>();
+        switch (module) {
+            case ADMIN_VARIABLES, MYSQL_VARIABLES -> wanted.put("global_variables", tables.get("global_variables"));
+            case MYSQL_QUERY_RULES, MYSQL_USERS, MYSQL_SERVERS, PROXYSQL_SERVERS -> {
+                for (String table : module.tables()) {
+                    wanted.put(table, tables.get(table));
+                }
+            }
+            default -> throw new AdminException("module " + module.moduleName() + " is not synchronised");
+        }
+        Map<String, List<String>> columns = new LinkedHashMap<>();
+        for (var e : wanted.entrySet()) {
+            columns.put(e.getKey(), localColumns(e.getKey(), e.getValue()));
+        }
+        if (module.variablePrefix().isPresent()) {
+            rewriteVariables(module, wanted.get("global_variables"), columns.get("global_variables"));
+            return;
+        }
+        for (var e : wanted.entrySet()) {
+            String table = e.getKey();
+            db.update("DELETE FROM main." + table);
+            insert(table, columns.get(table), e.getValue(), writtenActive(table));
+        }
+    }
+
+    private static boolean writtenActive(String table) {
+        return table.equals("mysql_users") || table.equals("mysql_query_rules");
+    }
+
+    /**
+     * The local spelling of each column {@code rows} names, in order; refuses a name the local table lacks, a
+     * name given twice, and an {@code active} column where rows are written active anyway.
+     */
+    private List<String> localColumns(String table, QueryResult.Rows rows) throws SQLException, AdminException {
+        if (rows == null) {
+            return List.of();
+        }
+        Map<String, String> local = new LinkedHashMap<>();
+        for (List<Object> r : db.query("SELECT name FROM pragma_table_info(?, 'main')", table).rows()) {
+            String name = AdminDatabase.Table.text(r.getFirst());
+            local.put(name.toLowerCase(Locale.ROOT), name);
+        }
+        List<String> out = new ArrayList<>(rows.columns().size());
+        Set<String> seen = new HashSet<>();
+        for (String column : rows.columns()) {
+            String key = column == null ? "" : column.toLowerCase(Locale.ROOT);
+            String name = local.get(key);
+            if (name == null || !seen.add(key) || writtenActive(table) && key.equals("active")) {
+                throw new AdminException("rows for unknown column '" + column + "' of table " + table);
+            }
+            out.add(name);
+        }
+        for (List<String> row : rows.rows()) {
+            if (row.size() != out.size()) {
+                throw new AdminException("a row of " + table + " has " + row.size() + " cells for " + out.size()
+                        + " columns");
+            }
+        }
+        return out;
+    }
+
+    private void insert(String table, List<String> columns, QueryResult.Rows rows, boolean active)
+            throws SQLException {
+        if (rows == null || rows.rows().isEmpty()) {
+            return;
+        }
+        int status = table.equals("mysql_servers") ? columns.indexOf("status") : -1;
+        List<String> names = new ArrayList<>(columns);
+        if (active) {
+            names.addFirst("active");
+        }
+        List<List<Object>> values = new ArrayList<>(rows.rows().size());
+        for (List<String> row : rows.rows()) {
+            List<Object> v = new ArrayList<>(names.size());
+            if (active) {
+                v.add(1);
+            }
+            for (int i = 0; i < row.size(); i++) {
+                String cell = row.get(i);
+                // Peers export SHUNNED as ONLINE already; a ProxySQL peer may still send it, and it must not stick.
+                v.add(i == status && "SHUNNED".equalsIgnoreCase(cell) ? "ONLINE" : cell);
+            }
+            values.add(v);
+        }
+        db.insertAll("main." + table, names, values, false);
+    }
+
+    /**
+     * Variables: the module's own rows (prefix, minus what never travels) are replaced; a fetched variable outside
+     * that scope is refused, so a peer cannot set another module's or a node-local variable.
+     */
+    private void rewriteVariables(AdminModule module, QueryResult.Rows rows, List<String> columns)
+            throws SQLException, AdminException {
+        String prefix = module.variablePrefix().orElseThrow();
+        Set<String> local = localOnly(module);
+        int name = columns.indexOf("variable_name");
+        int value = columns.indexOf("variable_value");
+        if (rows == null || name < 0 || value < 0 || columns.size() != 2) {
+            throw new AdminException("variables need exactly the columns variable_name and variable_value");
+        }
+        List<List<Object>> values = new ArrayList<>();
+        for (List<String> row : rows.rows()) {
+            String n = row.get(name);
+            if (n == null || !n.startsWith(prefix) || local.contains(n)) {
+                throw new AdminException("variable '" + n + "' does not belong to " + module.moduleName());
+            }
+            values.add(List.of(n, row.get(value) == null ? "" : row.get(value)));
+        }
+        List<Object> params = new ArrayList<>();
+        params.add(prefix + "%");
+        params.addAll(local);
+        db.update("DELETE FROM main.global_variables WHERE variable_name LIKE ? AND variable_name NOT IN ("
+                + String.join(", ", Collections.nCopies(local.size(), "?")) + ")", params.toArray());
+        db.insertAll("main.global_variables", List.of("variable_name", "variable_value"), values, true);
+    }
+
+    private Set<String> localOnly(AdminModule module) {
+        Set<String> out = new HashSet<>();
+        if (module == AdminModule.MYSQL_VARIABLES) {
+            out.add(MYSQL_NEVER_SYNCED);
+        }
+        if (!syncInterfaces) {
+            out.addAll(module == AdminModule.ADMIN_VARIABLES ? ADMIN_INTERFACES : MYSQL_INTERFACES);
+        }
+        // an empty NOT IN () is not SQL; a name no variable has keeps the statement valid
+        if (out.isEmpty()) {
+            out.add("");
+        }
+        return out;
+    }
+}
