@@ -303,7 +303,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         lastActivityNanos = loginNanos;
         if (!changingUser) {
             LoopTicker.register(channel.eventLoop(), this);
-            channel.config().setAutoRead(false);
             // max_allowed_packet is checked from each header from now on, before the packet is buffered.
             channel.pipeline().get(PacketDecoder.class)
                     .afterLogin(TrafficSettings.of(cfg.mysqlVariables()).maxAllowedPacket());
@@ -361,7 +360,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 }
                 // A pipelining client: kept in order for after the command in flight. The client is not read
                 // again until then, so this holds at most one socket read.
-                case WAITING, ACQUIRING, ALIGNING, RELAYING -> queued.addLast(packet);
+                case WAITING, ACQUIRING, ALIGNING, RELAYING -> {
+                    queued.addLast(packet);
+                    pauseClient();
+                }
             }
         } catch (ProtocolException | IndexOutOfBoundsException e) {
             protocolViolation(e);
@@ -391,7 +393,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             draining = false;
         }
         if (state == State.READY && queued.isEmpty()) {
-            channel.read();
+            resumeClient();
+        } else if (!queued.isEmpty()) {
+            pauseClient();
+        }
+    }
+
+    /**
+     * Stops reading the client while its packets wait in {@link #queued}. Only pipelining clients get here: one
+     * that waits for each reply sends nothing while a command is in flight, so between such commands the
+     * client's read interest stays registered and costs no epoll_ctl per statement.
+     */
+    private void pauseClient() {
+        if (channel.config().isAutoRead()) {
+            channel.config().setAutoRead(false);
+        }
+    }
+
+    private void resumeClient() {
+        if (!channel.config().isAutoRead()) {
+            channel.config().setAutoRead(true); // reads again, as channel.read() would
         }
     }
 
@@ -716,7 +737,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         backend = connection;
-        connection.channel().config().setAutoRead(false);
         alignAndSend(c);
     }
 
@@ -792,7 +812,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         state = State.RELAYING;
         backendPaused = false;
-        backend.channel().read();
+        readBackend(backend);
+    }
+
+    /**
+     * The backend is read with auto-read on: it sends only what a command asked for, so keeping its read interest
+     * registered costs nothing between commands, where switching it off and on would cost two epoll_ctl per
+     * statement. Auto-read goes off only while the client cannot take more ({@link #onBackendReadComplete}).
+     */
+    private static void readBackend(BackendConnection connection) {
+        if (!connection.channel().config().isAutoRead()) {
+            connection.channel().config().setAutoRead(true);
+        }
     }
 
     private ResponseTracker tracker() {
@@ -876,10 +907,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         channel.flush();
-        if (channel.isWritable()) {
-            connection.channel().read();
-        } else {
+        if (!channel.isWritable()) {
             backendPaused = true;
+            connection.channel().config().setAutoRead(false);
         }
     }
 
@@ -887,7 +917,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (backendPaused && channel.isWritable() && backend != null && state == State.RELAYING) {
             backendPaused = false;
-            backend.channel().read();
+            readBackend(backend);
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -904,7 +934,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             backend.flush();
             tracker().afterLocalInfile();
             state = State.RELAYING;
-            backend.channel().read();
+            readBackend(backend);
         } else {
             channel.read();
         }
