@@ -12,6 +12,7 @@ import io.proxyfleet.backend.BackendConnection;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.BackendCredentials;
 import io.proxyfleet.backend.BackendListener;
+import io.proxyfleet.backend.ServerRuntime;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.login.FrontendHandshake;
@@ -77,6 +78,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** How long a server gets to stop a query after KILL QUERY before the proxy cuts the connection. */
     private static final long KILL_GRACE_NANOS = 5_000_000_000L;
     private static final String STATE_GONE = "; the transaction or session state held on it is gone";
+    /**
+     * How long a session keeps an unpinned backend connection after its last statement when no other session
+     * needs it. A session that waits for a connection takes a kept one back at once, so this bounds only how long
+     * a quiet client's connection is missing from the idle pool (its pings, age limit and trimming).
+     */
+    static final long KEEP_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /**
      * Capabilities offered beyond the base set. CLIENT_SESSION_TRACK works (SessionStateTest) but is not offered:
      * MariaDB Connector/J answers it with a {@code SET session_track_system_variables=CONCAT(...)} the proxy
@@ -498,7 +505,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private int heldOrDefaultHostgroup() {
-        return backend != null ? backendHostgroup() : user.defaultHostgroup();
+        return holdsBackend() ? backendHostgroup() : user.defaultHostgroup();
+    }
+
+    /** True when the session holds a backend for a reason (a pin, a command); a merely kept one does not count. */
+    private boolean holdsBackend() {
+        return backend != null && !backend.kept();
     }
 
     private void changeUser(Command c) {
@@ -632,7 +644,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
         @Override
         public int heldHostgroup() {
-            return backend == null ? -1 : backendHostgroup();
+            return holdsBackend() ? backendHostgroup() : -1;
         }
 
         @Override
@@ -699,6 +711,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         long timeoutMillis = c.ruleTimeoutMillis > 0 ? c.ruleTimeoutMillis : processing.defaultQueryTimeout();
         c.deadlineNanos = timeoutMillis <= 0 ? Long.MAX_VALUE : c.startNanos + timeoutMillis * 1_000_000L;
         c.retriesLeft = c.ruleRetries >= 0 ? c.ruleRetries : processing.queryRetries();
+        ServerRuntime picked = null;
+        if (backend != null && backend.kept()) {
+            // The statement is weighed onto a server as if the session held nothing; the kept connection serves
+            // it only when the pool would have handed out that very connection.
+            backend.unkeep();
+            BackendConnector connector = context.connector();
+            picked = connector.pick(cfg, hostgroup);
+            if (!connector.mayKeep(backend, picked, backendRequest(hostgroup))) {
+                releaseBackend();
+            }
+        }
         if (backend != null && backendHostgroup() != hostgroup) {
             releaseBackend();
         }
@@ -706,12 +729,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             alignAndSend(c);
             return;
         }
-        acquire(cfg, c);
+        acquire(cfg, c, picked);
     }
 
-    private void acquire(RuntimeConfig cfg, Command c) {
+    private void acquire(RuntimeConfig cfg, Command c, ServerRuntime picked) {
         state = State.ACQUIRING;
-        context.connector().acquire(channel.eventLoop(), cfg, backendRequest(c.hostgroup), this, c.awaitConnection(this));
+        context.connector().acquire(channel.eventLoop(), cfg, backendRequest(c.hostgroup), this,
+                c.awaitConnection(this), picked);
     }
 
     /** What a backend connection for this session must look like; rebuilt only when something in it changed. */
@@ -990,10 +1014,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         c.complete(t, context, backend, now);
         command = null;
         state = State.READY;
-        if (!user.fastForward() && !pins.keepsBackend(processing.multiplexing())) {
-            releaseBackend();
+        if (!user.fastForward() && !pins.keepsBackend(processing.multiplexing())
+                && (backend.statementCount() > processing.maxStatementsPerConnection() || !backend.keep())) {
+            releaseBackend(); // due for a statement trim, or another session waits for a connection
         }
         endCommand();
+    }
+
+    /** Another session waits for the connection this one keeps between statements: it goes back at once. */
+    @Override
+    public boolean giveBack(BackendConnection connection) {
+        if (connection != backend) {
+            return false;
+        }
+        backend = null;
+        pins.backendLost();
+        return true;
     }
 
     @Override
@@ -1021,7 +1057,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 log.info("Session {} from {}: backend lost before answering, running the {} again: {}", id,
                         clientAddress, c.readOnly ? "read-only query" : "command that never reached it", reason);
             }
-            acquire(context.config().current(), c);
+            acquire(context.config().current(), c, null);
             return;
         }
         if (inFlight) {
@@ -1094,6 +1130,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         Command c = command;
+        if (backend != null && backend.kept() && now - lastActivityNanos > KEEP_IDLE_NANOS) {
+            releaseBackend();
+        }
         if (c == null || state == State.READY || state == State.CHANGE_USER) {
             if (now - lastActivityNanos > settings.waitTimeoutNanos()) {
                 closeForLimit("it was idle longer than mysql-wait_timeout");
