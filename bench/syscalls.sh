@@ -4,6 +4,7 @@
 # length of the run. Prints a table of calls per statement for each system call, and the total. Calls of the
 # JVM's housekeeping threads (GC, JIT, timers) are included: they are part of what the node costs.
 # Under ptrace every call is slow, so QPS here means nothing; the counts per statement are what to compare.
+# With BENCH_BASELINE_JAR (see lib.sh), a node built from another commit is traced too, as "baseline".
 #
 #   bench/syscalls.sh                      # 8 threads, 10 s per relay, text protocol
 #   bench/syscalls.sh --threads 1 --ps auto --time 5
@@ -21,6 +22,7 @@ seconds=10
 ps_mode=disable
 warmup=10
 setups="proxyfleet haproxy"
+[[ -z "${BENCH_BASELINE_JAR:-}" ]] || setups="baseline proxyfleet haproxy"
 
 while (($#)); do
     case "$1" in
@@ -39,12 +41,14 @@ command -v strace >/dev/null 2>&1 || bench_apt_install strace
 bench_require sysbench python3 mysql strace
 bench_start_mariadb
 bench_start_proxyfleet
+[[ -z "${BENCH_BASELINE_JAR:-}" ]] || bench_start_baseline
 bench_start_haproxy
 bench_sysbench_prepare
 
 pid_of() {
     case "$1" in
         proxyfleet) echo "$PF_PID" ;;
+        baseline) echo "$BASELINE_PID" ;;
         haproxy) echo "$HAPROXY_PID" ;;
     esac
 }
