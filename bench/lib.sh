@@ -14,6 +14,8 @@
 #   BENCH_KEEP=1           keep the temporary directory (logs) after exit
 #   BENCH_BASELINE_JAR     a ProxyFleet jar built from another commit: the sysbench and latency scripts then run it
 #                          as a fourth setup, "baseline", taking turns with the others (before/after in one run)
+#   BENCH_BASELINE_JAVA_OPTS  JVM options of the baseline node (default: PROXYFLEET_JAVA_OPTS); with this tree's jar
+#                          as BENCH_BASELINE_JAR, it compares two settings of one build (a transport, say)
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../bin/java-env.sh
@@ -246,7 +248,8 @@ EOF
 bench_start_baseline() {
     local port="$PF_PORT" admin="$PF_ADMIN_PORT" pid="$PF_PID"
     [[ -f "$BENCH_BASELINE_JAR" ]] || bench_die "BENCH_BASELINE_JAR: no such file: $BENCH_BASELINE_JAR"
-    bench_start_proxyfleet baseline "$BENCH_BASELINE_JAR"
+    PROXYFLEET_JAVA_OPTS="${BENCH_BASELINE_JAVA_OPTS-${PROXYFLEET_JAVA_OPTS:-}}" \
+        bench_start_proxyfleet baseline "$BENCH_BASELINE_JAR"
     BASELINE_PORT="$PF_PORT"
     BASELINE_PID="$PF_PID"
     PF_PORT="$port"
@@ -350,7 +353,8 @@ bench_machine_description() {
     echo "- ProxyFleet: $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
          "mysql-threads=${BENCH_PROXY_THREADS:-$(nproc)}, JVM options: ${PROXYFLEET_JAVA_OPTS:-none}"
     if [[ -n "${BENCH_BASELINE_JAR:-}" ]]; then
-        echo "- baseline: ProxyFleet from $(basename "$BENCH_BASELINE_JAR") (BENCH_BASELINE_JAR), same settings"
+        echo "- baseline: ProxyFleet from $BENCH_BASELINE_JAR (BENCH_BASELINE_JAR)," \
+             "JVM options: ${BENCH_BASELINE_JAVA_OPTS-${PROXYFLEET_JAVA_OPTS:-none}}"
     fi
 }
 

@@ -8,9 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.Promise;
 import io.proxyfleet.protocol.AuthPlugins;
 import io.proxyfleet.protocol.AuthSwitchRequest;
@@ -142,7 +139,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         var connection = new BackendConnection(server, key, credentials, ready, schema);
         var bootstrap = new Bootstrap()
                 .group(loop)
-                .channel(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
+                .channel(Transport.socketChannel(loop))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
