@@ -23,7 +23,7 @@ top=15
 
 while (($#)); do
     case "$1" in
-        --smoke) threads=1; seconds=2; warmup=1 ;;
+        --smoke) threads=1; seconds=2; warmup=1; BENCH_SYSBENCH_TABLES=1; BENCH_SYSBENCH_TABLE_SIZE=1000 ;;
         --threads) threads="$2"; shift ;;
         --time) seconds="$2"; shift ;;
         --ps) ps_mode="$2"; shift ;;
