@@ -22,7 +22,7 @@ write_doc=true
 smoke=false
 tests="oltp_point_select"
 ps_modes="disable auto"
-setups="direct proxyfleet haproxy"
+setups="$(bench_setups)"
 command_line="bench/latency.sh${*:+ $*}"
 
 while (($#)); do
@@ -44,6 +44,7 @@ fi
 bench_require sysbench python3 mysql
 bench_start_mariadb
 bench_start_proxyfleet
+[[ -z "${BENCH_BASELINE_JAR:-}" ]] || bench_start_baseline
 bench_start_haproxy
 bench_sysbench_prepare
 

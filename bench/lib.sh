@@ -12,6 +12,10 @@
 #   PROXYFLEET_JAVA_OPTS   extra JVM options for the node (for example -Xmx512m)
 #   BENCH_PROXY_THREADS    mysql-threads of the node (default: nproc)
 #   BENCH_KEEP=1           keep the temporary directory (logs) after exit
+#   BENCH_BASELINE_JAR     a ProxyFleet jar built from another commit: the sysbench and latency scripts then run it
+#                          as a fourth setup, "baseline", taking turns with the others (before/after in one run)
+#   BENCH_BASELINE_JAVA_OPTS  JVM options of the baseline node (default: PROXYFLEET_JAVA_OPTS); with this tree's jar
+#                          as BENCH_BASELINE_JAR, it compares two settings of one build (a transport, say)
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../bin/java-env.sh
@@ -40,6 +44,8 @@ PF_ADMIN_PORT=""
 PF_PID=""
 HAPROXY_PORT=""
 HAPROXY_PID=""
+BASELINE_PORT=""
+BASELINE_PID=""
 
 bench_log() {
     echo "[$(date -u +%H:%M:%S)] $*" >&2
@@ -187,8 +193,10 @@ bench_admin_sql() {
         -N -B -e "$1"
 }
 
+# Starts a node; sets PF_PORT, PF_ADMIN_PORT and PF_PID. Arguments (both optional): a name for its directory
+# (default proxyfleet) and a jar to run instead of this tree's.
 bench_start_proxyfleet() {
-    local dir="$BENCH_TMP/proxyfleet" cnf java_cmd threads
+    local dir="$BENCH_TMP/${1:-proxyfleet}" jar="${2:-}" cnf java_cmd threads
     mkdir -p "$dir"
     threads="${BENCH_PROXY_THREADS:-$(nproc)}"
     PF_PORT="$(bench_free_port)"
@@ -213,7 +221,9 @@ EOF
     java_cmd=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
     # shellcheck disable=SC2206 # word splitting of the user's JVM options is intended
     java_cmd+=(${PROXYFLEET_JAVA_OPTS:-})
-    if [[ -n "${PROXYFLEET_CLASSPATH:-}" ]]; then
+    if [[ -n "$jar" ]]; then
+        java_cmd+=(-jar "$jar")
+    elif [[ -n "${PROXYFLEET_CLASSPATH:-}" ]]; then
         java_cmd+=(-cp "$PROXYFLEET_CLASSPATH" io.proxyfleet.Main)
     else
         bench_build_jar
@@ -232,6 +242,28 @@ EOF
     bench_wait_for "$PF_PID" ProxyFleet "$dir/console.log" \
         mysql --no-defaults -h"$BENCH_HOST" -P"$PF_PORT" -u"$BENCH_USER" -p"$BENCH_PASSWORD" -e "SELECT 1"
     bench_log "ProxyFleet traffic $BENCH_HOST:$PF_PORT admin $PF_ADMIN_PORT (pid $PF_PID, mysql-threads=$threads)"
+}
+
+# Starts the node of $BENCH_BASELINE_JAR as setup "baseline" (BASELINE_PORT), leaving PF_* to this tree's node.
+bench_start_baseline() {
+    local port="$PF_PORT" admin="$PF_ADMIN_PORT" pid="$PF_PID"
+    [[ -f "$BENCH_BASELINE_JAR" ]] || bench_die "BENCH_BASELINE_JAR: no such file: $BENCH_BASELINE_JAR"
+    PROXYFLEET_JAVA_OPTS="${BENCH_BASELINE_JAVA_OPTS-${PROXYFLEET_JAVA_OPTS:-}}" \
+        bench_start_proxyfleet baseline "$BENCH_BASELINE_JAR"
+    BASELINE_PORT="$PF_PORT"
+    BASELINE_PID="$PF_PID"
+    PF_PORT="$port"
+    PF_ADMIN_PORT="$admin"
+    PF_PID="$pid"
+}
+
+# The setups of a comparison: direct, [baseline,] proxyfleet, haproxy.
+bench_setups() {
+    if [[ -n "${BENCH_BASELINE_JAR:-}" ]]; then
+        echo "direct baseline proxyfleet haproxy"
+    else
+        echo "direct proxyfleet haproxy"
+    fi
 }
 
 bench_proxyfleet_log() {
@@ -289,6 +321,7 @@ bench_port_of() {
     case "$1" in
         direct) echo "$MARIADB_PORT" ;;
         proxyfleet) echo "$PF_PORT" ;;
+        baseline) echo "$BASELINE_PORT" ;;
         haproxy) echo "$HAPROXY_PORT" ;;
         *) bench_die "unknown setup $1" ;;
     esac
@@ -319,6 +352,10 @@ bench_machine_description() {
     fi
     echo "- ProxyFleet: $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
          "mysql-threads=${BENCH_PROXY_THREADS:-$(nproc)}, JVM options: ${PROXYFLEET_JAVA_OPTS:-none}"
+    if [[ -n "${BENCH_BASELINE_JAR:-}" ]]; then
+        echo "- baseline: ProxyFleet from $BENCH_BASELINE_JAR (BENCH_BASELINE_JAR)," \
+             "JVM options: ${BENCH_BASELINE_JAVA_OPTS-${PROXYFLEET_JAVA_OPTS:-none}}"
+    fi
 }
 
 # Replaces the section between "<!-- bench:NAME:begin -->" and "<!-- bench:NAME:end -->" in

@@ -18,7 +18,7 @@ import statistics
 import sys
 from collections import defaultdict
 
-SETUP_ORDER = ["direct", "proxyfleet", "haproxy"]
+SETUP_ORDER = ["direct", "baseline", "proxyfleet", "haproxy"]
 PERCENTILES = (50, 95, 99)
 MICROS_PER_MILLI = 1000.0
 MICROS_PER_SECOND = 1_000_000.0

@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
     sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Options: --smoke, --rounds N, --time SECONDS, --threads \"LIST\", --no-doc"
+    echo "Options: --smoke, --rounds N, --time SECONDS, --threads \"LIST\", --tests \"LIST\", --ps \"LIST\", --no-doc"
 }
 
 rounds=3
@@ -23,7 +23,7 @@ write_doc=true
 smoke=false
 tests="oltp_point_select oltp_read_only"
 ps_modes="disable auto"
-setups="direct proxyfleet haproxy"
+setups="$(bench_setups)"
 command_line="bench/sysbench.sh${*:+ $*}"
 
 while (($#)); do
@@ -32,6 +32,8 @@ while (($#)); do
         --rounds) rounds="$2"; shift ;;
         --time) seconds="$2"; shift ;;
         --threads) thread_counts="$2"; shift ;;
+        --tests) tests="$2"; shift ;;
+        --ps) ps_modes="$2"; shift ;;
         --no-doc) write_doc=false ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
@@ -46,6 +48,7 @@ fi
 bench_require sysbench python3 mysql
 bench_start_mariadb
 bench_start_proxyfleet
+[[ -z "${BENCH_BASELINE_JAR:-}" ]] || bench_start_baseline
 bench_start_haproxy
 bench_sysbench_prepare
 

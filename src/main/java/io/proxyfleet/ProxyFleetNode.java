@@ -2,9 +2,6 @@ package io.proxyfleet;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -14,6 +11,7 @@ import io.proxyfleet.admin.AdminResponse;
 import io.proxyfleet.admin.NodeControl;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.Hostgroups;
+import io.proxyfleet.backend.Transport;
 import io.proxyfleet.cluster.AdminClusterNode;
 import io.proxyfleet.cluster.ClusterManager;
 import io.proxyfleet.cluster.ClusterTls;
@@ -96,7 +94,7 @@ public final class ProxyFleetNode implements AutoCloseable {
         var hostgroups = Hostgroups.follow(config);
         var sessions = new SessionRegistry();
         TlsFiles tlsFiles = TlsFiles.open(options.dataDir());
-        EventLoopGroup adminLoop = newGroup(1);
+        EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(1, Transport.defaultHandlerFactory());
         ProxyFleetNode node = null;
         try {
             // Traffic threads are sized from mysql-threads, which only the admin database knows: open it first.
@@ -111,7 +109,8 @@ public final class ProxyFleetNode implements AutoCloseable {
             admin.registerTableSource("stats_mysql_query_digest_reset", context.digests()::rowsAndReset);
             admin.registerTableSource("stats_mysql_query_rules", () -> ruleHits(config));
             RuntimeConfig cfg = config.current();
-            EventLoopGroup trafficLoops = newGroup(Math.max(1, cfg.mysqlVariables().getInt("threads")));
+            EventLoopGroup trafficLoops = new MultiThreadIoEventLoopGroup(
+                    Math.max(1, cfg.mysqlVariables().getInt("threads")), Transport.trafficHandlerFactory());
             node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
             node.admin = admin;
             node.trafficContext = context;
@@ -199,11 +198,6 @@ public final class ProxyFleetNode implements AutoCloseable {
                                 e.getMessage());
                     }
                 });
-    }
-
-    private static EventLoopGroup newGroup(int threads) {
-        return new MultiThreadIoEventLoopGroup(threads,
-                Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     }
 
     private synchronized void bindTraffic() throws InterruptedException {

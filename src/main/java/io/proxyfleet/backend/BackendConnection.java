@@ -8,9 +8,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.Promise;
 import io.proxyfleet.protocol.AuthPlugins;
 import io.proxyfleet.protocol.AuthSwitchRequest;
@@ -72,6 +69,13 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     private int sequenceId;
     private String schema;
     private BackendListener listener;
+    /** The pool of this connection's loop, once logged in. */
+    private BackendPool pool;
+    /** Whether its session keeps it between statements only to reuse it ({@link #keep}). */
+    private boolean kept;
+    /** Neighbours in the pool's list of kept connections, oldest first; managed by the pool. */
+    BackendConnection keptPrev;
+    BackendConnection keptNext;
     private Consumer<ErrPacket> internalDone;
     private long threadId;
     private long idleSinceNanos;
@@ -135,7 +139,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         var connection = new BackendConnection(server, key, credentials, ready, schema);
         var bootstrap = new Bootstrap()
                 .group(loop)
-                .channel(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
+                .channel(Transport.socketChannel(loop))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
@@ -229,8 +233,48 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         server.used.incrementAndGet();
     }
 
+    /**
+     * The session keeps this connection from one statement to the next although nothing of its state lives on it,
+     * to save the release, the take and the alignment of the next statement. Its pool takes it back from the
+     * session ({@link BackendListener#giveBack}) as soon as another session waits for a connection to its server.
+     *
+     * @return false when a session already waits for a connection to this server: the caller gives it back now
+     */
+    public boolean keep() {
+        if (kept) {
+            return true;
+        }
+        if (pool == null || server.hasWaiters()) {
+            return false;
+        }
+        kept = true;
+        pool.kept(this);
+        return true;
+    }
+
+    /** The connection serves its session's statement, or leaves it: it is no longer merely kept. */
+    public void unkeep() {
+        if (kept) {
+            kept = false;
+            pool.unkept(this);
+        }
+    }
+
+    public boolean kept() {
+        return kept;
+    }
+
+    BackendListener listener() {
+        return listener;
+    }
+
+    void trackedBy(BackendPool owner) {
+        this.pool = owner;
+    }
+
     /** Takes the connection back from its session; it stays open but delivers nothing. */
     void unlend() {
+        unkeep();
         if (state == State.LENT || state == State.INTERNAL || state == State.INTERNAL_PREPARE) {
             server.used.decrementAndGet();
         }
@@ -398,6 +442,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     public void close() {
+        unkeep();
         if (state == State.LENT || state == State.INTERNAL || state == State.INTERNAL_PREPARE) {
             server.used.decrementAndGet();
         }
@@ -489,6 +534,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     /** The connection is gone: counters follow, and whoever waits on it hears {@code reason}. */
     private void lost(String reason) {
+        unkeep();
         State was = state;
         BackendListener lentTo = listener;
         if (was == State.LENT || was == State.INTERNAL || was == State.INTERNAL_PREPARE) {

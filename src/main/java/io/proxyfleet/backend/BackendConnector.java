@@ -75,14 +75,29 @@ public final class BackendConnector {
 
     public void acquire(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener,
                         Callback callback) {
+        acquire(loop, config, request, listener, callback, null);
+    }
+
+    /**
+     * As {@link #acquire(EventLoop, RuntimeConfig, Request, BackendListener, Callback)}, starting from the server
+     * {@code picked} for this statement by {@link #pick(RuntimeConfig, int)} when not null, so that a statement
+     * is weighed once whether it runs on a kept connection or not.
+     */
+    public void acquire(EventLoop loop, RuntimeConfig config, Request request, BackendListener listener,
+                        Callback callback, ServerRuntime picked) {
         Settings settings = Settings.of(config.mysqlVariables());
         long now = System.nanoTime();
         // The common case under multiplexing: an idle connection of this loop, already in the right schema.
-        ServerRuntime server = pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
+        ServerRuntime server = picked != null ? picked
+                : pick(hostgroups.hostgroup(config.servers(), request.hostgroup()), settings, now);
         if (server != null && !server.hasWaiters(loop)) {
-            BackendConnection pooled = pool(loop).pollInSchema(new PoolKey(server.key(),
-                    request.credentials().username(), request.formatCapabilities(), request.collation()),
-                    request.schema());
+            BackendPool pool = pool(loop);
+            PoolKey key = new PoolKey(server.key(), request.credentials().username(), request.formatCapabilities(),
+                    request.collation());
+            BackendConnection pooled = pool.pollInSchema(key, request.schema());
+            if (pooled == null && pool.reclaimKept(server, key)) {
+                pooled = pool.pollInSchema(key, request.schema());
+            }
             if (pooled != null) {
                 pooled.lend(listener);
                 callback.acquired(pooled);
@@ -91,6 +106,30 @@ public final class BackendConnector {
         }
         new Attempt(loop, config, settings, request, listener, callback, now + settings.connectTimeoutMaxNanos(), now)
                 .run();
+    }
+
+    /** The server of {@code hostgroup} the next statement goes to, chosen by weight among the eligible; or null. */
+    public ServerRuntime pick(RuntimeConfig config, int hostgroup) {
+        return pick(hostgroups.hostgroup(config.servers(), hostgroup), Settings.of(config.mysqlVariables()),
+                System.nanoTime());
+    }
+
+    /**
+     * Whether a session may run its next statement on {@code kept}, the connection it kept from its last one
+     * with nothing of its state on it, rather than give it back and take one from the pool: only when that would
+     * change nothing. The statement was weighed onto kept's server ({@code picked}), the connection is one the
+     * pool would hand out for {@code request} (same pool key, open, in the schema, not older than
+     * mysql-connection_max_age_ms, its server ONLINE), and no session waits for a connection to that server.
+     */
+    public boolean mayKeep(BackendConnection kept, ServerRuntime picked, Request request) {
+        PoolKey key = kept.key();
+        String schema = request.schema();
+        return kept.server() == picked && !picked.hasWaiters() && picked.acceptsNewWork()
+                && kept.channel().isActive()
+                && key.formatCapabilities() == request.formatCapabilities() && key.collation() == request.collation()
+                && key.username().equals(request.credentials().username())
+                && (schema == null || schema.isEmpty() || schema.equals(kept.schema()))
+                && !hostgroups.pools().settings().tooOld(kept.createdNanos(), System.nanoTime());
     }
 
     private final class Attempt implements Runnable {
@@ -136,7 +175,11 @@ public final class BackendConnector {
             }
             PoolKey key = new PoolKey(server.key(), request.credentials().username(), request.formatCapabilities(),
                     request.collation());
-            BackendConnection pooled = waited || !server.hasWaiters(loop) ? pool(loop).poll(key) : null;
+            boolean mayTake = waited || !server.hasWaiters(loop);
+            BackendConnection pooled = mayTake ? pool(loop).poll(key) : null;
+            if (pooled == null && mayTake && pool(loop).reclaimKept(server, key)) {
+                pooled = pool(loop).poll(key);
+            }
             if (pooled != null) {
                 pooled.lend(listener);
                 alignSchema(pooled);
@@ -146,7 +189,7 @@ public final class BackendConnector {
                 // At max_connections (or behind sessions already waiting): free a slot held idle by another
                 // loop, and wait in line for a connection to come back or go away; the timer only guards the
                 // deadline and a missed wake-up.
-                hostgroups.pools().evictElsewhere(loop, server.key());
+                hostgroups.pools().evictElsewhere(loop, server);
                 int wait = ++token;
                 server.awaitCapacity(loop, () -> {
                     if (wait != token || !callback.stillWaiting()) {
@@ -156,6 +199,11 @@ public final class BackendConnector {
                     return true;
                 }, waited);
                 waited = true;
+                if (!server.mayOpen()) {
+                    // A connection of another pool key kept here between statements is closed, so that its slot
+                    // serves the first waiter.
+                    pool(loop).reclaimKept(server, null);
+                }
                 retryOrGiveUp(now, FULL_RETRY_MILLIS);
                 return;
             }

@@ -12,4 +12,14 @@ public interface BackendListener {
 
     /** The connection died while lent. */
     void onBackendClosed(BackendConnection connection, String reason);
+
+    /**
+     * Another session needs the connection this listener keeps between its statements only to reuse it
+     * ({@link BackendConnection#keep}): the listener forgets it at once, and the pool takes it back.
+     *
+     * @return false when the listener no longer keeps it (then the pool leaves it alone)
+     */
+    default boolean giveBack(BackendConnection connection) {
+        return false;
+    }
 }

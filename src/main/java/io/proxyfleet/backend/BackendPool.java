@@ -47,6 +47,14 @@ public final class BackendPool implements BackendListener {
     private final Map<ServerKey, AtomicInteger> idleCount = new ConcurrentHashMap<>();
     /** Every logged-in connection of this loop, idle or lent, until its channel closes. */
     private final Set<BackendConnection> open = new HashSet<>();
+    /**
+     * Connections that sessions of this loop keep between statements ({@link BackendConnection#keep}), linked
+     * through the connections themselves so that keeping one allocates nothing; the head was kept longest.
+     */
+    private BackendConnection keptHead;
+    private BackendConnection keptTail;
+    /** How many are kept; written on the loop only, read by other loops looking for one to take back. */
+    private volatile int keptCount;
 
     BackendPool(BackendPools pools, EventLoop loop) {
         this.pools = pools;
@@ -55,6 +63,7 @@ public final class BackendPool implements BackendListener {
 
     /** Registers a connection that just logged in on this loop, so that {@link #cut} finds it while lent. */
     void track(BackendConnection connection) {
+        connection.trackedBy(this);
         open.add(connection);
         connection.channel().closeFuture().addListener(f -> open.remove(connection));
     }
@@ -73,6 +82,68 @@ public final class BackendPool implements BackendListener {
         queue.pollLast();
         taken(last);
         return last;
+    }
+
+    void kept(BackendConnection connection) {
+        connection.keptPrev = keptTail;
+        connection.keptNext = null;
+        if (keptTail == null) {
+            keptHead = connection;
+        } else {
+            keptTail.keptNext = connection;
+        }
+        keptTail = connection;
+        keptCount = keptCount + 1; // one writer, the loop
+    }
+
+    void unkept(BackendConnection connection) {
+        BackendConnection prev = connection.keptPrev;
+        BackendConnection next = connection.keptNext;
+        if (prev == null) {
+            keptHead = next;
+        } else {
+            prev.keptNext = next;
+        }
+        if (next == null) {
+            keptTail = prev;
+        } else {
+            next.keptPrev = prev;
+        }
+        connection.keptPrev = null;
+        connection.keptNext = null;
+        keptCount = keptCount - 1;
+    }
+
+    int keptCount() {
+        return keptCount;
+    }
+
+    /**
+     * Takes back the connection to {@code server} kept longest by a session of this loop between its statements,
+     * because another session needs one: the one kept longest is the least likely to be wanted again at once.
+     * With {@code reuseKey}, only a connection of that key is taken, and it goes to the idle queue for the asking
+     * session (or the first waiter of this loop). Without, any connection to the server is closed, which frees its
+     * slot for a session of any loop.
+     *
+     * @return true when a connection was taken back
+     */
+    boolean reclaimKept(ServerRuntime server, PoolKey reuseKey) {
+        for (BackendConnection connection = keptHead; connection != null; connection = connection.keptNext) {
+            if (connection.server() == server && (reuseKey == null || reuseKey.equals(connection.key()))) {
+                BackendListener keeper = connection.listener();
+                connection.unkeep();
+                if (keeper == null || !keeper.giveBack(connection)) {
+                    return false;
+                }
+                if (reuseKey != null) {
+                    release(connection, true);
+                } else {
+                    connection.close();
+                }
+                return true;
+            }
+        }
+        return false;
     }
 
     int idleCount(ServerKey server) {
@@ -131,15 +202,16 @@ public final class BackendPool implements BackendListener {
     }
 
     /**
-     * Closes one connection to {@code server} that sat idle here for a while. A connection just returned is
-     * about to serve a session of this loop, so it is left alone: borrowing it would only churn connections.
+     * Closes one connection to {@code server} that sat idle here for a while, or else one that a session keeps
+     * between statements (a session of another loop waits, and comes first). A connection just returned is about
+     * to serve a session of this loop, so it is left alone: borrowing it would only churn connections.
      */
-    void closeOneIdle(ServerKey server) {
+    void closeOneIdle(ServerRuntime server) {
         long now = System.nanoTime();
         for (ArrayDeque<BackendConnection> queue : idle.values()) {
             for (Iterator<BackendConnection> it = queue.iterator(); it.hasNext(); ) {
                 BackendConnection connection = it.next();
-                if (connection.server().key().equals(server) && now - connection.idleSinceNanos() > UNUSED_NANOS) {
+                if (connection.server() == server && now - connection.idleSinceNanos() > UNUSED_NANOS) {
                     it.remove();
                     taken(connection);
                     connection.close();
@@ -147,6 +219,7 @@ public final class BackendPool implements BackendListener {
                 }
             }
         }
+        reclaimKept(server, null);
     }
 
     /** Closes every connection of this loop to {@code server}, idle ones quietly, lent ones as lost. */

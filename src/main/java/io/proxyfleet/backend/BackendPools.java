@@ -72,16 +72,18 @@ public final class BackendPools {
 
     /**
      * Asks some other event loop that holds an idle connection to {@code server} to close one, so that the
-     * calling loop may open its own within max_connections. Connections never migrate between loops, so this is
-     * how a busy loop borrows capacity from an idle one.
+     * calling loop may open its own within max_connections; a loop without one gives back a connection that a
+     * session keeps between statements. Connections never migrate between loops, so this is how a busy loop
+     * borrows capacity from an idle one.
      *
      * @return true when such a loop was found (the close happens asynchronously on it)
      */
-    boolean evictElsewhere(EventLoop caller, ServerKey server) {
+    boolean evictElsewhere(EventLoop caller, ServerRuntime server) {
         for (Map.Entry<EventLoop, BackendPool> entry : pools.entrySet()) {
             EventLoop loop = entry.getKey();
             BackendPool pool = entry.getValue();
-            if (loop != caller && !loop.isShuttingDown() && pool.idleCount(server) > 0) {
+            if (loop != caller && !loop.isShuttingDown()
+                    && (pool.idleCount(server.key()) > 0 || pool.keptCount() > 0)) {
                 try {
                     loop.execute(() -> pool.closeOneIdle(server));
                     return true;

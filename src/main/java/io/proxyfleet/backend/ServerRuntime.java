@@ -62,6 +62,11 @@ public final class ServerRuntime {
     final LongAdder queries = new LongAdder();
     final LongAdder bytesSent = new LongAdder();
     final LongAdder bytesReceived = new LongAdder();
+    /**
+     * Waiters registered and not yet taken off a queue, on every loop (some may have stopped waiting): read per
+     * statement by sessions that keep a connection, where walking the queues would allocate.
+     */
+    private final AtomicInteger waiting = new AtomicInteger();
     /** Sessions waiting for this server's max_connections to leave room, as wake-up actions. */
     private final java.util.Map<Object, java.util.concurrent.ConcurrentLinkedDeque<Waiter>> waiters =
             new java.util.concurrent.ConcurrentHashMap<>();
@@ -294,6 +299,7 @@ public final class ServerRuntime {
      */
     void awaitCapacity(Object loop, Waiter waiter, boolean first) {
         var queue = waiters.computeIfAbsent(loop, l -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+        waiting.incrementAndGet();
         if (first) {
             queue.addFirst(waiter);
         } else {
@@ -305,6 +311,11 @@ public final class ServerRuntime {
     boolean hasWaiters(Object loop) {
         var queue = waiters.get(loop);
         return queue != null && !queue.isEmpty();
+    }
+
+    /** Whether any session, on any loop, may wait for a connection here: a kept connection is then given back. */
+    boolean hasWaiters() {
+        return waiting.get() > 0;
     }
 
     /**
@@ -326,12 +337,13 @@ public final class ServerRuntime {
         }
     }
 
-    private static boolean wakeFirst(java.util.concurrent.ConcurrentLinkedDeque<Waiter> queue) {
+    private boolean wakeFirst(java.util.concurrent.ConcurrentLinkedDeque<Waiter> queue) {
         if (queue == null) {
             return false;
         }
         Waiter waiter;
         while ((waiter = queue.pollFirst()) != null) {
+            waiting.decrementAndGet();
             if (waiter.wake()) {
                 return true;
             }

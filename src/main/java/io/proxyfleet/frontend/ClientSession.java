@@ -12,6 +12,7 @@ import io.proxyfleet.backend.BackendConnection;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.BackendCredentials;
 import io.proxyfleet.backend.BackendListener;
+import io.proxyfleet.backend.ServerRuntime;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.login.FrontendHandshake;
@@ -77,6 +78,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** How long a server gets to stop a query after KILL QUERY before the proxy cuts the connection. */
     private static final long KILL_GRACE_NANOS = 5_000_000_000L;
     private static final String STATE_GONE = "; the transaction or session state held on it is gone";
+    /**
+     * How long a session keeps an unpinned backend connection after its last statement when no other session
+     * needs it. A session that waits for a connection takes a kept one back at once, so this bounds only how long
+     * a quiet client's connection is missing from the idle pool (its pings, age limit and trimming).
+     */
+    static final long KEEP_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /**
      * Capabilities offered beyond the base set. CLIENT_SESSION_TRACK works (SessionStateTest) but is not offered:
      * MariaDB Connector/J answers it with a {@code SET session_track_system_variables=CONCAT(...)} the proxy
@@ -303,7 +310,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         lastActivityNanos = loginNanos;
         if (!changingUser) {
             LoopTicker.register(channel.eventLoop(), this);
-            channel.config().setAutoRead(false);
             // max_allowed_packet is checked from each header from now on, before the packet is buffered.
             channel.pipeline().get(PacketDecoder.class)
                     .afterLogin(TrafficSettings.of(cfg.mysqlVariables()).maxAllowedPacket());
@@ -361,7 +367,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 }
                 // A pipelining client: kept in order for after the command in flight. The client is not read
                 // again until then, so this holds at most one socket read.
-                case WAITING, ACQUIRING, ALIGNING, RELAYING -> queued.addLast(packet);
+                case WAITING, ACQUIRING, ALIGNING, RELAYING -> {
+                    queued.addLast(packet);
+                    pauseClient();
+                }
             }
         } catch (ProtocolException | IndexOutOfBoundsException e) {
             protocolViolation(e);
@@ -391,7 +400,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             draining = false;
         }
         if (state == State.READY && queued.isEmpty()) {
-            channel.read();
+            resumeClient();
+        } else if (!queued.isEmpty()) {
+            pauseClient();
+        }
+    }
+
+    /**
+     * Stops reading the client while its packets wait in {@link #queued}. Only pipelining clients get here: one
+     * that waits for each reply sends nothing while a command is in flight, so between such commands the
+     * client's read interest stays registered and costs no epoll_ctl per statement.
+     */
+    private void pauseClient() {
+        if (channel.config().isAutoRead()) {
+            channel.config().setAutoRead(false);
+        }
+    }
+
+    private void resumeClient() {
+        if (!channel.config().isAutoRead()) {
+            channel.config().setAutoRead(true); // reads again, as channel.read() would
         }
     }
 
@@ -477,7 +505,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private int heldOrDefaultHostgroup() {
-        return backend != null ? backendHostgroup() : user.defaultHostgroup();
+        return holdsBackend() ? backendHostgroup() : user.defaultHostgroup();
+    }
+
+    /** True when the session holds a backend for a reason (a pin, a command); a merely kept one does not count. */
+    private boolean holdsBackend() {
+        return backend != null && !backend.kept();
     }
 
     private void changeUser(Command c) {
@@ -611,7 +644,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
         @Override
         public int heldHostgroup() {
-            return backend == null ? -1 : backendHostgroup();
+            return holdsBackend() ? backendHostgroup() : -1;
         }
 
         @Override
@@ -678,6 +711,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         long timeoutMillis = c.ruleTimeoutMillis > 0 ? c.ruleTimeoutMillis : processing.defaultQueryTimeout();
         c.deadlineNanos = timeoutMillis <= 0 ? Long.MAX_VALUE : c.startNanos + timeoutMillis * 1_000_000L;
         c.retriesLeft = c.ruleRetries >= 0 ? c.ruleRetries : processing.queryRetries();
+        ServerRuntime picked = null;
+        if (backend != null && backend.kept()) {
+            // The statement is weighed onto a server as if the session held nothing; the kept connection serves
+            // it only when the pool would have handed out that very connection.
+            backend.unkeep();
+            BackendConnector connector = context.connector();
+            picked = connector.pick(cfg, hostgroup);
+            if (!connector.mayKeep(backend, picked, backendRequest(hostgroup))) {
+                releaseBackend();
+            }
+        }
         if (backend != null && backendHostgroup() != hostgroup) {
             releaseBackend();
         }
@@ -685,12 +729,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             alignAndSend(c);
             return;
         }
-        acquire(cfg, c);
+        acquire(cfg, c, picked);
     }
 
-    private void acquire(RuntimeConfig cfg, Command c) {
+    private void acquire(RuntimeConfig cfg, Command c, ServerRuntime picked) {
         state = State.ACQUIRING;
-        context.connector().acquire(channel.eventLoop(), cfg, backendRequest(c.hostgroup), this, c.awaitConnection(this));
+        context.connector().acquire(channel.eventLoop(), cfg, backendRequest(c.hostgroup), this,
+                c.awaitConnection(this), picked);
     }
 
     /** What a backend connection for this session must look like; rebuilt only when something in it changed. */
@@ -716,7 +761,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         backend = connection;
-        connection.channel().config().setAutoRead(false);
         alignAndSend(c);
     }
 
@@ -792,7 +836,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         state = State.RELAYING;
         backendPaused = false;
-        backend.channel().read();
+        readBackend(backend);
+    }
+
+    /**
+     * The backend is read with auto-read on: it sends only what a command asked for, so keeping its read interest
+     * registered costs nothing between commands, where switching it off and on would cost two epoll_ctl per
+     * statement. Auto-read goes off only while the client cannot take more ({@link #onBackendReadComplete}).
+     */
+    private static void readBackend(BackendConnection connection) {
+        if (!connection.channel().config().isAutoRead()) {
+            connection.channel().config().setAutoRead(true);
+        }
     }
 
     private ResponseTracker tracker() {
@@ -876,10 +931,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         channel.flush();
-        if (channel.isWritable()) {
-            connection.channel().read();
-        } else {
+        if (!channel.isWritable()) {
             backendPaused = true;
+            connection.channel().config().setAutoRead(false);
         }
     }
 
@@ -887,7 +941,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (backendPaused && channel.isWritable() && backend != null && state == State.RELAYING) {
             backendPaused = false;
-            backend.channel().read();
+            readBackend(backend);
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -904,7 +958,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             backend.flush();
             tracker().afterLocalInfile();
             state = State.RELAYING;
-            backend.channel().read();
+            readBackend(backend);
         } else {
             channel.read();
         }
@@ -960,10 +1014,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         c.complete(t, context, backend, now);
         command = null;
         state = State.READY;
-        if (!user.fastForward() && !pins.keepsBackend(processing.multiplexing())) {
-            releaseBackend();
+        if (!user.fastForward() && !pins.keepsBackend(processing.multiplexing())
+                && (backend.statementCount() > processing.maxStatementsPerConnection() || !backend.keep())) {
+            releaseBackend(); // due for a statement trim, or another session waits for a connection
         }
         endCommand();
+    }
+
+    /** Another session waits for the connection this one keeps between statements: it goes back at once. */
+    @Override
+    public boolean giveBack(BackendConnection connection) {
+        if (connection != backend) {
+            return false;
+        }
+        backend = null;
+        pins.backendLost();
+        return true;
     }
 
     @Override
@@ -991,7 +1057,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 log.info("Session {} from {}: backend lost before answering, running the {} again: {}", id,
                         clientAddress, c.readOnly ? "read-only query" : "command that never reached it", reason);
             }
-            acquire(context.config().current(), c);
+            acquire(context.config().current(), c, null);
             return;
         }
         if (inFlight) {
@@ -1064,6 +1130,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         Command c = command;
+        if (backend != null && backend.kept() && now - lastActivityNanos > KEEP_IDLE_NANOS) {
+            releaseBackend();
+        }
         if (c == null || state == State.READY || state == State.CHANGE_USER) {
             if (now - lastActivityNanos > settings.waitTimeoutNanos()) {
                 closeForLimit("it was idle longer than mysql-wait_timeout");

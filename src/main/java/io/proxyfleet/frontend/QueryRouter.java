@@ -2,6 +2,7 @@ package io.proxyfleet.frontend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.proxyfleet.backend.BackendConnection;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.BackendCredentials;
@@ -41,6 +42,13 @@ final class QueryRouter {
     private static final int KILL_COMMAND = CommandCounters.COMMANDS.indexOf("KILL");
     static final int SELECT_COMMAND = CommandCounters.COMMANDS.indexOf("SELECT");
     private static final byte[] NO_BYTES = new byte[0];
+    /** One digest-table lookup key per event loop, so that counting a known digest allocates nothing. */
+    private static final FastThreadLocal<QueryDigestStats.Probe> DIGEST_PROBE = new FastThreadLocal<>() {
+        @Override
+        protected QueryDigestStats.Probe initialValue() {
+            return new QueryDigestStats.Probe();
+        }
+    };
 
     /** What the session does with a COM_QUERY. The common outcome, {@link #FORWARD}, is a shared constant. */
     sealed interface Outcome {
@@ -153,9 +161,8 @@ final class QueryRouter {
         }
         c.hostgroup = hostgroup;
         if (processing.digestsEnabled()) {
-            var key = new QueryDigestStats.Key(hostgroup, schema, user.username(),
-                    processing.trackHostname() ? clientAddress : "", qc.digest().hash());
-            c.digest = context.digests().entry(key, qc.digest()::textString);
+            c.digest = context.digests().entry(DIGEST_PROBE.get().set(hostgroup, schema, user.username(),
+                    processing.trackHostname() ? clientAddress : "", qc.digest()));
         }
         if (rules.cacheTtl() > 0 && c.sqlIndex == SELECT_COMMAND && whole) {
             byte[] cached = lookUpOrCapture(c, cfg, user, schema, length);

@@ -7,10 +7,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.proxyfleet.backend.Transport;
 import io.proxyfleet.protocol.PacketDecoder;
 import java.net.InetSocketAddress;
 
@@ -33,7 +31,7 @@ public final class TrafficServer implements AutoCloseable {
         Sha2Rsa.warmUp();
         var bootstrap = new ServerBootstrap()
                 .group(workers)
-                .channel(Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .channel(Transport.serverSocketChannel(workers))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

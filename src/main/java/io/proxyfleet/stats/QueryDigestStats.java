@@ -1,8 +1,10 @@
 package io.proxyfleet.stats;
 
+import io.proxyfleet.routing.QueryDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -15,6 +17,59 @@ import java.util.function.Supplier;
 public final class QueryDigestStats {
     /** Key of an entry; the client address is empty unless mysql-query_digests_track_hostname is on. */
     public record Key(int hostgroup, String schemaname, String username, String clientAddress, long digest) {
+        @Override
+        public int hashCode() {
+            return hash(hostgroup, schemaname, username, clientAddress, digest);
+        }
+
+        static int hash(int hostgroup, String schemaname, String username, String clientAddress, long digest) {
+            int h = Long.hashCode(digest);
+            h = 31 * h + hostgroup;
+            h = 31 * h + Objects.hashCode(schemaname);
+            h = 31 * h + Objects.hashCode(username);
+            return 31 * h + Objects.hashCode(clientAddress);
+        }
+    }
+
+    /**
+     * A reusable lookup key, equal to the {@link Key} of the same fields: finding an existing entry then allocates
+     * nothing, where a new key per query would. Owned by one thread (an event loop keeps one); a key is made from
+     * it only when a digest is seen first.
+     */
+    public static final class Probe {
+        private int hostgroup;
+        private String schemaname;
+        private String username;
+        private String clientAddress;
+        private QueryDigest digest;
+        private int hash;
+
+        public Probe set(int hostgroupId, String schema, String user, String client, QueryDigest queryDigest) {
+            this.hostgroup = hostgroupId;
+            this.schemaname = schema;
+            this.username = user;
+            this.clientAddress = client;
+            this.digest = queryDigest;
+            this.hash = Key.hash(hostgroupId, schema, user, client, queryDigest.hash());
+            return this;
+        }
+
+        Key key() {
+            return new Key(hostgroup, schemaname, username, clientAddress, digest.hash());
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+
+        /** Equal to the {@link Key} of the same fields; the map compares the probe with its keys, not the reverse. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && k.digest() == digest.hash() && k.hostgroup() == hostgroup
+                    && Objects.equals(k.schemaname(), schemaname) && Objects.equals(k.username(), username)
+                    && Objects.equals(k.clientAddress(), clientAddress);
+        }
     }
 
     /** Accumulators of one entry; fields are updated concurrently and read without a lock. */
@@ -67,6 +122,16 @@ public final class QueryDigestStats {
      * normalised text is materialised once per digest rather than per query. The session looks the entry up
      * when the query starts (while its digest is at hand) and {@link Entry#record counts} it when it ends.
      */
+    public Entry entry(Probe probe) {
+        try {
+            Entry entry = entries.get(probe);
+            return entry != null ? entry : entry(probe.key(), probe.digest::textString);
+        } finally {
+            probe.digest = null; // the probe outlives the query; its text must not
+        }
+    }
+
+    /** As {@link #entry(Probe)}, for a key made by the caller. */
     public Entry entry(Key key, Supplier<String> digestText) {
         Map<Key, Entry> map = entries;
         Entry entry = map.get(key);

@@ -102,6 +102,26 @@ class BenchSmokeTest {
         assertThat(out).containsPattern("\\| proxyfleet \\| \\d+ \\| [0-9.]+ \\| [0-9.]+ \\| 0 \\| 0 \\| (\\d|10|11) \\|");
     }
 
+    @Test
+    void syscallsCountsCallsPerStatementForProxyFleetAndHaproxy() throws Exception {
+        assumeTools("sysbench", "haproxy", "strace");
+
+        String out = runSmoke("syscalls.sh");
+
+        assertThat(out).contains("| System call | proxyfleet per statement | haproxy per statement |")
+                .containsPattern("\\| \\*\\*total\\*\\* \\| \\*\\*[0-9.]+\\*\\* \\| \\*\\*[0-9.]+\\*\\* \\|");
+    }
+
+    @Test
+    void allocationsReportsBytesPerStatementAndTheirSites() throws Exception {
+        assumeTools("sysbench");
+
+        String out = runSmoke("allocations.sh");
+
+        assertThat(out).containsPattern("Statements: [1-9]\\d*; heap allocated: [0-9.]+ MiB, \\d+ bytes per statement")
+                .contains("Allocation by Site");
+    }
+
     private static void assumeTools(String... tools) {
         for (String tool : tools) {
             assumeThat(Executables.find(tool)).as("%s is installed (bin/test installs it)", tool).isPresent();

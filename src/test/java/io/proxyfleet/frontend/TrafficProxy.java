@@ -2,12 +2,12 @@ package io.proxyfleet.frontend;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.Hostgroups;
+import io.proxyfleet.backend.Transport;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.config.MysqlServer;
@@ -59,7 +59,7 @@ public final class TrafficProxy implements AutoCloseable {
         SslContext tls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
         var sessions = new SessionRegistry();
         var context = TrafficContext.create(holder, new BackendConnector(Hostgroups.follow(holder)), sessions, () -> tls);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, EpollIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, Transport.trafficHandlerFactory());
         TrafficServer server = TrafficServer.start(context, group, "127.0.0.1", 0);
         TrafficProxy proxy = new TrafficProxy(group, server, holder, sessions);
         proxy.context = context;
