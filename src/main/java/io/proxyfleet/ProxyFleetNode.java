@@ -31,6 +31,8 @@ import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.routing.RuleCompiler;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -86,7 +88,10 @@ public final class ProxyFleetNode implements AutoCloseable {
         var config = new ConfigHolder(RuntimeConfig.empty());
         var hostgroups = Hostgroups.follow(config);
         var sessions = new SessionRegistry();
-        TlsFiles tlsFiles = TlsFiles.open(options.dataDir());
+        // Generating the TLS files (first start) and building their context take about a second of CPU in a fresh
+        // JVM: they run on a thread of their own while the admin database opens (issue 11, start-up).
+        CompletableFuture<TlsFiles> tlsOpening = CompletableFuture.supplyAsync(() -> TlsFiles.open(options.dataDir()),
+                task -> Thread.ofPlatform().daemon().name("proxyfleet-tls-files").start(task));
         EventLoopGroup adminLoop = newGroup(1);
         ProxyFleetNode node = null;
         try {
@@ -103,7 +108,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             admin.registerTableSource("stats_mysql_query_rules", () -> ruleHits(config));
             RuntimeConfig cfg = config.current();
             EventLoopGroup trafficLoops = newGroup(Math.max(1, cfg.mysqlVariables().getInt("threads")));
-            node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
+            node = new ProxyFleetNode(config, awaitTls(tlsOpening), trafficLoops, adminLoop, sessions);
             node.admin = admin;
             node.trafficContext = context;
             pending.node = node;
@@ -127,7 +132,17 @@ public final class ProxyFleetNode implements AutoCloseable {
             } else {
                 adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             }
+            // Not left writing into a data directory that the caller may remove next.
+            tlsOpening.handle((files, failure) -> null).join();
             throw new IllegalStateException("ProxyFleet failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    private static TlsFiles awaitTls(CompletableFuture<TlsFiles> opening) {
+        try {
+            return opening.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
     }
 
