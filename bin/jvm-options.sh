@@ -31,12 +31,15 @@ proxyfleet_jvm_options() {
 }
 
 # Where the AOT cache of JAR lives. A cache is only valid for the exact jar, libraries, JVM and options it was
-# trained with, so all of them are in its name: a new build, JDK or PROXYFLEET_JAVA_OPTS gets a new cache.
+# trained with, so all of them are in its name: a new build, JDK or PROXYFLEET_JAVA_OPTS gets a new cache. Whatever
+# this misses, the check after each start (below) catches.
 proxyfleet_aot_file() {
     local jar="$1" dir stamp
     dir="${PROXYFLEET_AOT_DIR:-$(dirname "$jar")/aot}"
-    stamp="$( { stat -c '%n %s %Y' "$jar" "$(dirname "$jar")"/lib/*.jar 2>/dev/null
-                "$JAVA_HOME/bin/java" -version 2>&1
+    # The JDK by its release file and libjvm.so rather than by running java -version, which would add a JVM start.
+    stamp="$( { stat -c '%n %s %Y' "$jar" "$(dirname "$jar")"/lib/*.jar "$JAVA_HOME/release" \
+                    "$JAVA_HOME"/lib/server/libjvm.so 2>/dev/null
+                cat "$JAVA_HOME/release" 2>/dev/null
                 echo "${PROXYFLEET_JVM_OPTIONS[*]}"; } | cksum | cut -d' ' -f1)"
     echo "$dir/proxyfleet-$stamp.aot"
 }
