@@ -92,11 +92,14 @@ pool_with="$(pool_counts)"
 threads_with="$(threads_connected)"
 bench_log "with $connected idle clients: RSS $(mib "$rss_with"), pool $pool_with, Threads_connected $threads_with"
 
-# How much of that is live data rather than garbage not yet collected: G1 returns free heap after a full GC.
+# How much of that is live data rather than garbage not yet collected: the collector may return free heap after a
+# full GC.
 "$JAVA_HOME/bin/jcmd" "$PF_PID" GC.run >/dev/null
 sleep "$SETTLE_S"
 rss_gc="$(bench_proc_kib "$PF_PID" VmRSS)"
-heap_info="$("$JAVA_HOME/bin/jcmd" "$PF_PID" GC.heap_info | awk '/garbage-first heap/ { $1 = $1; print; exit }')"
+# One line per generation (Serial) or one for the heap (G1), from GC.heap_info's "total ... used ..." lines.
+heap_info="$("$JAVA_HOME/bin/jcmd" "$PF_PID" GC.heap_info \
+    | awk '/ total .* used / { $1 = $1; sub(/ \[.*/, ""); line = line (line ? "; " : "") $0 } END { print line }')"
 bench_log "after a full GC, clients still connected: RSS $(mib "$rss_gc"); $heap_info"
 
 kill "$clients_pid"

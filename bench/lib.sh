@@ -20,6 +20,8 @@
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=../bin/java-env.sh
 source "$BENCH_ROOT/bin/java-env.sh"
+# shellcheck source=../bin/jvm-options.sh
+source "$BENCH_ROOT/bin/jvm-options.sh"
 export PATH="$PATH:/usr/sbin:/sbin"
 
 readonly BENCH_HOST=127.0.0.1
@@ -185,6 +187,13 @@ bench_build_jar() {
     if [[ -z "$jar" || -n "$(find "$BENCH_ROOT/src/main" "$BENCH_ROOT/pom.xml" -newer "$jar" -print -quit)" ]]; then
         bench_log "building ProxyFleet (mvn -q -B -DskipTests package)"
         (cd "$BENCH_ROOT" && mvn -q -B -DskipTests package) >&2
+        jar="$(bench_jar)"
+    fi
+    # Built now rather than in the background by the first start, which would compete with the measurements.
+    proxyfleet_jvm_options
+    if [[ "${PROXYFLEET_AOT:-on}" != off && ! -s "$(proxyfleet_aot_file "$jar")" ]]; then
+        bench_log "building the ahead-of-time cache (bin/jvm-options.sh)"
+        proxyfleet_aot_build "$jar" || bench_log "the AOT cache could not be built; ProxyFleet starts without it"
     fi
 }
 
@@ -217,17 +226,17 @@ mysql_variables=
     server_version="5.5.30"
 }
 EOF
-    # Netty's epoll transport loads JNI code and uses sun.misc.Unsafe; the same flags as bin/proxyfleet.
-    java_cmd=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
-    # shellcheck disable=SC2206 # word splitting of the user's JVM options is intended
-    java_cmd+=(${PROXYFLEET_JAVA_OPTS:-})
+    # bin/proxyfleet's JVM options (bin/jvm-options.sh), and its ahead-of-time cache when running this tree's jar.
     if [[ -n "$jar" ]]; then
-        java_cmd+=(-jar "$jar")
+        proxyfleet_jvm_options
+        java_cmd=("$JAVA_HOME/bin/java" "${PROXYFLEET_JVM_OPTIONS[@]}" -jar "$jar")
     elif [[ -n "${PROXYFLEET_CLASSPATH:-}" ]]; then
-        java_cmd+=(-cp "$PROXYFLEET_CLASSPATH" io.proxyfleet.Main)
+        proxyfleet_jvm_options
+        java_cmd=("$JAVA_HOME/bin/java" "${PROXYFLEET_JVM_OPTIONS[@]}" -cp "$PROXYFLEET_CLASSPATH" io.proxyfleet.Main)
     else
         bench_build_jar
-        java_cmd+=(-jar "$(bench_jar)")
+        proxyfleet_java_command "$(bench_jar)"
+        java_cmd=("${PROXYFLEET_JAVA_CMD[@]}")
     fi
     "${java_cmd[@]}" -f -D "$dir" -c "$cnf" >"$dir/console.log" 2>&1 &
     PF_PID=$!
@@ -351,10 +360,10 @@ bench_machine_description() {
         echo "- HAProxy: $(bench_haproxy_version)"
     fi
     echo "- ProxyFleet: $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
-         "mysql-threads=${BENCH_PROXY_THREADS:-$(nproc)}, JVM options: ${PROXYFLEET_JAVA_OPTS:-none}"
+         "mysql-threads=${BENCH_PROXY_THREADS:-$(nproc)}, JVM options: bin/jvm-options.sh${PROXYFLEET_JAVA_OPTS:+ + $PROXYFLEET_JAVA_OPTS}"
     if [[ -n "${BENCH_BASELINE_JAR:-}" ]]; then
         echo "- baseline: ProxyFleet from $BENCH_BASELINE_JAR (BENCH_BASELINE_JAR)," \
-             "JVM options: ${BENCH_BASELINE_JAVA_OPTS-${PROXYFLEET_JAVA_OPTS:-none}}"
+             "JVM options: bin/jvm-options.sh + ${BENCH_BASELINE_JAVA_OPTS-${PROXYFLEET_JAVA_OPTS:-none}}"
     fi
 }
 

@@ -35,6 +35,8 @@ import io.proxyfleet.web.dashboard.WebDashboard;
 import io.proxyfleet.web.RestRoutes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -93,7 +95,10 @@ public final class ProxyFleetNode implements AutoCloseable {
         var config = new ConfigHolder(RuntimeConfig.empty());
         var hostgroups = Hostgroups.follow(config);
         var sessions = new SessionRegistry();
-        TlsFiles tlsFiles = TlsFiles.open(options.dataDir());
+        // Generating the TLS files (first start) and building their context take about a second of CPU in a fresh
+        // JVM: they run on a thread of their own while the admin database opens (issue 11, start-up).
+        CompletableFuture<TlsFiles> tlsOpening = CompletableFuture.supplyAsync(() -> TlsFiles.open(options.dataDir()),
+                task -> Thread.ofPlatform().daemon().name("proxyfleet-tls-files").start(task));
         EventLoopGroup adminLoop = new MultiThreadIoEventLoopGroup(1, Transport.defaultHandlerFactory());
         ProxyFleetNode node = null;
         try {
@@ -111,7 +116,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             RuntimeConfig cfg = config.current();
             EventLoopGroup trafficLoops = new MultiThreadIoEventLoopGroup(
                     Math.max(1, cfg.mysqlVariables().getInt("threads")), Transport.trafficHandlerFactory());
-            node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
+            node = new ProxyFleetNode(config, awaitTls(tlsOpening), trafficLoops, adminLoop, sessions);
             node.admin = admin;
             node.trafficContext = context;
             pending.node = node;
@@ -134,7 +139,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.restApi = new RestApiServer(config, admin::account);
             RestRoutes.register(node.restApi, sources, metrics);
             node.restApi.reconfigure();
-            node.web = new WebDashboard(admin, config, node.cluster, tlsFiles, node::adminPort);
+            node.web = new WebDashboard(admin, config, node.cluster, node.tlsFiles, node::adminPort);
             node.web.apply();
             log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
                     cfg.mysqlVariables().get("interfaces"), node.trafficPort(),
@@ -146,7 +151,17 @@ public final class ProxyFleetNode implements AutoCloseable {
             } else {
                 adminLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             }
+            // Not left writing into a data directory that the caller may remove next.
+            tlsOpening.handle((files, failure) -> null).join();
             throw new IllegalStateException("ProxyFleet failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    private static TlsFiles awaitTls(CompletableFuture<TlsFiles> opening) {
+        try {
+            return opening.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
     }
 

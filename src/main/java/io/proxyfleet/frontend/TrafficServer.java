@@ -28,7 +28,7 @@ public final class TrafficServer implements AutoCloseable {
 
     public static TrafficServer start(TrafficContext context, EventLoopGroup workers, String host, int port)
             throws InterruptedException {
-        Sha2Rsa.warmUp();
+        Sha2Rsa.warmUpInBackground();
         var bootstrap = new ServerBootstrap()
                 .group(workers)
                 .channel(Transport.serverSocketChannel(workers))

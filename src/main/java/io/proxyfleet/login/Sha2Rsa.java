@@ -9,7 +9,9 @@ import javax.crypto.Cipher;
 
 /**
  * The RSA key pair caching_sha2_password uses to receive a password over an unencrypted connection. Generated
- * once per process, on first use (or by {@link #warmUp} at start-up, off the event loops).
+ * once per process, on first use (or by {@link #warmUp} at start-up, off the event loops). Generating it takes
+ * hundreds of milliseconds of CPU in a fresh JVM, so start-up runs it on a thread of its own
+ * ({@link #warmUpInBackground}); a client that needs the key sooner waits for the class initialization.
  */
 public final class Sha2Rsa {
     private static final int KEY_BITS = 2048;
@@ -36,6 +38,11 @@ public final class Sha2Rsa {
 
     public static void warmUp() {
         publicKeyPem();
+    }
+
+    /** {@link #warmUp} on a daemon thread, so that listeners open without waiting for the key. */
+    public static void warmUpInBackground() {
+        Thread.ofPlatform().daemon().name("proxyfleet-sha2-rsa-key").start(Sha2Rsa::warmUp);
     }
 
     static String publicKeyPem() {

@@ -60,9 +60,17 @@ public final class PacketDecoder extends ByteToMessageDecoder {
     /** True from {@link #beforeLogin} until {@link #afterLogin}: the bound is still the login phase's. */
     private boolean awaitingLogin;
 
-    /** A decoder without a bound, for trusted peers (backends) whose results may be of any size. */
+    /**
+     * A decoder without a bound, for trusted peers (backends) whose results may be of any size. It cumulates
+     * reads as components of a composite buffer instead of merging them: the packets it emits are slices still
+     * queued for the client, so the merge cumulator could not append in place and copied the unread tail of every
+     * read into a new, larger buffer (a packet straddles almost every read of a large result). Each read now stays
+     * a component, freed as soon as the client has been sent its packets (issue 11: peak RSS and CPU per
+     * streamed byte).
+     */
     public PacketDecoder() {
         this(Long.MAX_VALUE, PACKET_TOO_LARGE);
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     /**

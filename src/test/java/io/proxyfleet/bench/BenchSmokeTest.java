@@ -122,6 +122,19 @@ class BenchSmokeTest {
                 .contains("Allocation by Site");
     }
 
+    @Test
+        void startupReportsWhenAdminAndTrafficAnswer() throws Exception {
+        String out = runSmoke("startup.sh");
+
+        assertThat(out).contains("| Setup | Until | Median ms | Min..max ms | Median CPU ms | Rounds |");
+        for (String until : List.of("first start: admin SELECT 1", "restart: admin SELECT 1",
+                "first start: traffic SELECT 1 from -c")) {
+            // setup | until | median ms | min..max ms | median CPU ms | rounds
+            assertThat(out).containsPattern("\\| classpath \\| " + Pattern.quote(until)
+                    + " \\| \\d+ \\| \\d+\\.\\.\\d+ \\| \\d+ \\| 1 \\|");
+        }
+    }
+
     private static void assumeTools(String... tools) {
         for (String tool : tools) {
             assumeThat(Executables.find(tool)).as("%s is installed (bin/test installs it)", tool).isPresent();

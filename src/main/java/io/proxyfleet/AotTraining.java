@@ -1,0 +1,111 @@
+package io.proxyfleet;
+
+import io.proxyfleet.protocol.client.BlockingMysqlClient;
+import io.proxyfleet.protocol.client.MysqlErrorException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The training run of the ahead-of-time cache (JEPs 483, 514 and 515): {@code bin/proxyfleet} runs this class once
+ * per jar and JVM with {@code -XX:AOTCacheOutput}, and every later start maps the classes it loaded and linked,
+ * and the method profiles it gathered, instead of loading, verifying and profiling them again. It does what a node
+ * does in its first seconds, as {@link Main} does it: parses a command line, starts a node from a config file in
+ * a throwaway data directory (so TLS files are generated and the SQLite schema created), answers admin statements,
+ * logs a client in on the traffic port and fails its query on a backend that refuses connections, then stops.
+ * Runs on the main thread; the node's own threads stop with it.
+ */
+public final class AotTraining {
+    private static final String ADMIN_USER = "admin";
+    private static final String ADMIN_PASSWORD = "admin";
+    private static final String TRAFFIC_USER = "training";
+    private static final String TRAFFIC_PASSWORD = "training";
+    /** Port 1 (tcpmux) is never served here: a backend connection attempt is refused at once. */
+    private static final int REFUSING_PORT = 1;
+    private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(30);
+    /** What an operator typically runs on a fresh node, plus the statistics a dashboard polls. */
+    private static final List<String> ADMIN_STATEMENTS = List.of(
+            "SELECT 1",
+            "SELECT * FROM mysql_servers",
+            "SELECT * FROM runtime_mysql_users",
+            // The refused backend fails the traffic query as soon as retrying gives up, not after the default 10 s.
+            "UPDATE global_variables SET variable_value = '500' WHERE variable_name IN"
+                    + " ('mysql-connect_timeout_server', 'mysql-connect_timeout_server_max')",
+            "LOAD MYSQL VARIABLES TO RUNTIME",
+            "LOAD MYSQL SERVERS TO RUNTIME",
+            "SELECT * FROM stats_mysql_global",
+            "SELECT * FROM stats_mysql_connection_pool",
+            "SELECT * FROM stats_mysql_query_digest");
+
+    private AotTraining() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path dir = Files.createTempDirectory("proxyfleet-aot-training");
+        try {
+            train(dir);
+        } finally {
+            deleteTree(dir);
+        }
+        LogSetup.flushAndStop();
+    }
+
+    private static void train(Path dir) throws IOException {
+        Path config = dir.resolve("training.cnf");
+        Files.writeString(config, """
+                admin_variables=
+                {
+                    admin_credentials="%s:%s"
+                    mysql_ifaces="127.0.0.1:0"
+                }
+                mysql_variables=
+                {
+                    interfaces="127.0.0.1:0"
+                }
+                mysql_servers=
+                (
+                    { address="127.0.0.1", port=%d, hostgroup=0 }
+                )
+                mysql_users=
+                (
+                    { username="%s", password="%s", default_hostgroup=0 }
+                )
+                """.formatted(ADMIN_USER, ADMIN_PASSWORD, REFUSING_PORT, TRAFFIC_USER, TRAFFIC_PASSWORD));
+        Main main = new Main();
+        new picocli.CommandLine(main).parseArgs("-f", "-D", dir.toString(), "-c", config.toString());
+        NodeOptions options = main.nodeOptions();
+        try (LogSetup logging = LogSetup.configure(options.dataDir(), false);
+             ProxyFleetNode node = ProxyFleetNode.start(options)) {
+            try (BlockingMysqlClient admin = connect(node.adminPort(), ADMIN_USER, ADMIN_PASSWORD)) {
+                for (String sql : ADMIN_STATEMENTS) {
+                    admin.query(sql);
+                }
+            }
+            try (BlockingMysqlClient client = connect(node.trafficPort(), TRAFFIC_USER, TRAFFIC_PASSWORD)) {
+                client.query("SELECT 1");
+            } catch (MysqlErrorException expected) {
+                // The backend refuses: the client hears of it, which is the path being trained.
+            }
+        }
+    }
+
+    private static BlockingMysqlClient connect(int port, String user, String password) throws IOException {
+        return BlockingMysqlClient.connect(BlockingMysqlClient.Options.of("127.0.0.1", port, user, password,
+                CLIENT_TIMEOUT, CLIENT_TIMEOUT));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path each : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(each);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+}
