@@ -176,9 +176,8 @@ public final class AdminEngine implements AutoCloseable {
                     || sync instanceof LibConfig.Int i && i.value() != 0;
             var modules = new RuntimeModules(db, holder, ruleCompiler, control, syncInterfaces);
             modules.liveStatus(stats);
-            modules.reportedVersion(reportedVersion(config));
             String uuid = db.inTransaction(() -> {
-                writeDefaults(db, reportedVersion(config));
+                writeDefaults(db);
                 for (AdminModule module : AdminModule.values()) {
                     modules.copy(module, "disk", "main");
                 }
@@ -191,6 +190,7 @@ public final class AdminEngine implements AutoCloseable {
                         modules.copy(module, "main", "disk");
                     }
                 }
+                topLevelReportedVersion(db, config);
                 String configured = config != null && config.settings().get("uuid") instanceof LibConfig.Str u
                         ? u.value() : null;
                 return nodeUuid(db, configured);
@@ -210,22 +210,25 @@ public final class AdminEngine implements AutoCloseable {
         }
     }
 
-    /** Built-in defaults go to both layers; what disk already has wins (§6.5). */
     /**
-     * The version string the admin reports (admin-version, {@code SELECT @@version}), normally ProxyFleet's own.
-     * The config file's top-level {@code reported_version} overrides it: ProxySQL peers only sync with nodes that
-     * report exactly their version string, so a ProxyFleet node joining a cluster of real ProxySQL nodes must
-     * report theirs.
+     * The config file's top-level {@code reported_version}, read at every start like ProxySQL's other top-level
+     * settings, sets the node-local {@code admin-reported_version} in memory and on disk. Without it the saved
+     * value stays, so a node restarted without {@code -c} keeps reporting what it reported before.
      */
-    private static String reportedVersion(LibConfig.Group config) {
-        return config != null && config.settings().get("reported_version") instanceof LibConfig.Str v
-                && !v.value().isBlank() ? v.value() : AdminVariables.DEFAULTS.get("version");
+    private static void topLevelReportedVersion(AdminDatabase db, LibConfig.Group config) throws SQLException {
+        if (config != null && config.settings().get("reported_version") instanceof LibConfig.Str v) {
+            for (String schema : List.of("main", "disk")) {
+                db.update("INSERT OR REPLACE INTO " + schema + ".global_variables VALUES (?, ?)",
+                        AdminVariables.PREFIX + "reported_version", v.value().strip());
+            }
+        }
     }
 
-    private static void writeDefaults(AdminDatabase db, String version) throws SQLException {
+    /** Built-in defaults go to both layers; what disk already has wins (§6.5). */
+    private static void writeDefaults(AdminDatabase db) throws SQLException {
         for (var e : AdminVariables.DEFAULTS.entrySet()) {
             db.update("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", AdminVariables.PREFIX + e.getKey(),
-                    e.getKey().equals("version") ? version : e.getValue());
+                    e.getValue());
             db.update("INSERT OR IGNORE INTO disk.global_variables VALUES (?, ?)", AdminVariables.PREFIX + e.getKey(),
                     e.getValue());
         }
@@ -235,9 +238,9 @@ public final class AdminEngine implements AutoCloseable {
             db.update("INSERT OR IGNORE INTO disk.global_variables VALUES (?, ?)", MysqlVariables.PREFIX + e.getKey(),
                     e.getValue());
         }
-        // admin-version describes this binary, not the saved configuration.
+        // admin-version describes this binary, not the saved configuration (admin-reported_version does that).
         db.update("UPDATE disk.global_variables SET variable_value = ? WHERE variable_name = 'admin-version'",
-                version);
+                AdminVariables.DEFAULTS.get("version"));
         db.update("INSERT OR IGNORE INTO main.mysql_collations VALUES (33, 'utf8_general_ci', 'utf8', 'Yes'),"
                 + " (8, 'latin1_swedish_ci', 'latin1', 'Yes'), (45, 'utf8mb4_general_ci', 'utf8mb4', 'Yes'),"
                 + " (63, 'binary', 'binary', 'Yes'), (83, 'utf8_bin', 'utf8', ''),"

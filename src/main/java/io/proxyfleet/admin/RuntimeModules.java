@@ -8,6 +8,7 @@ import io.proxyfleet.config.MysqlServer;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.MysqlVariables;
 import io.proxyfleet.config.ProxySqlServer;
+import io.proxyfleet.config.ProxySqlVariables;
 import io.proxyfleet.config.QueryRule;
 import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
@@ -43,12 +44,15 @@ final class RuntimeModules {
     static final List<String> CHECKSUM_MODULES = List.of("admin_variables", "mysql_query_rules", "mysql_servers",
             "mysql_servers_v2", "mysql_users", "mysql_variables", "proxysql_servers");
 
-    /** Admin variables left out of the checksum because each node has its own (no cluster_sync_interfaces). */
-    private static final List<String> ADMIN_UNSYNCED = List.of("admin-mysql_ifaces", "admin-restapi_port",
-            "admin-telnet_admin_ifaces", "admin-telnet_stats_ifaces", "admin-web_port");
-    /** {@code mysql-threads} never syncs; {@code mysql-interfaces} is per node like the admin interfaces. */
-    private static final String MYSQL_NEVER_SYNCED = "mysql-threads";
-    private static final List<String> MYSQL_UNSYNCED = List.of(MYSQL_NEVER_SYNCED, "mysql-interfaces");
+    /**
+     * Where peers' variable fetches are answered from (§4.9 runs plain SQL on {@code runtime_global_variables}):
+     * a connection-private table holding ProxySQL's variables only, so a peer fetches exactly what was hashed.
+     */
+    static final String SYNCED_VARIABLES = "temp.synced_global_variables";
+    /** ProxyFleet's table of every variable: ProxySQL's or not, implemented or not, synced or node-local. */
+    private static final String VARIABLE_SCOPES = "runtime_proxyfleet_variables";
+    private static final String VERSION = "version";
+    private static final String REPORTED_VERSION = "reported_version";
     /** mysql variables that only a restart may change (§1.1); a LOAD keeps their running value. */
     private static final Set<String> MYSQL_RESTART_ONLY = Set.of("interfaces", "threads");
 
@@ -336,7 +340,9 @@ final class RuntimeModules {
         RuntimeConfig current = holder.current();
         RuntimeConfig.Variables running = admin ? current.adminVariables() : current.mysqlVariables();
         boolean booting = running.version().version() == 0;
+        boolean pulled = !adopt.isEmpty();
         var values = new LinkedHashMap<String, String>(running.values());
+        String askedVersion = null;
         Table rows = db.query("SELECT variable_name, variable_value FROM main.global_variables"
                 + " WHERE variable_name LIKE ?", prefix + "%");
         for (List<Object> r : rows.rows()) {
@@ -348,12 +354,18 @@ final class RuntimeModules {
                 db.update("DELETE FROM main.global_variables WHERE variable_name = ?", fullName);
                 continue;
             }
-            String accepted = VariableRules.accept(name, value, defaults.get(name));
-            boolean readOnly = admin && name.equals("version");
+            if (admin && name.equals(VERSION)) {
+                askedVersion = value;
+                continue;
+            }
+            if (pulled && !ProxySqlVariables.isProxySql(fullName)) {
+                // A node-local variable: a peer's value never replaces this node's.
+                continue;
+            }
+            String accepted = VariableRules.accept(fullName, value, defaults.get(name));
             boolean restartOnly = !admin && !booting && MYSQL_RESTART_ONLY.contains(name);
-            if (accepted == null || readOnly && !value.equals(reportedVersion)
-                    || restartOnly && !value.equals(running.values().get(name))) {
-                String keep = readOnly ? reportedVersion : running.values().get(name);
+            if (accepted == null || restartOnly && !value.equals(running.values().get(name))) {
+                String keep = running.values().get(name);
                 LOG.warn("Impossible to set variable {} with value \"{}\". Resetting to current \"{}\".", fullName,
                         value, keep);
                 values.put(name, keep);
@@ -361,20 +373,25 @@ final class RuntimeModules {
                 values.put(name, accepted);
             }
         }
+        if (admin) {
+            String reported = reportedVersion(values);
+            if (askedVersion != null && !askedVersion.equals(reported)
+                    && !askedVersion.equals(running.values().get(VERSION))
+                    && !askedVersion.equals(AdminVariables.DEFAULTS.get(VERSION))) {
+                LOG.warn("Impossible to set variable {}{} with value \"{}\". Resetting to current \"{}\".", prefix,
+                        VERSION, askedVersion, reported);
+            }
+            values.put(VERSION, reported);
+        }
         // Runtime values are dumped back so that main shows what actually runs (and rows deleted by hand return).
         for (var e : values.entrySet()) {
             db.update("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", prefix + e.getKey(),
                     e.getValue());
         }
         dumpRuntimeVariables(prefix, values);
-        List<String> unsynced = syncInterfaces ? (admin ? List.of() : List.of(MYSQL_NEVER_SYNCED))
-                : admin ? ADMIN_UNSYNCED : MYSQL_UNSYNCED;
-        Table hashed = db.queryText("SELECT variable_name, variable_value FROM main.runtime_global_variables"
-                + " WHERE variable_name LIKE ? AND variable_name NOT IN (" + placeholders(unsynced.size())
-                + ") ORDER BY variable_name", concat(prefix + "%", unsynced));
         String moduleName = module.moduleName();
-        ModuleVersion version = bump(moduleName, Checksums.format(Checksums.rawChecksum(hashed.textRows())), adopt,
-                false);
+        ModuleVersion version = bump(moduleName, Checksums.format(Checksums.rawChecksum(
+                checksummedRows(prefix, values))), adopt, false);
         String oldIfaces = running.values().get("mysql_ifaces");
         if (admin) {
             holder.update(c -> c.withAdminVariables(new RuntimeConfig.Variables(values, version)));
@@ -387,22 +404,40 @@ final class RuntimeModules {
         logChecksum("LOAD " + (admin ? "ADMIN" : "MYSQL") + " VARIABLES TO RUNTIME", version);
     }
 
+    /** admin-version shows admin-reported_version when set (to join ProxySQL peers), else ProxyFleet's own. */
+    private static String reportedVersion(Map<String, String> adminValues) {
+        String reported = adminValues.get(REPORTED_VERSION);
+        return reported == null || reported.isBlank() ? AdminVariables.DEFAULTS.get(VERSION) : reported.strip();
+    }
+
+    /**
+     * The rows ProxySQL hashes for a variables module (§4.2): its own variables only, by name, minus those each
+     * node keeps for itself. ProxyFleet's variables are never among them, so identical configurations hash alike.
+     * The same rows go to {@link #SYNCED_VARIABLES}, which answers peers' fetches.
+     */
+    private List<List<String>> checksummedRows(String prefix, Map<String, String> values)
+            throws SQLException {
+        var synced = new java.util.TreeMap<String, String>();
+        values.forEach((name, value) -> {
+            if (ProxySqlVariables.isProxySql(prefix + name)) {
+                synced.put(prefix + name, value);
+            }
+        });
+        db.update("CREATE TEMP TABLE IF NOT EXISTS " + SYNCED_VARIABLES
+                + " (variable_name VARCHAR NOT NULL PRIMARY KEY, variable_value VARCHAR NOT NULL)");
+        db.update("DELETE FROM " + SYNCED_VARIABLES + " WHERE variable_name LIKE ?", prefix + "%");
+        var rows = new ArrayList<List<String>>();
+        synced.forEach((name, value) -> rows.add(List.of(name, value)));
+        db.insertAll(SYNCED_VARIABLES, rows);
+        rows.removeIf(r -> !VariableScopes.travels(r.getFirst(), syncInterfaces));
+        return rows;
+    }
+
     private void dumpRuntimeVariables(String prefix, Map<String, String> values) throws SQLException {
         db.update("DELETE FROM main.runtime_global_variables WHERE variable_name LIKE ?", prefix + "%");
         var rows = new ArrayList<List<Object>>();
         values.forEach((k, v) -> rows.add(List.of(prefix + k, v)));
         db.insertAll("main.runtime_global_variables", rows);
-    }
-
-    private static String placeholders(int n) {
-        return String.join(", ", Collections.nCopies(n, "?"));
-    }
-
-    private static Object[] concat(String first, List<String> rest) {
-        var all = new ArrayList<Object>();
-        all.add(first);
-        all.addAll(rest);
-        return all.toArray();
     }
 
     // ---------------------------------------------------------------- versions
@@ -619,13 +654,6 @@ final class RuntimeModules {
      * ProxySQL refreshes them by substring just before executing an admin query (§1.4).
      */
     private RuntimeStatsSource liveStatus = RuntimeStatsSource.NONE;
-    /** admin-version: read-only, ProxyFleet's own unless the config file's reported_version says otherwise. */
-    private String reportedVersion = AdminVariables.DEFAULTS.get("version");
-
-    void reportedVersion(String version) {
-        this.reportedVersion = version;
-    }
-
     /** Where runtime_mysql_servers reads the servers' live status from. */
     void liveStatus(RuntimeStatsSource source) {
         this.liveStatus = source;
@@ -671,6 +699,9 @@ final class RuntimeModules {
         if (lowerSql.contains("global_variables")) {
             dumpRuntimeVariables("admin-", current.adminVariables().values());
             dumpRuntimeVariables("mysql-", current.mysqlVariables().values());
+        }
+        if (lowerSql.contains(VARIABLE_SCOPES)) {
+            replace("main." + VARIABLE_SCOPES, VariableScopes.rows(current, syncInterfaces));
         }
         if (lowerSql.contains("runtime_checksums_values")) {
             var rows = new ArrayList<List<Object>>();
