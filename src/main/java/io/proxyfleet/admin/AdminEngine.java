@@ -124,6 +124,17 @@ public final class AdminEngine implements AutoCloseable {
                                    ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
                                    RuntimeStatsSource stats, NodeControl control)
             throws IOException, AdminStartupException {
+        return open(dataDir, configFileOrNull, initial, reload, holder, ruleCompiler, stats, control, null);
+    }
+
+    /**
+     * As {@link #open(Path, Path, boolean, boolean, ConfigHolder, Function, RuntimeStatsSource, NodeControl)},
+     * with the command line's {@code -U}: the node UUID when the config file sets none (then kept on disk).
+     */
+    public static AdminEngine open(Path dataDir, Path configFileOrNull, boolean initial, boolean reload,
+                                   ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
+                                   RuntimeStatsSource stats, NodeControl control, String uuidOrNull)
+            throws IOException, AdminStartupException {
         Files.createDirectories(dataDir);
         LibConfig.Group config = null;
         if (configFileOrNull != null) {
@@ -144,7 +155,7 @@ public final class AdminEngine implements AutoCloseable {
         LibConfig.Group cfg = config;
         try {
             return thread.submit(() -> boot(thread, dbFile, configFileOrNull, cfg, fresh || reload, holder,
-                    ruleCompiler, stats, control)).get();
+                    ruleCompiler, stats, control, uuidOrNull)).get();
         } catch (ExecutionException e) {
             thread.shutdownNow();
             Throwable cause = e.getCause();
@@ -163,7 +174,8 @@ public final class AdminEngine implements AutoCloseable {
     private static AdminEngine boot(ExecutorService thread, Path dbFile, Path configFile, LibConfig.Group config,
                                     boolean applyConfig, ConfigHolder holder,
                                     Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
-                                    RuntimeStatsSource stats, NodeControl control) throws Exception {
+                                    RuntimeStatsSource stats, NodeControl control, String uuidFlag)
+            throws Exception {
         AdminDatabase db;
         try {
             db = AdminDatabase.open(dbFile);
@@ -192,7 +204,7 @@ public final class AdminEngine implements AutoCloseable {
                 }
                 topLevelReportedVersion(db, config);
                 String configured = config != null && config.settings().get("uuid") instanceof LibConfig.Str u
-                        ? u.value() : null;
+                        && !u.value().isBlank() ? u.value() : uuidFlag;
                 return nodeUuid(db, configured);
             });
             for (AdminModule module : AdminModule.values()) {

@@ -285,7 +285,12 @@ final class AdminStatements {
     private AdminResponse proxysqlCommand(AdminPrincipal who, String bare, String upper)
             throws SQLException, AdminException {
         switch (upper) {
-            case "PROXYSQL START" -> throw new AdminException("ProxySQL already started");
+            case "PROXYSQL START" -> {
+                if (!control.start()) {
+                    throw new AdminException("ProxySQL already started");
+                }
+                return Ok.empty();
+            }
             case "PROXYSQL PAUSE" -> {
                 if (paused) {
                     throw new AdminException("ProxySQL is already paused");

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -30,6 +31,12 @@ public final class TrafficServer implements AutoCloseable {
 
     public static TrafficServer start(TrafficContext context, EventLoopGroup workers, String host, int port)
             throws InterruptedException {
+        return start(context, workers, host, port, false);
+    }
+
+    /** With {@code reusePort} ({@code -r}), binds with SO_REUSEPORT (Linux epoll only; ignored elsewhere). */
+    public static TrafficServer start(TrafficContext context, EventLoopGroup workers, String host, int port,
+                                      boolean reusePort) throws InterruptedException {
         Sha2Rsa.warmUp();
         var bootstrap = new ServerBootstrap()
                 .group(workers)
@@ -45,6 +52,9 @@ public final class TrafficServer implements AutoCloseable {
                         ch.pipeline().addLast(PacketDecoder.beforeLogin(), new ClientSession(context));
                     }
                 });
+        if (reusePort && Epoll.isAvailable()) {
+            bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+        }
         Channel channel = bootstrap.bind(host, port).sync().channel();
         return new TrafficServer(channel);
     }
