@@ -1,5 +1,6 @@
 package io.proxyfleet;
 
+import io.proxyfleet.admin.AdminEngine;
 import io.proxyfleet.config.AdminVariables;
 import java.io.IOException;
 import java.io.InputStream;
@@ -253,8 +254,11 @@ public final class Main implements Callable<Integer> {
 
     /** The command line resolved against the environment; rejects a {@code -c} file that does not exist. */
     NodeOptions nodeOptions() {
-        Path data = (dataDir != null ? dataDir : Path.of(home(), DEFAULT_DATA_DIR_NAME)).toAbsolutePath().normalize();
-        return new NodeOptions(data, resolveConfigFile().orElse(null), foreground, initial, reload, uuid, noMonitor,
+        Path config = resolveConfigFile().orElse(null);
+        // As in ProxySQL: -D, else the config file's datadir, else (ProxyFleet's own default) $HOME/.proxyfleet.
+        Path data = (dataDir != null ? dataDir : Optional.ofNullable(config).flatMap(AdminEngine::configuredDataDir)
+                .orElse(Path.of(home(), DEFAULT_DATA_DIR_NAME))).toAbsolutePath().normalize();
+        return new NodeOptions(data, config, foreground, initial, reload, uuid, noMonitor,
                 noStart, reusePort, adminSocket == null ? null : adminSocket.toAbsolutePath().normalize());
     }
 

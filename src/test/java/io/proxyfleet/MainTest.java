@@ -64,6 +64,14 @@ class MainTest {
     }
 
     @Test
+    void withoutDatadirTheConfigFilesDatadirIsUsedAsInProxySql(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("proxysql.cnf"), "datadir=\"" + dir.resolve("lib") + "\"\n");
+
+        assertThat(parse("-c", config.toString()).dataDir()).isEqualTo(dir.resolve("lib"));
+        assertThat(parse("-c", config.toString(), "-D", dir.toString()).dataDir()).isEqualTo(dir);
+    }
+
+    @Test
     void missingConfigFileIsAUsageError(@TempDir Path dir) {
         Run run = run("-f", "-D", dir.toString(), "-c", dir.resolve("absent.cnf").toString());
 

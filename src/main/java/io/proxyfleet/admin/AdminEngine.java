@@ -170,6 +170,43 @@ public final class AdminEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * The top-level {@code datadir} of a ProxySQL config file, which ProxySQL uses when {@code -D} is absent; empty
+     * when the file sets none or cannot be read (opening the engine then reports why).
+     */
+    public static Optional<Path> configuredDataDir(Path configFile) {
+        try {
+            return ConfigFile.read(configFile).settings().get("datadir") instanceof LibConfig.Str s
+                    && !s.value().isBlank() ? Optional.of(Path.of(s.value())) : Optional.empty();
+        } catch (IOException | LibConfig.SyntaxException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** What ProxySQL's config file may hold that ProxyFleet does not take over, and why. */
+    private static final Map<String, String> NOT_TAKEN_OVER = Map.of(
+            "errorlog", "ProxyFleet logs to proxysql.log in the data directory",
+            "pidfile", "ProxyFleet writes proxysql.pid in the data directory",
+            "restart_on_missing_heartbeats", "ProxyFleet has no watchdog process; let systemd restart it",
+            "execute_on_exit_failure", "ProxyFleet has no watchdog process; use systemd's OnFailure=",
+            "sqlite3_plugin", "plugins are ProxySQL shared objects",
+            "web_interface_plugin", "plugins are ProxySQL shared objects",
+            "ldap_auth_plugin", "LDAP authentication (a ProxySQL plugin) is not supported",
+            "ldap_variables", "LDAP authentication (a ProxySQL plugin) is not supported");
+
+    /** One clear line for each setting of the file that is read but not taken over. */
+    private static void reportNotTakenOver(LibConfig.Group config, Path file) {
+        if (config == null) {
+            return;
+        }
+        for (String key : config.settings().keySet()) {
+            String why = NOT_TAKEN_OVER.get(key);
+            if (why != null) {
+                LOG.warn("Config file {}: '{}' is not taken over: {}", file, key, why);
+            }
+        }
+    }
+
     /** Runs on the admin thread: §6.5 start-up. */
     private static AdminEngine boot(ExecutorService thread, Path dbFile, Path configFile, LibConfig.Group config,
                                     boolean applyConfig, ConfigHolder holder,
@@ -183,6 +220,7 @@ public final class AdminEngine implements AutoCloseable {
             throw new AdminStartupException("cannot open " + dbFile + ": " + AdminDatabase.sqliteMessage(e), e);
         }
         try {
+            reportNotTakenOver(config, configFile);
             LibConfig.Value sync = config == null ? null : config.settings().get("cluster_sync_interfaces");
             boolean syncInterfaces = sync instanceof LibConfig.Bool b && b.value()
                     || sync instanceof LibConfig.Int i && i.value() != 0;
@@ -203,6 +241,12 @@ public final class AdminEngine implements AutoCloseable {
                     }
                 }
                 topLevelReportedVersion(db, config);
+                long ldapRows = ((Number) db.query("SELECT COUNT(*) FROM disk.mysql_ldap_mapping").rows()
+                        .getFirst().getFirst()).longValue();
+                if (ldapRows > 0) {
+                    LOG.warn("proxysql.db has {} rows in mysql_ldap_mapping: LDAP authentication (a ProxySQL"
+                            + " plugin) is not supported; they stay on disk unused", ldapRows);
+                }
                 String configured = config != null && config.settings().get("uuid") instanceof LibConfig.Str u
                         && !u.value().isBlank() ? u.value() : uuidFlag;
                 return nodeUuid(db, configured);

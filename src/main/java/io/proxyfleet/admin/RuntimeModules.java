@@ -327,7 +327,13 @@ final class RuntimeModules {
 
     private void captureTables(AdminModule module) throws SQLException {
         for (String table : module.tables()) {
-            loadedTables.put(table, db.query("SELECT * FROM main." + table));
+            Table rows = db.query("SELECT * FROM main." + table);
+            loadedTables.put(table, rows);
+            if (!rows.rows().isEmpty()) {
+                // Taken over as configuration (runtime_ and cluster-free), but no ProxyFleet module runs it yet.
+                LOG.warn("{} has {} rows: ProxyFleet keeps them (runtime_{} shows them) but does not act on them",
+                        table, rows.rows().size(), table);
+            }
         }
     }
 
