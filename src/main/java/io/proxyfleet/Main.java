@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -133,7 +134,7 @@ public final class Main implements Callable<Integer> {
 
     /** One line each for the ProxySQL flags that are accepted but do not apply to ProxyFleet. */
     List<String> notices() {
-        var notices = new java.util.ArrayList<String>();
+        var notices = new ArrayList<String>();
         if (exitOnError) {
             notices.add("-e/--exit-on-error: accepted; ProxyFleet has no restarting parent process and always"
                     + " exits on a fatal error");

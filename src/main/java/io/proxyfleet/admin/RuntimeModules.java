@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -423,7 +424,7 @@ final class RuntimeModules {
      */
     private List<List<String>> checksummedRows(String prefix, Map<String, String> values)
             throws SQLException {
-        var synced = new java.util.TreeMap<String, String>();
+        var synced = new TreeMap<String, String>();
         values.forEach((name, value) -> {
             if (ProxySqlVariables.isProxySql(prefix + name)) {
                 synced.put(prefix + name, value);
