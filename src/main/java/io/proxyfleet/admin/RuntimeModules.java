@@ -53,6 +53,9 @@ final class RuntimeModules {
     /** ProxyFleet's table of every variable: ProxySQL's or not, implemented or not, synced or node-local. */
     private static final String VARIABLE_SCOPES = "runtime_proxyfleet_variables";
     private static final String VERSION = "version";
+    /** The modules of ProxySQL's deprecated {@code admin-checksum_*} switches. */
+    private static final List<String> DEPRECATED_CHECKSUM_MODULES = List.of("mysql_query_rules", "mysql_servers",
+            "mysql_users", "mysql_variables", "admin_variables", "ldap_variables");
     private static final String REPORTED_VERSION = "reported_version";
     /** mysql variables that only a restart may change (§1.1); a LOAD keeps their running value. */
     private static final Set<String> MYSQL_RESTART_ONLY = Set.of("interfaces", "threads");
@@ -381,6 +384,7 @@ final class RuntimeModules {
             }
         }
         if (admin) {
+            disableDeprecatedChecksums(values);
             String reported = reportedVersion(values);
             if (askedVersion != null && !askedVersion.equals(reported)
                     && !askedVersion.equals(running.values().get(VERSION))
@@ -409,6 +413,20 @@ final class RuntimeModules {
             holder.update(c -> c.withMysqlVariables(new RuntimeConfig.Variables(values, version)));
         }
         logChecksum("LOAD " + (admin ? "ADMIN" : "MYSQL") + " VARIABLES TO RUNTIME", version);
+    }
+
+    /**
+     * ProxySQL's deprecated {@code admin-checksum_<module>} (reference §3.2): while one is false, the module's
+     * {@code cluster_<module>_diffs_before_sync} is held at 0, so the module never syncs.
+     */
+    private static void disableDeprecatedChecksums(Map<String, String> adminValues) {
+        for (String module : DEPRECATED_CHECKSUM_MODULES) {
+            String diffs = "cluster_" + module + "_diffs_before_sync";
+            if ("false".equals(adminValues.get("checksum_" + module)) && !"0".equals(adminValues.get(diffs))) {
+                LOG.warn("Disabling deprecated 'admin-checksum_{}', setting 'admin-{}=0'", module, diffs);
+                adminValues.put(diffs, "0");
+            }
+        }
     }
 
     /** admin-version shows admin-reported_version when set (to join ProxySQL peers), else ProxyFleet's own. */

@@ -113,6 +113,14 @@ class ProxySqlVariablesTest {
         // Not acted on, but accepted, stored and synced like any ProxySQL variable.
         assertThat(t.holder.current().mysqlVariables().get("auditlog_filename")).isEqualTo("audit.log");
         assertThat(t.value("SELECT @@mysql-enable_load_data_local_infile")).isEqualTo("true");
+        // The deprecated admin-checksum_* switches hold their module's diffs_before_sync at 0, as in ProxySQL.
+        t.ok("SET admin-checksum_mysql_users = 'false'");
+        t.ok("LOAD ADMIN VARIABLES TO RUNTIME");
+        assertThat(t.value("SELECT @@admin-cluster_mysql_users_diffs_before_sync")).isEqualTo("0");
+        t.ok("SET admin-cluster_mysql_users_diffs_before_sync = 3");
+        t.ok("LOAD ADMIN VARIABLES TO RUNTIME");
+        assertThat(t.value("SELECT @@admin-cluster_mysql_users_diffs_before_sync")).isEqualTo("0");
+        assertThat(t.value("SELECT @@admin-cluster_mysql_servers_diffs_before_sync")).isEqualTo("3");
         assertThat(t.rows("SELECT proxysql, implemented, travels, note FROM runtime_proxyfleet_variables"
                 + " WHERE variable_name = 'mysql-auditlog_filename'").rows())
                 .containsExactly(List.of("1", "0", "1", "not implemented: accepted, stored and synced"));
