@@ -1,11 +1,13 @@
 package io.proxyfleet;
 
+import io.proxyfleet.admin.AdminEngine;
 import io.proxyfleet.config.AdminVariables;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -64,8 +66,93 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--reload", description = "Merge the config file into the database.")
     private boolean reload;
 
+    @Option(names = {"-U", "--uuid"}, paramLabel = "UUID",
+            description = "Node UUID announced to cluster peers, unless the config file sets uuid (kept on disk).")
+    private String uuid;
+
+    @Option(names = {"-M", "--no-monitor"}, description = "Do not start the backend monitor.")
+    private boolean noMonitor;
+
+    @Option(names = {"-n", "--no-start"},
+            description = "Start only the admin; traffic and monitor start with PROXYSQL START.")
+    private boolean noStart;
+
+    @Option(names = {"-r", "--reuseport"}, description = "Bind the listeners with SO_REUSEPORT.")
+    private boolean reusePort;
+
+    @Option(names = {"-S", "--admin-socket"}, paramLabel = "PATH",
+            description = "Also serve the admin on this Unix socket.")
+    private Path adminSocket;
+
+    @Option(names = {"-e", "--exit-on-error"}, description = "Accepted; ProxyFleet never restarts itself.")
+    private boolean exitOnError;
+
+    @Option(names = "--idle-threads", description = "Accepted; Netty event loops already park idle sessions.")
+    private boolean idleThreads;
+
+    @Option(names = "--no-version-check", description = "Accepted; ProxyFleet never checks for new versions.")
+    private boolean noVersionCheck;
+
+    @Option(names = "--sqlite3-server", description = "Accepted; ProxyFleet has no SQLite3 server module.")
+    private boolean sqlite3Server;
+
+    @Option(names = "--clickhouse-server", description = "Accepted; ProxyFleet has no ClickHouse module.")
+    private boolean clickhouseServer;
+
+    @Option(names = {"-B", "--bootstrap"}, arity = "0..1", paramLabel = "URI",
+            description = "Refused: ProxySQL's Group Replication bootstrap mode is not supported.")
+    private String bootstrap;
+
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(run(commandLine(), args));
+    }
+
+    /**
+     * Parses and runs; an unknown flag is a usage error (status 2, usage text on stderr) even beside {@code -V}
+     * or {@code --help}, which picocli would otherwise let win.
+     */
+    static int run(CommandLine cl, String... args) {
+        try {
+            List<String> unmatched = cl.parseArgs(args).unmatched();
+            if (!unmatched.isEmpty()) {
+                throw new CommandLine.UnmatchedArgumentException(cl, unmatched);
+            }
+        } catch (CommandLine.ParameterException e) {
+            return usageError(e);
+        }
+        cl.setParameterExceptionHandler((e, ignored) -> usageError(e));
+        return cl.execute(args);
+    }
+
+    /** The error, then the whole usage text (picocli alone prints only suggestions for a misspelt flag). */
+    private static int usageError(CommandLine.ParameterException e) {
+        CommandLine cl = e.getCommandLine();
+        cl.getErr().println(e.getMessage());
+        cl.usage(cl.getErr());
+        return CommandLine.ExitCode.USAGE;
+    }
+
+    /** One line each for the ProxySQL flags that are accepted but do not apply to ProxyFleet. */
+    List<String> notices() {
+        var notices = new ArrayList<String>();
+        if (exitOnError) {
+            notices.add("-e/--exit-on-error: accepted; ProxyFleet has no restarting parent process and always"
+                    + " exits on a fatal error");
+        }
+        if (idleThreads) {
+            notices.add("--idle-threads: accepted; idle sessions already cost no thread on Netty's event loops");
+        }
+        if (noVersionCheck) {
+            notices.add("--no-version-check: accepted; ProxyFleet never checks for new versions");
+        }
+        if (sqlite3Server) {
+            notices.add("--sqlite3-server: accepted; ProxyFleet has no SQLite3 server module, nothing listens"
+                    + " for it");
+        }
+        if (clickhouseServer) {
+            notices.add("--clickhouse-server: accepted; ProxyFleet has no ClickHouse module, nothing listens for it");
+        }
+        return notices;
     }
 
     /** The parser with this command's options, for {@link #main} and tests. */
@@ -75,12 +162,18 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (bootstrap != null) {
+            spec.commandLine().getErr().println("proxyfleet: -B/--bootstrap (ProxySQL's Group Replication bootstrap mode) is not"
+                    + " supported; write a config file and start with -c instead");
+            return EXIT_START_FAILED;
+        }
         NodeOptions options = nodeOptions();
         createDataDir(options.dataDir());
         LogSetup logging = LogSetup.configure(options.dataDir(), options.foreground());
         log.info("ProxyFleet version {} starting: datadir {}, config file {}, log {}", Version.text(),
                 options.dataDir(), options.configFile() == null ? "(none, built-in defaults)" : options.configFile(),
                 logging.logFile());
+        notices().forEach(log::warn);
         PidFile pidFile;
         try {
             pidFile = PidFile.claim(options.dataDir());
@@ -162,9 +255,18 @@ public final class Main implements Callable<Integer> {
 
     /** The command line resolved against the environment; rejects a {@code -c} file that does not exist. */
     NodeOptions nodeOptions() {
-        Path data = (dataDir != null ? dataDir : Path.of(System.getProperty("user.home"), DEFAULT_DATA_DIR_NAME))
-                .toAbsolutePath().normalize();
-        return new NodeOptions(data, resolveConfigFile().orElse(null), foreground, initial, reload);
+        Path config = resolveConfigFile().orElse(null);
+        // As in ProxySQL: -D, else the config file's datadir, else (ProxyFleet's own default) $HOME/.proxyfleet.
+        Path data = (dataDir != null ? dataDir : Optional.ofNullable(config).flatMap(AdminEngine::configuredDataDir)
+                .orElse(Path.of(home(), DEFAULT_DATA_DIR_NAME))).toAbsolutePath().normalize();
+        return new NodeOptions(data, config, foreground, initial, reload, uuid, noMonitor,
+                noStart, reusePort, adminSocket == null ? null : adminSocket.toAbsolutePath().normalize());
+    }
+
+    /** $HOME, as the README says (a service account's may differ from Java's user.home); user.home without it. */
+    private static String home() {
+        String home = System.getenv("HOME");
+        return home != null && !home.isBlank() ? home : System.getProperty("user.home");
     }
 
     private Optional<Path> resolveConfigFile() {

@@ -73,6 +73,10 @@ public final class ProxyFleetNode implements AutoCloseable {
     private volatile WebDashboard web;
     private TrafficContext trafficContext;
     private String trafficInterfaces;
+    private NodeOptions options;
+    private Hostgroups hostgroups;
+    /** False while {@code -n} holds the traffic listener and monitor back. */
+    private boolean modulesStarted;
     private final List<TrafficServer> traffic = new ArrayList<>();
 
     private ProxyFleetNode(ConfigHolder config, TlsFiles tlsFiles, EventLoopGroup trafficLoops,
@@ -109,7 +113,7 @@ public final class ProxyFleetNode implements AutoCloseable {
                     () -> tlsRef.get() == null ? null : tlsRef.get().tlsContext(), options.dataDir());
             AdminEngine admin = AdminEngine.open(options.dataDir(), options.configFile(), options.initial(),
                     options.reload(), config, ruleCompiler, new NodeStats(config, hostgroups, sessions, context),
-                    pending);
+                    pending, options.uuid());
             admin.registerTableSource("stats_mysql_query_digest", context.digests()::rows);
             admin.registerTableSource("stats_mysql_query_digest_reset", context.digests()::rowsAndReset);
             admin.registerTableSource("stats_mysql_query_rules", () -> ruleHits(config));
@@ -122,11 +126,21 @@ public final class ProxyFleetNode implements AutoCloseable {
             pending.node = node;
             tlsRef.set(node);
             node.trafficInterfaces = cfg.mysqlVariables().get("interfaces");
-            node.bindTraffic();
-            node.startMonitor(hostgroups);
+            node.options = options;
+            node.hostgroups = hostgroups;
+            if (options.noStart()) {
+                log.info("Started with -n: only the admin runs until PROXYSQL START");
+            } else {
+                node.startModules();
+            }
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
+            node.adminListener.reusePort(options.reusePort());
             node.adminListener.bind(cfg.adminVariables().get("mysql_ifaces"));
+            if (options.adminSocket() != null) {
+                node.adminListener.bindUnixSocket(options.adminSocket());
+                log.info("Admin also listening on Unix socket {}", options.adminSocket());
+            }
             node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true),
                     new ClusterTls(() -> config.current().adminVariables(), options.dataDir()));
             node.cluster.registerStatsTables(admin);
@@ -141,8 +155,8 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.restApi.reconfigure();
             node.web = new WebDashboard(admin, config, node.cluster, node.tlsFiles, node::adminPort);
             node.web.apply();
-            log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
-                    cfg.mysqlVariables().get("interfaces"), node.trafficPort(),
+            log.info("ProxyFleet listening: traffic on {}, admin on {} (port {})",
+                    options.noStart() ? "(not yet, -n)" : cfg.mysqlVariables().get("interfaces"),
                     cfg.adminVariables().get("mysql_ifaces"), node.adminPort());
             return node;
         } catch (Exception e) {
@@ -171,6 +185,34 @@ public final class ProxyFleetNode implements AutoCloseable {
             rows.add(List.of(hits.ruleId(), hits.hits()));
         }
         return rows;
+    }
+
+    /**
+     * The traffic listener and, unless {@code -M}, the monitor: at start, or at {@code PROXYSQL START} after
+     * {@code -n}.
+     */
+    private synchronized void startModules() throws InterruptedException {
+        modulesStarted = true;
+        bindTraffic();
+        if (options.noMonitor()) {
+            log.info("Started with -M: the backend monitor does not run");
+        } else {
+            startMonitor(hostgroups);
+        }
+    }
+
+    /** PROXYSQL START: starts what {@code -n} held back; false when everything already runs. */
+    private synchronized boolean startDeferred() {
+        if (modulesStarted || closed.get()) {
+            return false;
+        }
+        try {
+            startModules();
+            log.info("PROXYSQL START: traffic listening on {}", trafficInterfaces);
+        } catch (Exception e) {
+            log.error("PROXYSQL START failed: {}", e.getMessage());
+        }
+        return true;
     }
 
     // ---------------------------------------------------------------- monitor
@@ -218,7 +260,8 @@ public final class ProxyFleetNode implements AutoCloseable {
     private synchronized void bindTraffic() throws InterruptedException {
         for (String iface : trafficInterfaces.split(";")) {
             HostPort hp = HostPort.parse(iface);
-            traffic.add(TrafficServer.start(trafficContext, trafficLoops, hp.host(), hp.port()));
+            traffic.add(TrafficServer.start(trafficContext, trafficLoops, hp.host(), hp.port(),
+                    options.reusePort()));
         }
     }
 
@@ -239,7 +282,7 @@ public final class ProxyFleetNode implements AutoCloseable {
 
     /** PROXYSQL RESUME: accept traffic connections again. */
     private synchronized void resumeTraffic() {
-        if (!traffic.isEmpty() || closed.get()) {
+        if (!traffic.isEmpty() || closed.get() || !modulesStarted) {
             return;
         }
         try {
@@ -363,6 +406,12 @@ public final class ProxyFleetNode implements AutoCloseable {
             if (n != null) {
                 Thread.ofPlatform().name("proxyfleet-shutdown-command").start(n::close);
             }
+        }
+
+        @Override
+        public boolean start() {
+            ProxyFleetNode n = node;
+            return n != null && n.startDeferred();
         }
 
         @Override

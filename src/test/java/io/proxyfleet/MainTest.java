@@ -22,7 +22,7 @@ class MainTest {
         StringWriter err = new StringWriter();
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
+        int code = Main.run(cli, args);
         return new Run(code, out.toString(), err.toString());
     }
 
@@ -56,11 +56,19 @@ class MainTest {
     void withoutDatadirTheHomeDirectoryIsUsedAndTheNodeDaemonizes() {
         NodeOptions options = parse();
 
-        assertThat(options.dataDir()).isEqualTo(Path.of(System.getProperty("user.home"), ".proxyfleet")
+        assertThat(options.dataDir()).isEqualTo(Path.of(System.getenv("HOME"), ".proxyfleet")
                 .toAbsolutePath().normalize());
         assertThat(options.foreground()).isFalse();
         assertThat(options.initial()).isFalse();
         assertThat(options.reload()).isFalse();
+    }
+
+    @Test
+    void withoutDatadirTheConfigFilesDatadirIsUsedAsInProxySql(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("proxysql.cnf"), "datadir=\"" + dir.resolve("lib") + "\"\n");
+
+        assertThat(parse("-c", config.toString()).dataDir()).isEqualTo(dir.resolve("lib"));
+        assertThat(parse("-c", config.toString(), "-D", dir.toString()).dataDir()).isEqualTo(dir);
     }
 
     @Test
@@ -78,6 +86,50 @@ class MainTest {
 
         assertThat(run.exitCode()).isEqualTo(CommandLine.ExitCode.USAGE);
         assertThat(run.err()).contains("Unknown option: '--no-such-flag'");
+    }
+
+    @Test
+    void anUnknownFlagIsAnErrorEvenBesideVersionOrHelp() {
+        for (String other : new String[] {"-V", "--help", "-f"}) {
+            Run run = run("--bogus-flag", other);
+
+            assertThat(run.exitCode()).as(other).isEqualTo(CommandLine.ExitCode.USAGE);
+            assertThat(run.err()).contains("Unknown option: '--bogus-flag'", "Usage: proxyfleet");
+            assertThat(run.out()).doesNotContain("ProxyFleet version");
+        }
+    }
+
+    @Test
+    void everyFlagOfProxySqlsHelpIsAccepted(@TempDir Path dir) {
+        NodeOptions options = parse("-f", "-D", dir.toString(), "-U", "5b1c-node-uuid", "-M", "-n", "-r", "-S",
+                dir.resolve("admin.sock").toString(), "-e", "--idle-threads", "--no-version-check",
+                "--sqlite3-server", "--clickhouse-server", "--initial", "--reload");
+
+        assertThat(options).isEqualTo(new NodeOptions(dir, null, true, true, true, "5b1c-node-uuid", true, true,
+                true, dir.resolve("admin.sock")));
+        assertThat(parse("--uuid=u", "--no-monitor", "--no-start", "--reuseport", "--admin-socket=/s",
+                "--exit-on-error")).extracting(NodeOptions::uuid, NodeOptions::noMonitor, NodeOptions::noStart,
+                NodeOptions::reusePort, NodeOptions::adminSocket).containsExactly("u", true, true, true, Path.of("/s"));
+    }
+
+    @Test
+    void flagsThatDoNotApplyEachGiveAOneLineNotice() {
+        CommandLine cli = Main.commandLine();
+        cli.parseArgs("-e", "--idle-threads", "--no-version-check", "--sqlite3-server", "--clickhouse-server");
+        Main main = cli.getCommand();
+
+        assertThat(main.notices()).hasSize(5).allSatisfy(n -> assertThat(n).doesNotContain("\n").contains("accepted"))
+                .anySatisfy(n -> assertThat(n).startsWith("--no-version-check: accepted; "));
+        assertThat(((Main) Main.commandLine().parseArgs("-f").commandSpec().userObject()).notices()).isEmpty();
+    }
+
+    @Test
+    void bootstrapModeIsRefusedWithAClearMessage(@TempDir Path dir) {
+        Run run = run("-f", "-D", dir.toString(), "--bootstrap");
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("bootstrap mode) is not supported");
+        assertThat(dir.resolve(LogSetup.LOG_FILE)).doesNotExist();
     }
 
     @Test

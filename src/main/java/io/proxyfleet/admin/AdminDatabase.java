@@ -62,6 +62,7 @@ final class AdminDatabase implements AutoCloseable {
                 for (String ddl : ddl("config")) {
                     st.execute(ddl);
                     st.execute(inSchema(ddl, "disk"));
+                    DiskSchemaUpgrade.upgrade(admin, tableName(ddl), ddl);
                 }
                 for (String ddl : ddl("main")) {
                     st.execute(ddl);
@@ -109,6 +110,12 @@ final class AdminDatabase implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The table a {@code CREATE TABLE t (...)} creates. */
+    private static String tableName(String ddl) {
+        String rest = ddl.substring("CREATE TABLE ".length());
+        return rest.substring(0, rest.indexOf(' '));
     }
 
     /** {@code CREATE TABLE t (...)} becomes {@code CREATE TABLE IF NOT EXISTS schema.t (...)}. */

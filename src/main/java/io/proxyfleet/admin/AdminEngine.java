@@ -135,6 +135,17 @@ public final class AdminEngine implements AutoCloseable {
                                    ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
                                    RuntimeStatsSource stats, NodeControl control)
             throws IOException, AdminStartupException {
+        return open(dataDir, configFileOrNull, initial, reload, holder, ruleCompiler, stats, control, null);
+    }
+
+    /**
+     * As {@link #open(Path, Path, boolean, boolean, ConfigHolder, Function, RuntimeStatsSource, NodeControl)},
+     * with the command line's {@code -U}: the node UUID when the config file sets none (then kept on disk).
+     */
+    public static AdminEngine open(Path dataDir, Path configFileOrNull, boolean initial, boolean reload,
+                                   ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
+                                   RuntimeStatsSource stats, NodeControl control, String uuidOrNull)
+            throws IOException, AdminStartupException {
         Files.createDirectories(dataDir);
         LibConfig.Group config = null;
         if (configFileOrNull != null) {
@@ -155,7 +166,7 @@ public final class AdminEngine implements AutoCloseable {
         LibConfig.Group cfg = config;
         try {
             return thread.submit(() -> boot(thread, dbFile, configFileOrNull, cfg, fresh || reload, holder,
-                    ruleCompiler, stats, control)).get();
+                    ruleCompiler, stats, control, uuidOrNull)).get();
         } catch (ExecutionException e) {
             thread.shutdownNow();
             Throwable cause = e.getCause();
@@ -170,11 +181,49 @@ public final class AdminEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * The top-level {@code datadir} of a ProxySQL config file, which ProxySQL uses when {@code -D} is absent; empty
+     * when the file sets none or cannot be read (opening the engine then reports why).
+     */
+    public static Optional<Path> configuredDataDir(Path configFile) {
+        try {
+            return ConfigFile.read(configFile).settings().get("datadir") instanceof LibConfig.Str s
+                    && !s.value().isBlank() ? Optional.of(Path.of(s.value())) : Optional.empty();
+        } catch (IOException | LibConfig.SyntaxException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** What ProxySQL's config file may hold that ProxyFleet does not take over, and why. */
+    private static final Map<String, String> NOT_TAKEN_OVER = Map.of(
+            "errorlog", "ProxyFleet logs to proxysql.log in the data directory",
+            "pidfile", "ProxyFleet writes proxysql.pid in the data directory",
+            "restart_on_missing_heartbeats", "ProxyFleet has no watchdog process; let systemd restart it",
+            "execute_on_exit_failure", "ProxyFleet has no watchdog process; use systemd's OnFailure=",
+            "sqlite3_plugin", "plugins are ProxySQL shared objects",
+            "web_interface_plugin", "plugins are ProxySQL shared objects",
+            "ldap_auth_plugin", "LDAP authentication (a ProxySQL plugin) is not supported",
+            "ldap_variables", "LDAP authentication (a ProxySQL plugin) is not supported");
+
+    /** One clear line for each setting of the file that is read but not taken over. */
+    private static void reportNotTakenOver(LibConfig.Group config, Path file) {
+        if (config == null) {
+            return;
+        }
+        for (String key : config.settings().keySet()) {
+            String why = NOT_TAKEN_OVER.get(key);
+            if (why != null) {
+                LOG.warn("Config file {}: '{}' is not taken over: {}", file, key, why);
+            }
+        }
+    }
+
     /** Runs on the admin thread: §6.5 start-up. */
     private static AdminEngine boot(ExecutorService thread, Path dbFile, Path configFile, LibConfig.Group config,
                                     boolean applyConfig, ConfigHolder holder,
                                     Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
-                                    RuntimeStatsSource stats, NodeControl control) throws Exception {
+                                    RuntimeStatsSource stats, NodeControl control, String uuidFlag)
+            throws Exception {
         AdminDatabase db;
         try {
             db = AdminDatabase.open(dbFile);
@@ -182,14 +231,14 @@ public final class AdminEngine implements AutoCloseable {
             throw new AdminStartupException("cannot open " + dbFile + ": " + AdminDatabase.sqliteMessage(e), e);
         }
         try {
+            reportNotTakenOver(config, configFile);
             LibConfig.Value sync = config == null ? null : config.settings().get("cluster_sync_interfaces");
             boolean syncInterfaces = sync instanceof LibConfig.Bool b && b.value()
                     || sync instanceof LibConfig.Int i && i.value() != 0;
             var modules = new RuntimeModules(db, holder, ruleCompiler, control, syncInterfaces);
             modules.liveStatus(stats);
-            modules.reportedVersion(reportedVersion(config));
             String uuid = db.inTransaction(() -> {
-                writeDefaults(db, reportedVersion(config));
+                writeDefaults(db);
                 modules.openHistory();
                 for (AdminModule module : AdminModule.values()) {
                     modules.copy(module, "disk", "main");
@@ -203,8 +252,15 @@ public final class AdminEngine implements AutoCloseable {
                         modules.copy(module, "main", "disk");
                     }
                 }
+                topLevelReportedVersion(db, config);
+                long ldapRows = ((Number) db.query("SELECT COUNT(*) FROM disk.mysql_ldap_mapping").rows()
+                        .getFirst().getFirst()).longValue();
+                if (ldapRows > 0) {
+                    LOG.warn("proxysql.db has {} rows in mysql_ldap_mapping: LDAP authentication (a ProxySQL"
+                            + " plugin) is not supported; they stay on disk unused", ldapRows);
+                }
                 String configured = config != null && config.settings().get("uuid") instanceof LibConfig.Str u
-                        ? u.value() : null;
+                        && !u.value().isBlank() ? u.value() : uuidFlag;
                 return nodeUuid(db, configured);
             });
             for (AdminModule module : AdminModule.values()) {
@@ -222,22 +278,25 @@ public final class AdminEngine implements AutoCloseable {
         }
     }
 
-    /** Built-in defaults go to both layers; what disk already has wins (§6.5). */
     /**
-     * The version string the admin reports (admin-version, {@code SELECT @@version}), normally ProxyFleet's own.
-     * The config file's top-level {@code reported_version} overrides it: ProxySQL peers only sync with nodes that
-     * report exactly their version string, so a ProxyFleet node joining a cluster of real ProxySQL nodes must
-     * report theirs.
+     * The config file's top-level {@code reported_version}, read at every start like ProxySQL's other top-level
+     * settings, sets the node-local {@code admin-reported_version} in memory and on disk. Without it the saved
+     * value stays, so a node restarted without {@code -c} keeps reporting what it reported before.
      */
-    private static String reportedVersion(LibConfig.Group config) {
-        return config != null && config.settings().get("reported_version") instanceof LibConfig.Str v
-                && !v.value().isBlank() ? v.value() : AdminVariables.DEFAULTS.get("version");
+    private static void topLevelReportedVersion(AdminDatabase db, LibConfig.Group config) throws SQLException {
+        if (config != null && config.settings().get("reported_version") instanceof LibConfig.Str v) {
+            for (String schema : List.of("main", "disk")) {
+                db.update("INSERT OR REPLACE INTO " + schema + ".global_variables VALUES (?, ?)",
+                        AdminVariables.PREFIX + "reported_version", v.value().strip());
+            }
+        }
     }
 
-    private static void writeDefaults(AdminDatabase db, String version) throws SQLException {
+    /** Built-in defaults go to both layers; what disk already has wins (§6.5). */
+    private static void writeDefaults(AdminDatabase db) throws SQLException {
         for (var e : AdminVariables.DEFAULTS.entrySet()) {
             db.update("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", AdminVariables.PREFIX + e.getKey(),
-                    e.getKey().equals("version") ? version : e.getValue());
+                    e.getValue());
             db.update("INSERT OR IGNORE INTO disk.global_variables VALUES (?, ?)", AdminVariables.PREFIX + e.getKey(),
                     e.getValue());
         }
@@ -247,9 +306,9 @@ public final class AdminEngine implements AutoCloseable {
             db.update("INSERT OR IGNORE INTO disk.global_variables VALUES (?, ?)", MysqlVariables.PREFIX + e.getKey(),
                     e.getValue());
         }
-        // admin-version describes this binary, not the saved configuration.
+        // admin-version describes this binary, not the saved configuration (admin-reported_version does that).
         db.update("UPDATE disk.global_variables SET variable_value = ? WHERE variable_name = 'admin-version'",
-                version);
+                AdminVariables.DEFAULTS.get("version"));
         db.update("INSERT OR IGNORE INTO main.mysql_collations VALUES (33, 'utf8_general_ci', 'utf8', 'Yes'),"
                 + " (8, 'latin1_swedish_ci', 'latin1', 'Yes'), (45, 'utf8mb4_general_ci', 'utf8mb4', 'Yes'),"
                 + " (63, 'binary', 'binary', 'Yes'), (83, 'utf8_bin', 'utf8', ''),"

@@ -6,13 +6,20 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.proxyfleet.login.Sha2Cache;
 import io.proxyfleet.protocol.PacketDecoder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,6 +38,11 @@ public final class AdminListener implements AutoCloseable {
     private final AtomicLong connectionIds = new AtomicLong();
     private final Supplier<String> serverVersion;
     private List<Channel> listeners = List.of();
+    /** {@code -r}: bind with SO_REUSEPORT, so that several processes may share the port. */
+    private boolean reusePort;
+    /** {@code -S}: the Unix socket the admin is also served on, or null. */
+    private Channel socketListener;
+    private Path socketPath;
 
     public AdminListener(EventLoopGroup group, AdminEngine engine, Supplier<SslContext> tls,
                          Supplier<String> serverVersion) {
@@ -38,6 +50,11 @@ public final class AdminListener implements AutoCloseable {
         this.engine = engine;
         this.tls = tls;
         this.serverVersion = serverVersion;
+    }
+
+    /** {@code -r}: the next binds use SO_REUSEPORT (Linux epoll only; ignored elsewhere). */
+    public synchronized void reusePort(boolean enabled) {
+        this.reusePort = enabled;
     }
 
     /** Binds every interface of {@code ifaces}; on failure nothing stays bound and the old sockets remain. */
@@ -50,10 +67,12 @@ public final class AdminListener implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(PacketDecoder.beforeLogin(), new AdminSession(engine, tls, sha2Cache,
-                                serverVersion.get(), connectionIds.incrementAndGet()));
+                        ch.pipeline().addLast(PacketDecoder.beforeLogin(), newSession());
                     }
                 });
+        if (reusePort && Epoll.isAvailable()) {
+            bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+        }
         var bound = new ArrayList<Channel>();
         try {
             for (String iface : ifaces.split(";")) {
@@ -78,6 +97,38 @@ public final class AdminListener implements AutoCloseable {
         previous.forEach(ch -> ch.close().syncUninterruptibly());
     }
 
+    private AdminSession newSession() {
+        return new AdminSession(engine, tls, sha2Cache, serverVersion.get(), connectionIds.incrementAndGet());
+    }
+
+    /**
+     * {@code -S}: also serves the admin on the Unix socket {@code path} (a stale socket file there is replaced).
+     * Its clients are local, so the {@code admin} and {@code stats} users may log in through it.
+     *
+     * @throws IllegalStateException without Linux epoll, which Netty needs for Unix sockets
+     */
+    public synchronized void bindUnixSocket(Path path) throws InterruptedException {
+        if (!Epoll.isAvailable()) {
+            throw new IllegalStateException("an admin Unix socket needs Linux epoll: " + Epoll.unavailabilityCause());
+        }
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot replace " + path, e);
+        }
+        socketListener = new ServerBootstrap()
+                .group(group)
+                .channel(EpollServerDomainSocketChannel.class)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(PacketDecoder.beforeLogin(), newSession());
+                    }
+                })
+                .bind(new DomainSocketAddress(path.toFile())).sync().channel();
+        socketPath = path;
+    }
+
     /** The port of the first interface, for tests and logs that bound port 0. */
     public synchronized int port() {
         return ((InetSocketAddress) listeners.get(0).localAddress()).getPort();
@@ -87,5 +138,14 @@ public final class AdminListener implements AutoCloseable {
     public synchronized void close() {
         listeners.forEach(ch -> ch.close().syncUninterruptibly());
         listeners = List.of();
+        if (socketListener != null) {
+            socketListener.close().syncUninterruptibly();
+            socketListener = null;
+            try {
+                Files.deleteIfExists(socketPath);
+            } catch (IOException e) {
+                // The process is stopping; a stale socket file is replaced at the next start.
+            }
+        }
     }
 }

@@ -46,6 +46,10 @@ final class AdminStatements {
             Pattern.compile("^SET\\s+([A-Za-z0-9_]+-[A-Za-z0-9_-]+)\\s*:?=\\s*(.*)$", Pattern.DOTALL);
     private static final Pattern CHECKSUM = Pattern.compile("^CHECKSUM (?:(DISK|MEMORY|MEM) )?(MYSQL .+)$");
     private static final Pattern PROXY_SELECT = Pattern.compile("(?is)^PROXY_SELECT .* FROM ([A-Za-z0-9_]+).*$");
+    /** How every peer's variables fetch starts (§4.9), ProxySQL's and ProxyFleet's alike. */
+    private static final String PEER_VARIABLES_FETCH =
+            "SELECT * FROM RUNTIME_GLOBAL_VARIABLES WHERE VARIABLE_NAME LIKE '";
+    private static final Pattern RUNTIME_GLOBAL_VARIABLES = Pattern.compile("(?i)runtime_global_variables");
     private static final Pattern CLUSTER_NODE_UUID = Pattern.compile("(?i)^PROXYSQL CLUSTER_NODE_UUID (\\S+) (.*)$");
     private static final Pattern CONFIG_TO_FILE =
             Pattern.compile("(?i)^(?:SAVE CONFIG TO FILE|SELECT CONFIG INTO OUTFILE) (.+)$");
@@ -155,6 +159,11 @@ final class AdminStatements {
             if (answer != null) {
                 return answer;
             }
+        }
+        if (admin && bareUpper.startsWith(PEER_VARIABLES_FETCH)) {
+            // A peer's variables pull (§4.9): ProxySQL's variables only, exactly the rows that were hashed.
+            return AdminDatabase.run(db.adminConnection(),
+                    RUNTIME_GLOBAL_VARIABLES.matcher(bare).replaceFirst(RuntimeModules.SYNCED_VARIABLES));
         }
         if (admin && bareUpper.matches("^TRUNCATE (TABLE )?(STATS\\.)?STATS_MYSQL_QUERY_DIGEST(_RESET)?$")) {
             db.update("DELETE FROM stats.stats_mysql_query_digest");
@@ -297,7 +306,12 @@ final class AdminStatements {
     private AdminResponse proxysqlCommand(AdminPrincipal who, String bare, String upper)
             throws SQLException, AdminException {
         switch (upper) {
-            case "PROXYSQL START" -> throw new AdminException("ProxySQL already started");
+            case "PROXYSQL START" -> {
+                if (!control.start()) {
+                    throw new AdminException("ProxySQL already started");
+                }
+                return Ok.empty();
+            }
             case "PROXYSQL PAUSE" -> {
                 if (paused) {
                     throw new AdminException("ProxySQL is already paused");
@@ -355,7 +369,12 @@ final class AdminStatements {
         }
         Matcher uuid = CLUSTER_NODE_UUID.matcher(bare);
         if (uuid.matches()) {
-            announcedPeers.put(who.clientAddress(), new String[] {uuid.group(1), uuid.group(2)});
+            LOG.info("Received PROXYSQL CLUSTER_NODE_UUID from {} : {}", who.clientAddress(), uuid.group(1));
+            String[] before = announcedPeers.put(who.clientAddress(), new String[] {uuid.group(1), uuid.group(2)});
+            if (before == null || !before[0].equals(uuid.group(1))) {
+                LOG.info("Created new link with Cluster node {} : {} at interface {}", who.clientAddress(),
+                        uuid.group(1), uuid.group(2));
+            }
             touchAnnouncedPeer(who);
             return Ok.empty();
         }

@@ -246,7 +246,9 @@ final class ClientQueries {
         Connection session = who.role() == AdminRole.STATS ? db.statsConnection() : db.adminConnection();
         switch (upper) {
             case "SHOW DATABASES", "SHOW SCHEMAS" -> {
-                return AdminDatabase.run(session, "PRAGMA DATABASE_LIST");
+                // temp holds what peers' variable fetches read (RuntimeModules.SYNCED_VARIABLES); ProxySQL has none.
+                return AdminDatabase.run(session, "SELECT seq, name, file FROM pragma_database_list"
+                        + " WHERE name <> 'temp'");
             }
             case "SHOW MYSQL STATUS" -> {
                 stats.refresh("stats_mysql_global");

@@ -10,6 +10,15 @@ public interface NodeControl {
     /** {@code PROXYSQL SHUTDOWN} / {@code PROXYSQL KILL} (slow = false) or {@code PROXYSQL SHUTDOWN SLOW}. */
     void shutdown(boolean slow);
 
+    /**
+     * {@code PROXYSQL START}: starts the traffic listener and monitor of a node started with {@code -n}.
+     *
+     * @return false when they already run (ProxySQL then answers "ProxySQL already started")
+     */
+    default boolean start() {
+        return false;
+    }
+
     /** {@code PROXYSQL PAUSE}: stop accepting traffic connections, keep existing ones. */
     void pause();
 

@@ -8,6 +8,7 @@ import io.proxyfleet.config.MysqlServer;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.MysqlVariables;
 import io.proxyfleet.config.ProxySqlServer;
+import io.proxyfleet.config.ProxySqlVariables;
 import io.proxyfleet.config.QueryRule;
 import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,12 +47,18 @@ final class RuntimeModules {
     static final List<String> CHECKSUM_MODULES = List.of("admin_variables", "mysql_query_rules", "mysql_servers",
             "mysql_servers_v2", "mysql_users", "mysql_variables", "proxysql_servers");
 
-    /** Admin variables left out of the checksum because each node has its own (no cluster_sync_interfaces). */
-    private static final List<String> ADMIN_UNSYNCED = List.of("admin-mysql_ifaces", "admin-restapi_port",
-            "admin-telnet_admin_ifaces", "admin-telnet_stats_ifaces", "admin-web_port");
-    /** {@code mysql-threads} never syncs; {@code mysql-interfaces} is per node like the admin interfaces. */
-    private static final String MYSQL_NEVER_SYNCED = "mysql-threads";
-    private static final List<String> MYSQL_UNSYNCED = List.of(MYSQL_NEVER_SYNCED, "mysql-interfaces");
+    /**
+     * Where peers' variable fetches are answered from (§4.9 runs plain SQL on {@code runtime_global_variables}):
+     * a connection-private table holding ProxySQL's variables only, so a peer fetches exactly what was hashed.
+     */
+    static final String SYNCED_VARIABLES = "temp.synced_global_variables";
+    /** ProxyFleet's table of every variable: ProxySQL's or not, implemented or not, synced or node-local. */
+    private static final String VARIABLE_SCOPES = "runtime_proxyfleet_variables";
+    private static final String VERSION = "version";
+    /** The modules of ProxySQL's deprecated {@code admin-checksum_*} switches. */
+    private static final List<String> DEPRECATED_CHECKSUM_MODULES = List.of("mysql_query_rules", "mysql_servers",
+            "mysql_users", "mysql_variables", "admin_variables", "ldap_variables");
+    private static final String REPORTED_VERSION = "reported_version";
     /** mysql variables that only a restart may change (§1.1); a LOAD keeps their running value. */
     private static final Set<String> MYSQL_RESTART_ONLY = Set.of("interfaces", "threads");
 
@@ -94,6 +102,7 @@ final class RuntimeModules {
     private final Map<String, Table> clusterResults = new HashMap<>();
     /** The hashed rows of the variables and proxysql_servers modules at their last load, for history. */
     private final Map<String, Table> hashedRows = new HashMap<>();
+    private static final List<String> VARIABLE_COLUMNS = List.of("variable_name", "variable_value");
     private final ClusterHistory history;
     private final PulledTables pulledTables;
 
@@ -469,7 +478,13 @@ final class RuntimeModules {
 
     private void captureTables(AdminModule module) throws SQLException {
         for (String table : module.tables()) {
-            loadedTables.put(table, db.query("SELECT * FROM main." + table));
+            Table rows = db.query("SELECT * FROM main." + table);
+            loadedTables.put(table, rows);
+            if (!rows.rows().isEmpty()) {
+                // Taken over as configuration (runtime_ and cluster-free), but no ProxyFleet module runs it yet.
+                LOG.warn("{} has {} rows: ProxyFleet keeps them (runtime_{} shows them) but does not act on them",
+                        table, rows.rows().size(), table);
+            }
         }
     }
 
@@ -482,7 +497,9 @@ final class RuntimeModules {
         RuntimeConfig current = holder.current();
         RuntimeConfig.Variables running = admin ? current.adminVariables() : current.mysqlVariables();
         boolean booting = running.version().version() == 0;
+        boolean pulled = origin instanceof LoadOrigin.Pulled;
         var values = new LinkedHashMap<String, String>(running.values());
+        String askedVersion = null;
         Table rows = db.query("SELECT variable_name, variable_value FROM main.global_variables"
                 + " WHERE variable_name LIKE ?", prefix + "%");
         for (List<Object> r : rows.rows()) {
@@ -494,12 +511,18 @@ final class RuntimeModules {
                 db.update("DELETE FROM main.global_variables WHERE variable_name = ?", fullName);
                 continue;
             }
-            String accepted = VariableRules.accept(name, value, defaults.get(name));
-            boolean readOnly = admin && name.equals("version");
+            if (admin && name.equals(VERSION)) {
+                askedVersion = value;
+                continue;
+            }
+            if (pulled && !ProxySqlVariables.isProxySql(fullName)) {
+                // A node-local variable: a peer's value never replaces this node's.
+                continue;
+            }
+            String accepted = VariableRules.accept(fullName, value, defaults.get(name));
             boolean restartOnly = !admin && !booting && MYSQL_RESTART_ONLY.contains(name);
-            if (accepted == null || readOnly && !value.equals(reportedVersion)
-                    || restartOnly && !value.equals(running.values().get(name))) {
-                String keep = readOnly ? reportedVersion : running.values().get(name);
+            if (accepted == null || restartOnly && !value.equals(running.values().get(name))) {
+                String keep = running.values().get(name);
                 LOG.warn("Impossible to set variable {} with value \"{}\". Resetting to current \"{}\".", fullName,
                         value, keep);
                 values.put(name, keep);
@@ -507,22 +530,28 @@ final class RuntimeModules {
                 values.put(name, accepted);
             }
         }
+        if (admin) {
+            disableDeprecatedChecksums(values);
+            String reported = reportedVersion(values);
+            if (askedVersion != null && !askedVersion.equals(reported)
+                    && !askedVersion.equals(running.values().get(VERSION))
+                    && !askedVersion.equals(AdminVariables.DEFAULTS.get(VERSION))) {
+                LOG.warn("Impossible to set variable {}{} with value \"{}\". Resetting to current \"{}\".", prefix,
+                        VERSION, askedVersion, reported);
+            }
+            values.put(VERSION, reported);
+        }
         // Runtime values are dumped back so that main shows what actually runs (and rows deleted by hand return).
         for (var e : values.entrySet()) {
             db.update("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", prefix + e.getKey(),
                     e.getValue());
         }
         dumpRuntimeVariables(prefix, values);
-        List<String> unsynced = syncInterfaces ? (admin ? List.of() : List.of(MYSQL_NEVER_SYNCED))
-                : admin ? ADMIN_UNSYNCED : MYSQL_UNSYNCED;
-        Table hashed = db.queryText("SELECT variable_name, variable_value FROM main.runtime_global_variables"
-                + " WHERE variable_name LIKE ? AND variable_name NOT IN (" + placeholders(unsynced.size())
-                + ") AND variable_name NOT LIKE ? ORDER BY variable_name", concat(prefix + "%", unsynced,
-                AdminVariables.PREFIX + AdminVariables.LOCAL_PREFIX + "%"));
         String moduleName = module.moduleName();
-        ModuleVersion version = versions.next(moduleName, Checksums.format(Checksums.rawChecksum(hashed.textRows())), origin);
+        List<List<String>> hashed = checksummedRows(prefix, values);
+        ModuleVersion version = versions.next(moduleName, Checksums.format(Checksums.rawChecksum(hashed)), origin);
         versions.commit(moduleName, version);
-        hashedRows.put(moduleName, hashed);
+        hashedRows.put(moduleName, new Table(VARIABLE_COLUMNS, hashed.stream().map(List::<Object>copyOf).toList()));
         String oldIfaces = running.values().get("mysql_ifaces");
         if (admin) {
             holder.update(c -> c.withAdminVariables(new RuntimeConfig.Variables(values, version)));
@@ -535,23 +564,54 @@ final class RuntimeModules {
         logChecksum("LOAD " + (admin ? "ADMIN" : "MYSQL") + " VARIABLES TO RUNTIME", version);
     }
 
+    /**
+     * ProxySQL's deprecated {@code admin-checksum_<module>} (reference §3.2): while one is false, the module's
+     * {@code cluster_<module>_diffs_before_sync} is held at 0, so the module never syncs.
+     */
+    private static void disableDeprecatedChecksums(Map<String, String> adminValues) {
+        for (String module : DEPRECATED_CHECKSUM_MODULES) {
+            String diffs = "cluster_" + module + "_diffs_before_sync";
+            if ("false".equals(adminValues.get("checksum_" + module)) && !"0".equals(adminValues.get(diffs))) {
+                LOG.warn("Disabling deprecated 'admin-checksum_{}', setting 'admin-{}=0'", module, diffs);
+                adminValues.put(diffs, "0");
+            }
+        }
+    }
+
+    /** admin-version shows admin-reported_version when set (to join ProxySQL peers), else ProxyFleet's own. */
+    private static String reportedVersion(Map<String, String> adminValues) {
+        String reported = adminValues.get(REPORTED_VERSION);
+        return reported == null || reported.isBlank() ? AdminVariables.DEFAULTS.get(VERSION) : reported.strip();
+    }
+
+    /**
+     * The rows ProxySQL hashes for a variables module (§4.2): its own variables only, by name, minus those each
+     * node keeps for itself. ProxyFleet's variables are never among them, so identical configurations hash alike.
+     * The same rows go to {@link #SYNCED_VARIABLES}, which answers peers' fetches.
+     */
+    private List<List<String>> checksummedRows(String prefix, Map<String, String> values)
+            throws SQLException {
+        var synced = new TreeMap<String, String>();
+        values.forEach((name, value) -> {
+            if (ProxySqlVariables.isProxySql(prefix + name)) {
+                synced.put(prefix + name, value);
+            }
+        });
+        db.update("CREATE TEMP TABLE IF NOT EXISTS " + SYNCED_VARIABLES
+                + " (variable_name VARCHAR NOT NULL PRIMARY KEY, variable_value VARCHAR NOT NULL)");
+        db.update("DELETE FROM " + SYNCED_VARIABLES + " WHERE variable_name LIKE ?", prefix + "%");
+        var rows = new ArrayList<List<String>>();
+        synced.forEach((name, value) -> rows.add(List.of(name, value)));
+        db.insertAll(SYNCED_VARIABLES, rows);
+        rows.removeIf(r -> !VariableScopes.travels(r.getFirst(), syncInterfaces));
+        return rows;
+    }
+
     private void dumpRuntimeVariables(String prefix, Map<String, String> values) throws SQLException {
         db.update("DELETE FROM main.runtime_global_variables WHERE variable_name LIKE ?", prefix + "%");
         var rows = new ArrayList<List<Object>>();
         values.forEach((k, v) -> rows.add(List.of(prefix + k, v)));
         db.insertAll("main.runtime_global_variables", rows);
-    }
-
-    private static String placeholders(int n) {
-        return String.join(", ", Collections.nCopies(n, "?"));
-    }
-
-    private static Object[] concat(String first, List<String> rest, String last) {
-        var all = new ArrayList<Object>();
-        all.add(first);
-        all.addAll(rest);
-        all.add(last);
-        return all.toArray();
     }
 
     // ---------------------------------------------------------------- versions
@@ -754,13 +814,6 @@ final class RuntimeModules {
      * ProxySQL refreshes them by substring just before executing an admin query (§1.4).
      */
     private RuntimeStatsSource liveStatus = RuntimeStatsSource.NONE;
-    /** admin-version: read-only, ProxyFleet's own unless the config file's reported_version says otherwise. */
-    private String reportedVersion = AdminVariables.DEFAULTS.get("version");
-
-    void reportedVersion(String version) {
-        this.reportedVersion = version;
-    }
-
     /** Where runtime_mysql_servers reads the servers' live status from. */
     void liveStatus(RuntimeStatsSource source) {
         this.liveStatus = source;
@@ -806,6 +859,9 @@ final class RuntimeModules {
         if (lowerSql.contains("global_variables")) {
             dumpRuntimeVariables("admin-", current.adminVariables().values());
             dumpRuntimeVariables("mysql-", current.mysqlVariables().values());
+        }
+        if (lowerSql.contains(VARIABLE_SCOPES)) {
+            replace("main." + VARIABLE_SCOPES, VariableScopes.rows(current, syncInterfaces));
         }
         if (lowerSql.contains("runtime_checksums_values")) {
             var rows = new ArrayList<List<Object>>();

@@ -1,52 +1,39 @@
 package io.proxyfleet.admin;
 
-import java.util.Locale;
+import io.proxyfleet.config.ProxySqlVariables;
 
 /**
- * Which values a global variable accepts, inferred from its default: booleans accept {@code true|false|1|0}
- * (stored as {@code true}/{@code false}), integers accept integers, everything else accepts any text except that
- * the listener and credential lists may not be empty. Stateless.
+ * Which values a global variable accepts: ProxySQL's own variables as ProxySQL checks them
+ * ({@link ProxySqlVariables}); ProxyFleet's own by their default: booleans accept {@code true|false|1|0} (stored
+ * as {@code true}/{@code false}), integers accept integers, anything else any text. Stateless.
  */
 final class VariableRules {
+    private static final ProxySqlVariables.Check BOOL = new ProxySqlVariables.Bool();
+    private static final ProxySqlVariables.Check INT = new ProxySqlVariables.Int(Long.MIN_VALUE, Long.MAX_VALUE);
+    private static final ProxySqlVariables.Check TEXT = new ProxySqlVariables.Text(false);
 
     private VariableRules() {
     }
 
     /**
-     * The value to store for {@code name} when a user asked for {@code value}, or {@code null} when the value is
-     * not acceptable.
+     * The value to store for {@code fullName} ({@code mysql-threads}) when a user asked for {@code value}, or
+     * {@code null} when the value is not acceptable.
      */
-    static String accept(String name, String value, String defaultValue) {
+    static String accept(String fullName, String value, String defaultValue) {
         if (value == null) {
             return null;
         }
-        String trimmed = value.trim();
-        if (defaultValue.equals("true") || defaultValue.equals("false")) {
-            return switch (trimmed.toLowerCase(Locale.ROOT)) {
-                case "true", "1" -> "true";
-                case "false", "0" -> "false";
-                default -> null;
-            };
-        }
-        if (isInteger(defaultValue)) {
-            return isInteger(trimmed) ? trimmed : null;
-        }
-        if (trimmed.isEmpty() && (name.equals("admin_credentials") || name.equals("mysql_ifaces")
-                || name.equals("interfaces"))) {
-            return null;
-        }
-        return value;
+        return check(fullName, defaultValue).accept(value);
     }
 
-    private static boolean isInteger(String text) {
-        if (text.isEmpty()) {
-            return false;
+    private static ProxySqlVariables.Check check(String fullName, String defaultValue) {
+        ProxySqlVariables.Spec spec = ProxySqlVariables.ALL.get(fullName);
+        if (spec != null) {
+            return spec.check();
         }
-        try {
-            Long.parseLong(text);
-            return true;
-        } catch (NumberFormatException e) {
-            return false;
+        if (defaultValue.equals("true") || defaultValue.equals("false")) {
+            return BOOL;
         }
+        return INT.accept(defaultValue) != null ? INT : TEXT;
     }
 }

@@ -1,9 +1,11 @@
 package io.proxyfleet.backend;
 
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -13,6 +15,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
@@ -73,6 +76,20 @@ public final class Transport {
             return IoUringServerSocketChannel.class;
         }
         return isIoType(group, EpollIoHandler.class) ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    /**
+     * Sets SO_REUSEPORT ({@code -r}) on a listener bound to {@code group}'s loops, with the option of its transport;
+     * NIO has none, so there it is left unset (and said so).
+     */
+    public static void reusePort(ServerBootstrap bootstrap, EventLoopGroup group) {
+        if (isIoType(group, IoUringIoHandler.class)) {
+            bootstrap.option(IoUringChannelOption.SO_REUSEPORT, true);
+        } else if (isIoType(group, EpollIoHandler.class)) {
+            bootstrap.option(EpollChannelOption.SO_REUSEPORT, true);
+        } else {
+            log.warn("SO_REUSEPORT (-r) needs the epoll or io_uring transport; the listener binds without it");
+        }
     }
 
     private static boolean isIoType(EventLoopGroup group, Class<? extends io.netty.channel.IoHandler> type) {

@@ -4,8 +4,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The {@code admin-*} variables ProxyFleet implements, with ProxySQL 2.7's defaults. Names are stored without
- * the {@code admin-} prefix, in the order {@code SHOW VARIABLES} lists them.
+ * The {@code admin-*} variables: every one of ProxySQL 2.7 with its default ({@link ProxySqlVariables}), then
+ * ProxyFleet's own. Names are stored without the {@code admin-} prefix. A variable added here that ProxySQL does
+ * not have stays on its node: it is never checksummed nor synced.
  */
 public final class AdminVariables {
     public static final String PREFIX = "admin-";
@@ -19,32 +20,11 @@ public final class AdminVariables {
     public static final Map<String, String> DEFAULTS;
 
     static {
-        var d = new LinkedHashMap<String, String>();
-        d.put("admin_credentials", "admin:admin");
-        d.put("stats_credentials", "stats:stats");
-        d.put("mysql_ifaces", "0.0.0.0:6032");
-        d.put("refresh_interval", "2000");
-        d.put("read_only", "false");
-        d.put("vacuum_stats", "true");
+        var d = new LinkedHashMap<>(ProxySqlVariables.defaults(PREFIX));
+        // ProxyFleet's own version; admin-reported_version replaces it to join ProxySQL peers (read-only itself).
         d.put("version", "2.7.2-proxyfleet");
-        d.put("cluster_username", "");
-        d.put("cluster_password", "");
-        d.put("cluster_check_interval_ms", "1000");
-        d.put("cluster_check_status_frequency", "10");
-        for (String module : new String[] {"mysql_query_rules", "mysql_servers", "mysql_users", "proxysql_servers",
-                "mysql_variables", "admin_variables", "ldap_variables"}) {
-            d.put("cluster_" + module + "_diffs_before_sync", "3");
-        }
-        for (String module : new String[] {"mysql_query_rules", "mysql_servers", "mysql_users", "proxysql_servers",
-                "mysql_variables", "admin_variables", "ldap_variables"}) {
-            d.put("cluster_" + module + "_save_to_disk", "true");
-        }
-        d.put("cluster_mysql_servers_sync_algorithm", "1");
-        d.put("restapi_enabled", "false");
-        d.put("restapi_port", "6070");
-        d.put("web_enabled", "false");
-        d.put("web_port", "6080");
-        d.put("prometheus_memory_metrics_interval", "61");
+        // ProxyFleet only, node-local: the version string this node reports when not empty (docs/dropin.md).
+        d.put("reported_version", "");
         // ProxyFleet-only, node-local (LOCAL_PREFIX); docs/cluster.md "Acknowledged changes" and "TLS between peers".
         d.put("proxyfleet_cluster_load_wait", "false");
         d.put("proxyfleet_cluster_ack_quorum", "false");

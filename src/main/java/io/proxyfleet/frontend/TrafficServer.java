@@ -28,6 +28,12 @@ public final class TrafficServer implements AutoCloseable {
 
     public static TrafficServer start(TrafficContext context, EventLoopGroup workers, String host, int port)
             throws InterruptedException {
+        return start(context, workers, host, port, false);
+    }
+
+    /** With {@code reusePort} ({@code -r}), binds with SO_REUSEPORT (epoll or io_uring only). */
+    public static TrafficServer start(TrafficContext context, EventLoopGroup workers, String host, int port,
+                                      boolean reusePort) throws InterruptedException {
         Sha2Rsa.warmUpInBackground();
         var bootstrap = new ServerBootstrap()
                 .group(workers)
@@ -43,6 +49,9 @@ public final class TrafficServer implements AutoCloseable {
                         ch.pipeline().addLast(PacketDecoder.beforeLogin(), new ClientSession(context));
                     }
                 });
+        if (reusePort) {
+            Transport.reusePort(bootstrap, workers);
+        }
         Channel channel = bootstrap.bind(host, port).sync().channel();
         return new TrafficServer(channel);
     }
