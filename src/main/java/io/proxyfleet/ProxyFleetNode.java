@@ -29,6 +29,12 @@ import io.proxyfleet.monitor.MysqlMonitor;
 import io.proxyfleet.monitor.ReplicationHostgroup;
 import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.routing.RuleCompiler;
+import io.proxyfleet.vip.HealthHandler;
+import io.proxyfleet.vip.NodeHealth;
+import io.proxyfleet.vip.RoleHandler;
+import io.proxyfleet.vip.VipManager;
+import io.proxyfleet.vip.VipSettings;
+import io.proxyfleet.web.Access;
 import io.proxyfleet.web.RestApiServer;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,6 +70,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     private AdminListener adminListener;
     private volatile MysqlMonitor monitor;
     private ClusterManager cluster;
+    private VipManager vip;
     private RestApiServer restApi;
     private TrafficContext trafficContext;
     private String trafficInterfaces;
@@ -121,6 +128,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.cluster.start();
             node.restApi = new RestApiServer(config, admin::account);
             node.restApi.reconfigure();
+            node.startVip(options, hostgroups, cfg);
             log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
                     cfg.mysqlVariables().get("interfaces"), node.trafficPort(),
                     cfg.adminVariables().get("mysql_ifaces"), node.adminPort());
@@ -133,6 +141,23 @@ public final class ProxyFleetNode implements AutoCloseable {
             }
             throw new IllegalStateException("ProxyFleet failed to start: " + e.getMessage(), e);
         }
+    }
+
+    /** The virtual IP (docs/vip.md), its admin tables, and the /health and /role endpoints. */
+    private void startVip(NodeOptions options, Hostgroups hostgroups, RuntimeConfig cfg) {
+        var health = new NodeHealth(config, hostgroups, () -> cluster, this::trafficOpen);
+        int port = trafficPort();
+        vip = new VipManager(VipSettings.from(cfg.adminVariables()), options.dataDir(), health, sessions,
+                this::pauseTraffic, () -> port);
+        admin.registerTableSource("stats_proxyfleet_vip", vip::vipRows);
+        admin.registerTableSource("stats_proxyfleet_endpoints", vip::endpointRows);
+        restApi.route("/health", Access.PUBLIC, new HealthHandler(health));
+        restApi.route("/role", Access.PUBLIC, new RoleHandler(vip, health));
+        vip.start();
+    }
+
+    private synchronized boolean trafficOpen() {
+        return !traffic.isEmpty();
     }
 
     private static List<List<Object>> ruleHits(ConfigHolder config) {
@@ -263,6 +288,9 @@ public final class ProxyFleetNode implements AutoCloseable {
             return;
         }
         log.info("ProxyFleet shutting down");
+        if (vip != null) {
+            vip.close();
+        }
         pauseTraffic();
         if (cluster != null) {
             cluster.close();
@@ -346,6 +374,14 @@ public final class ProxyFleetNode implements AutoCloseable {
             ProxyFleetNode n = node;
             if (n != null) {
                 n.resumeTraffic();
+            }
+        }
+
+        @Override
+        public void drain() {
+            ProxyFleetNode n = node;
+            if (n != null && n.vip != null) {
+                n.vip.drain();
             }
         }
 

@@ -212,7 +212,7 @@ final class AdminStatements {
             return AdminResponse.ResultSet.single("CHECKSUM",
                     Long.toString(Checksums.globalChecksum(modules.versions())));
         }
-        if (upper.startsWith("PROXYSQL ")) {
+        if (upper.startsWith("PROXYSQL ") || upper.equals("PROXYFLEET DRAIN")) {
             return proxysqlCommand(who, bare, upper);
         }
         Matcher loadSave = LOAD_SAVE.matcher(upper);
@@ -291,6 +291,10 @@ final class AdminStatements {
                 }
                 control.resume();
                 paused = false;
+                return Ok.empty();
+            }
+            case "PROXYFLEET DRAIN" -> {
+                control.drain();
                 return Ok.empty();
             }
             case "PROXYSQL SHUTDOWN", "PROXYSQL KILL" -> {

@@ -371,7 +371,8 @@ final class RuntimeModules {
                 : admin ? ADMIN_UNSYNCED : MYSQL_UNSYNCED;
         Table hashed = db.queryText("SELECT variable_name, variable_value FROM main.runtime_global_variables"
                 + " WHERE variable_name LIKE ? AND variable_name NOT IN (" + placeholders(unsynced.size())
-                + ") ORDER BY variable_name", concat(prefix + "%", unsynced));
+                + ") AND variable_name NOT LIKE '" + AdminVariables.NODE_LOCAL_LIKE + "' ORDER BY variable_name",
+                concat(prefix + "%", unsynced));
         String moduleName = module.moduleName();
         ModuleVersion version = bump(moduleName, Checksums.format(Checksums.rawChecksum(hashed.textRows())), adopt,
                 false);

@@ -3,6 +3,7 @@ package io.proxyfleet.cluster;
 import io.proxyfleet.admin.AdminEngine;
 import io.proxyfleet.admin.AdminModule;
 import io.proxyfleet.admin.PeerChecksum;
+import io.proxyfleet.config.AdminVariables;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.config.ProxySqlServer;
@@ -182,7 +183,7 @@ public final class AdminClusterNode implements LocalNode {
     /** The rows of {@code global_variables} a variables pull replaces: the prefix minus what is never synced. */
     private String variablesScope(ClusterModule m) {
         if (m == ClusterModule.ADMIN_VARIABLES) {
-            return "variable_name LIKE 'admin-%'"
+            return "variable_name LIKE 'admin-%' AND variable_name NOT LIKE '" + AdminVariables.NODE_LOCAL_LIKE + "'"
                     + (syncInterfaces ? "" : " AND variable_name NOT IN " + ADMIN_INTERFACE_VARIABLES);
         }
         return "variable_name LIKE 'mysql-%' AND variable_name NOT IN ('mysql-threads')"

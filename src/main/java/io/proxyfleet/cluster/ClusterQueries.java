@@ -1,5 +1,7 @@
 package io.proxyfleet.cluster;
 
+import io.proxyfleet.config.AdminVariables;
+
 /**
  * The exact statements a node sends to a peer's admin (§4.9). The {@code PROXY_SELECT} ones are not SQL: the admin
  * recognises them by prefix and answers from the result sets it loaded to runtime. Texts are verbatim ProxySQL's,
@@ -71,7 +73,7 @@ final class ClusterQueries {
                 q.append(MYSQL_INTERFACES);
             }
         } else if (module == ClusterModule.ADMIN_VARIABLES) {
-            q.append("'admin-%'");
+            q.append("'admin-%' AND variable_name NOT LIKE '").append(AdminVariables.NODE_LOCAL_LIKE).append('\'');
             if (!syncInterfaces) {
                 q.append(ADMIN_INTERFACES);
             }

@@ -9,6 +9,11 @@ import java.util.Map;
  */
 public final class AdminVariables {
     public static final String PREFIX = "admin-";
+    /**
+     * The virtual IP's variables ({@code admin-vip_*}, docs/vip.md) are node-local: never checksummed, fetched or
+     * replaced by a cluster pull. Used in SQL as {@code variable_name NOT LIKE 'admin-vip_%'}.
+     */
+    public static final String NODE_LOCAL_LIKE = "admin-vip_%";
 
     /** Name to default value, in listing order. */
     public static final Map<String, String> DEFAULTS;
@@ -40,6 +45,13 @@ public final class AdminVariables {
         d.put("web_enabled", "false");
         d.put("web_port", "6080");
         d.put("prometheus_memory_metrics_interval", "61");
+        d.put("vip_address", "");
+        d.put("vip_prefix", "24");
+        d.put("vip_interface", "");
+        d.put("vip_lease_ms", "1000");
+        d.put("vip_raft_id", "");
+        d.put("vip_raft_peers", "");
+        d.put("vip_drain_timeout_ms", "10000");
         DEFAULTS = java.util.Collections.unmodifiableMap(d);
     }
 
