@@ -41,9 +41,17 @@ public final class NodeHealth {
     }
 
     public Health check() {
+        return check(false);
+    }
+
+    /**
+     * @param draining true while PROXYFLEET DRAIN waits for sessions: the listener is closed on purpose then, and
+     *                 the node keeps the VIP until its sessions finished their transactions
+     */
+    Health check(boolean draining) {
         String outOfSync = outOfSync();
         boolean inSync = outOfSync == null;
-        if (!trafficOpen.getAsBoolean()) {
+        if (!draining && !trafficOpen.getAsBoolean()) {
             return new Health(false, inSync, "traffic listener is not accepting connections");
         }
         if (!inSync) {

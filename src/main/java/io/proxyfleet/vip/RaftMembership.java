@@ -51,6 +51,11 @@ final class RaftMembership implements AutoCloseable {
     private static final long MERGE_MAX_MILLIS = 3_000;
     private static final long JOIN_TIMEOUT_MILLIS = 500;
     private static final long SOCKET_CONNECT_TIMEOUT_MILLIS = 300;
+    /**
+     * How often the leader resends entries a follower has not acknowledged; a follower that fell behind catches up
+     * one resend at a time, and until it does a renewal may lack its majority.
+     */
+    private static final long RESEND_MILLIS = 100;
     /** Renewals are empty entries: a snapshot (also empty) keeps the log short. */
     private static final int MAX_LOG_ENTRIES = 10_000;
 
@@ -83,7 +88,8 @@ final class RaftMembership implements AutoCloseable {
         ping.setInitialHosts(hosts);
         ping.setPortRange(0);
         RAFT r = new RAFT().members(ids).raftId(self.id()).logClass(FileBasedLog.class.getName())
-                .logPrefix(logDir.resolve(self.id()).toString()).maxLogSize(MAX_LOG_ENTRIES);
+                .logPrefix(logDir.resolve(self.id()).toString()).maxLogSize(MAX_LOG_ENTRIES)
+                .resendInterval(RESEND_MILLIS);
         Protocol[] stack = {
                 tcp, ping,
                 new MERGE3().setMinInterval(MERGE_MIN_MILLIS).setMaxInterval(MERGE_MAX_MILLIS),

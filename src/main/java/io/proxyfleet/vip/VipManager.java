@@ -51,6 +51,8 @@ public final class VipManager implements AutoCloseable {
     private final IntSupplier trafficPort;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("vip-manager").daemon().unstarted(r));
+    /** Set when PROXYFLEET DRAIN starts waiting for sessions; {@link #draining} once they are done. */
+    private final AtomicBoolean drainInProgress = new AtomicBoolean();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicBoolean renewalInFlight = new AtomicBoolean();
     /** nanoTime at which the last committed renewal was sent. */
@@ -103,7 +105,7 @@ public final class VipManager implements AutoCloseable {
 
     private void tick() throws Exception {
         long now = System.nanoTime();
-        NodeHealth.Health h = health.check();
+        NodeHealth.Health h = health.check(drainInProgress.get());
         if (draining.get() || !h.ready()) {
             leave(now, draining.get() ? State.DRAINED : State.LEFT,
                     draining.get() ? "drained by PROXYFLEET DRAIN" : "unhealthy: " + h.reason(), h);
@@ -226,6 +228,7 @@ public final class VipManager implements AutoCloseable {
         Thread.ofVirtual().name("vip-drain").start(() -> {
             log.info("Drain: no new clients; waiting up to {} ms for sessions to finish their transactions",
                     settings.drainMillis());
+            drainInProgress.set(true);
             pauseTraffic.run();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.drainMillis());
             try {
