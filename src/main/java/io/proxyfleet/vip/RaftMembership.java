@@ -100,7 +100,6 @@ final class RaftMembership implements AutoCloseable {
                 new GMS().setJoinTimeout(JOIN_TIMEOUT_MILLIS),
                 new FRAG4(), new ELECTION(), r};
         JChannel ch = new JChannel(stack).name(self.id());
-        ch.setReceiver(null);
         r.stateMachine(new EmptyStateMachine());
         ch.connect(CLUSTER);
         channel = ch;
