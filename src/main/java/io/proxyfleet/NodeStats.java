@@ -131,6 +131,9 @@ final class NodeStats implements RuntimeStatsSource {
         rows.add(List.of("ProxySQL_Uptime", uptime));
         rows.add(List.of("Active_Transactions", active));
         rows.add(List.of("Client_Connections_connected", sessions.size()));
+        // Peers read these two for stats_proxysql_servers_metrics (Queries, Client_Connections_created).
+        rows.add(List.of("Client_Connections_created", traffic.connectionIds().get()));
+        rows.add(List.of("Questions", traffic.commands().questions()));
         rows.add(List.of("Servers_table_version", config.current().servers().version().version()));
         rows.addAll(traffic.queryCache().globalRows());
         return rows;

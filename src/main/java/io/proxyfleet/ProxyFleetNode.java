@@ -16,6 +16,7 @@ import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.Hostgroups;
 import io.proxyfleet.cluster.AdminClusterNode;
 import io.proxyfleet.cluster.ClusterManager;
+import io.proxyfleet.cluster.ClusterTls;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.QueryRule;
 import io.proxyfleet.config.QueryRuleProgram;
@@ -29,6 +30,8 @@ import io.proxyfleet.monitor.MysqlMonitor;
 import io.proxyfleet.monitor.ReplicationHostgroup;
 import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.routing.RuleCompiler;
+import io.proxyfleet.metrics.MetricSources;
+import io.proxyfleet.metrics.NodeMetrics;
 import io.proxyfleet.vip.HealthHandler;
 import io.proxyfleet.vip.NodeHealth;
 import io.proxyfleet.vip.RoleHandler;
@@ -36,6 +39,8 @@ import io.proxyfleet.vip.VipManager;
 import io.proxyfleet.vip.VipSettings;
 import io.proxyfleet.web.Access;
 import io.proxyfleet.web.RestApiServer;
+import io.proxyfleet.web.dashboard.WebDashboard;
+import io.proxyfleet.web.RestRoutes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -72,6 +77,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     private ClusterManager cluster;
     private VipManager vip;
     private RestApiServer restApi;
+    private volatile WebDashboard web;
     private TrafficContext trafficContext;
     private String trafficInterfaces;
     private final List<TrafficServer> traffic = new ArrayList<>();
@@ -92,6 +98,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     }
 
     static ProxyFleetNode start(NodeOptions options, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler) {
+        long startedNanos = System.nanoTime();
         var config = new ConfigHolder(RuntimeConfig.empty());
         var hostgroups = Hostgroups.follow(config);
         var sessions = new SessionRegistry();
@@ -123,11 +130,20 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
             node.adminListener.bind(cfg.adminVariables().get("mysql_ifaces"));
-            node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true));
+            node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true),
+                    new ClusterTls(() -> config.current().adminVariables(), options.dataDir()));
             node.cluster.registerStatsTables(admin);
             node.cluster.start();
+            ProxyFleetNode n = node;
+            var sources = new MetricSources(context, hostgroups, admin, () -> n.monitor, () -> n.cluster,
+                    trafficLoops, n::trafficPaused, startedNanos);
+            var metrics = new NodeMetrics(sources);
+            admin.registerPrometheus(metrics::text);
             node.restApi = new RestApiServer(config, admin::account);
+            RestRoutes.register(node.restApi, sources, metrics);
             node.restApi.reconfigure();
+            node.web = new WebDashboard(admin, config, node.cluster, tlsFiles, node::adminPort);
+            node.web.apply();
             node.startVip(options, hostgroups, cfg);
             log.info("ProxyFleet listening: traffic on {} (port {}), admin on {} (port {})",
                     cfg.mysqlVariables().get("interfaces"), node.trafficPort(),
@@ -233,6 +249,10 @@ public final class ProxyFleetNode implements AutoCloseable {
         }
     }
 
+    private synchronized boolean trafficPaused() {
+        return traffic.isEmpty();
+    }
+
     /** PROXYSQL RESUME: accept traffic connections again. */
     private synchronized void resumeTraffic() {
         if (!traffic.isEmpty() || closed.get()) {
@@ -292,6 +312,9 @@ public final class ProxyFleetNode implements AutoCloseable {
             vip.close();
         }
         pauseTraffic();
+        if (web != null) {
+            web.close();
+        }
         if (cluster != null) {
             cluster.close();
         }
@@ -464,6 +487,9 @@ public final class ProxyFleetNode implements AutoCloseable {
             }
             if (n != null && n.cluster != null) {
                 n.cluster.moduleLoaded(module);
+            }
+            if (n != null && n.web != null && module.equals("admin_variables")) {
+                Thread.ofVirtual().name("web-dashboard-apply").start(n.web::apply);
             }
         }
     }

@@ -96,6 +96,7 @@ public final class AdminEngine implements AutoCloseable {
     private final RuntimeModules modules;
     private final AdminStatements statements;
     private final String nodeUuid;
+    private final ClusterWaitStatements clusterWaits;
 
     private AdminEngine(ExecutorService thread, AdminDatabase db, ConfigHolder holder, RuntimeModules modules,
                         AdminStatements statements, String nodeUuid) {
@@ -105,6 +106,15 @@ public final class AdminEngine implements AutoCloseable {
         this.modules = modules;
         this.statements = statements;
         this.nodeUuid = nodeUuid;
+        this.clusterWaits = new ClusterWaitStatements(holder);
+    }
+
+    /**
+     * Lets {@code PROXYFLEET WAIT CLUSTER} and {@code admin-proxyfleet_cluster_load_wait} wait on {@code waits};
+     * set once by the node wiring when the cluster starts.
+     */
+    public void clusterWaits(ClusterWaits waits) {
+        clusterWaits.waits(waits);
     }
 
     /**
@@ -269,8 +279,13 @@ public final class AdminEngine implements AutoCloseable {
      * error.
      */
     public CompletableFuture<AdminResponse> execute(AdminPrincipal who, String sql) {
+        CompletableFuture<AdminResponse> waiting = clusterWaits.intercept(who, sql == null ? "" : sql);
+        if (waiting != null) {
+            return waiting;
+        }
         try {
-            return CompletableFuture.supplyAsync(() -> statements.handle(who, sql), thread);
+            return clusterWaits.afterStatement(sql == null ? "" : sql,
+                    CompletableFuture.supplyAsync(() -> statements.handle(who, sql), thread));
         } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(AdminResponse.Error.admin("admin module is shutting down"));
         }
@@ -441,6 +456,15 @@ public final class AdminEngine implements AutoCloseable {
             modules.saveToDisk(module);
             return null;
         });
+    }
+
+    /** Supplies the text of {@code SHOW PROMETHEUS METRICS}; called on the admin thread, so it must not wait on it. */
+    public void registerPrometheus(Supplier<String> text) {
+        try {
+            thread.execute(() -> statements.registerPrometheus(text));
+        } catch (RejectedExecutionException e) {
+            LOG.debug("engine closed; Prometheus source ignored");
+        }
     }
 
     /**

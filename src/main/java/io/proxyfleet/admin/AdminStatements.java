@@ -80,6 +80,8 @@ final class AdminStatements {
     private static final int MAX_ANNOUNCED_PEERS = 1024;
 
     private boolean paused;
+    /** The node's Prometheus text for SHOW PROMETHEUS METRICS; null until the metrics layer registers it. */
+    private Supplier<String> prometheus;
 
     AdminStatements(AdminDatabase db, RuntimeModules modules, ConfigHolder holder, RuntimeStatsSource stats,
                     NodeControl control, Path configFile, boolean configReadable) {
@@ -94,6 +96,10 @@ final class AdminStatements {
 
     void registerTableSource(String table, Supplier<List<List<Object>>> rows) {
         stats.register(table, rows);
+    }
+
+    void registerPrometheus(Supplier<String> text) {
+        prometheus = text;
     }
 
     /** Answers one statement; every failure becomes an error response. */
@@ -176,6 +182,10 @@ final class AdminStatements {
         }
         if (bareUpper.startsWith("SET ")) {
             return Ok.empty();
+        }
+        if (bareUpper.equals("SHOW PROMETHEUS METRICS")) {
+            return prometheus == null ? Error.admin("Prometheus metrics are not available on this node")
+                    : AdminResponse.ResultSet.single("Data", prometheus.get());
         }
         answer = clientQueries.show(who, bare, bareUpper);
         if (answer != null) {

@@ -371,8 +371,8 @@ final class RuntimeModules {
                 : admin ? ADMIN_UNSYNCED : MYSQL_UNSYNCED;
         Table hashed = db.queryText("SELECT variable_name, variable_value FROM main.runtime_global_variables"
                 + " WHERE variable_name LIKE ? AND variable_name NOT IN (" + placeholders(unsynced.size())
-                + ") AND variable_name NOT LIKE '" + AdminVariables.NODE_LOCAL_LIKE + "' ORDER BY variable_name",
-                concat(prefix + "%", unsynced));
+                + ") AND variable_name NOT LIKE ? ORDER BY variable_name", concat(prefix + "%", unsynced,
+                AdminVariables.PREFIX + AdminVariables.LOCAL_PREFIX + "%"));
         String moduleName = module.moduleName();
         ModuleVersion version = bump(moduleName, Checksums.format(Checksums.rawChecksum(hashed.textRows())), adopt,
                 false);
@@ -399,10 +399,11 @@ final class RuntimeModules {
         return String.join(", ", Collections.nCopies(n, "?"));
     }
 
-    private static Object[] concat(String first, List<String> rest) {
+    private static Object[] concat(String first, List<String> rest, String last) {
         var all = new ArrayList<Object>();
         all.add(first);
         all.addAll(rest);
+        all.add(last);
         return all.toArray();
     }
 

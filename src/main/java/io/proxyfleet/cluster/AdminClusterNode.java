@@ -183,7 +183,8 @@ public final class AdminClusterNode implements LocalNode {
     /** The rows of {@code global_variables} a variables pull replaces: the prefix minus what is never synced. */
     private String variablesScope(ClusterModule m) {
         if (m == ClusterModule.ADMIN_VARIABLES) {
-            return "variable_name LIKE 'admin-%' AND variable_name NOT LIKE '" + AdminVariables.NODE_LOCAL_LIKE + "'"
+            return "variable_name LIKE 'admin-%' AND variable_name NOT LIKE '" + AdminVariables.PREFIX
+                    + AdminVariables.LOCAL_PREFIX + "%'"
                     + (syncInterfaces ? "" : " AND variable_name NOT IN " + ADMIN_INTERFACE_VARIABLES);
         }
         return "variable_name LIKE 'mysql-%' AND variable_name NOT IN ('mysql-threads')"

@@ -7,6 +7,7 @@ import io.proxyfleet.protocol.client.BlockingMysqlClient;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,11 +39,13 @@ public final class ClusterManager implements AutoCloseable {
     static final Duration FAST_CHECK_INTERVAL = Duration.ofMillis(100);
     private static final Duration SUPERVISOR_INTERVAL = Duration.ofSeconds(1);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+    private static final long NANOS_PER_MILLI = 1_000_000;
 
     private final LocalNode node;
     private final PeerConnector connector;
     private final LongSupplier clockSeconds;
     private final ModulePuller puller;
+    private final AckTracker acks;
     private final ReentrantLock stateLock = new ReentrantLock();
     /** In {@code proxysql_servers} order of first appearance; guarded by {@link #stateLock}. */
     private final Map<PeerAddress, PeerNode> peers = new LinkedHashMap<>();
@@ -59,11 +62,18 @@ public final class ClusterManager implements AutoCloseable {
         this(node, PeerConnector.standard(), () -> System.currentTimeMillis() / 1000, ModulePuller.FAILURE_PAUSE);
     }
 
+    /** Like {@link #ClusterManager(LocalNode)}, connecting to peers over TLS as {@code tls} says. */
+    public ClusterManager(LocalNode node, ClusterTls tls) {
+        this(node, PeerConnector.standard(tls), () -> System.currentTimeMillis() / 1000, ModulePuller.FAILURE_PAUSE);
+    }
+
     ClusterManager(LocalNode node, PeerConnector connector, LongSupplier clockSeconds, Duration pullFailurePause) {
         this.node = node;
         this.connector = connector;
         this.clockSeconds = clockSeconds;
         this.puller = new ModulePuller(node, connector, pullFailurePause);
+        this.acks = new AckTracker(node::checksums, this::peerAddresses, this::wakeMonitors,
+                () -> System.nanoTime() / NANOS_PER_MILLI);
         for (ClusterModule m : ClusterModule.values()) {
             epochConflicts.put(m, new LongAdder());
             versionOneConflicts.put(m, new LongAdder());
@@ -76,6 +86,7 @@ public final class ClusterManager implements AutoCloseable {
             return;
         }
         reconcile();
+        acks.localChange();
         supervisor = Thread.ofVirtual().name("cluster-supervisor").start(this::supervise);
     }
 
@@ -153,12 +164,14 @@ public final class ClusterManager implements AutoCloseable {
         if (ClusterModule.PROXYSQL_SERVERS.checksumName().equals(module)) {
             reconcile();
         }
+        acks.localChange();
         notifyPeers();
     }
 
     /**
-     * Feeds {@code stats_proxysql_servers_checksums} and {@code stats_proxysql_servers_metrics} of {@code engine}
-     * from this manager, rows in the tables' DDL column order.
+     * Feeds {@code stats_proxysql_servers_checksums}, {@code stats_proxysql_servers_metrics} and ProxyFleet's
+     * {@code stats_proxyfleet_cluster_acks} of {@code engine} from this manager, rows in the tables' DDL column
+     * order, and lets the engine wait for acknowledgements ({@code PROXYFLEET WAIT CLUSTER}).
      */
     public void registerStatsTables(AdminEngine engine) {
         engine.registerTableSource("stats_proxysql_servers_checksums", () -> checksumsStatus().stream()
@@ -170,6 +183,12 @@ public final class ClusterManager implements AutoCloseable {
                         m.uptimeS(), m.lastCheckMs(), m.queries(), m.clientConnectionsConnected(),
                         m.clientConnectionsCreated()))
                 .toList());
+        engine.registerTableSource("stats_proxyfleet_cluster_acks", () -> acks.rows().stream()
+                .map(r -> Arrays.<Object>asList(r.node().hostname(), r.node().port(),
+                        r.module().checksumName(), r.state().label(), r.checksum(), r.target(),
+                        r.timeToApplyMs() < 0 ? null : r.timeToApplyMs()))
+                .toList());
+        engine.clusterWaits(acks);
     }
 
     /**
@@ -177,11 +196,7 @@ public final class ClusterManager implements AutoCloseable {
      * {@link #FAST_CHECK_INTERVAL}, so a change a peer just announced is pulled within a fraction of a second.
      */
     public void checkNow() {
-        ClusterSettings settings = node.settings();
-        int burst = 1;
-        for (ClusterModule m : ClusterModule.values()) {
-            burst = Math.max(burst, settings.diffs(m) + 1);
-        }
+        int burst = fastBurst(node.settings());
         stateLock.lock();
         try {
             for (PeerNode p : peers.values()) {
@@ -191,6 +206,15 @@ public final class ClusterManager implements AutoCloseable {
         } finally {
             stateLock.unlock();
         }
+    }
+
+    /** How many checks at {@link #FAST_CHECK_INTERVAL} reach any module's {@code diffs_before_sync}. */
+    static int fastBurst(ClusterSettings settings) {
+        int burst = 1;
+        for (ClusterModule m : ClusterModule.values()) {
+            burst = Math.max(burst, settings.diffs(m) + 1);
+        }
+        return burst;
     }
 
     /**
@@ -314,6 +338,28 @@ public final class ClusterManager implements AutoCloseable {
 
     ModulePuller puller() {
         return puller;
+    }
+
+    AckTracker acks() {
+        return acks;
+    }
+
+    private List<PeerAddress> peerAddresses() {
+        stateLock.lock();
+        try {
+            return List.copyOf(peers.keySet());
+        } finally {
+            stateLock.unlock();
+        }
+    }
+
+    private void wakeMonitors() {
+        stateLock.lock();
+        try {
+            peers.values().forEach(PeerNode::wakeUp);
+        } finally {
+            stateLock.unlock();
+        }
     }
 
     /** The entry of a peer, or null; for tests. */

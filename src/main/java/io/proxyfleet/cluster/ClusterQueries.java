@@ -1,7 +1,5 @@
 package io.proxyfleet.cluster;
 
-import io.proxyfleet.config.AdminVariables;
-
 /**
  * The exact statements a node sends to a peer's admin (§4.9). The {@code PROXY_SELECT} ones are not SQL: the admin
  * recognises them by prefix and answers from the result sets it loaded to runtime. Texts are verbatim ProxySQL's,
@@ -73,7 +71,8 @@ final class ClusterQueries {
                 q.append(MYSQL_INTERFACES);
             }
         } else if (module == ClusterModule.ADMIN_VARIABLES) {
-            q.append("'admin-%' AND variable_name NOT LIKE '").append(AdminVariables.NODE_LOCAL_LIKE).append('\'');
+            // ProxyFleet's node-local variables never travel (ProxySQL peers fetch with their own query).
+            q.append("'admin-%' AND variable_name NOT LIKE 'admin-proxyfleet_%'");
             if (!syncInterfaces) {
                 q.append(ADMIN_INTERFACES);
             }

@@ -76,9 +76,13 @@ final class PeerMonitor implements Runnable {
         try {
             client = manager.connector().open(peer.address, settings);
         } catch (IOException e) {
+            manager.acks().unreachable(peer.address);
             LOG.warn("Cluster: unable to connect to peer {} . Error: {}", peer.address, e.getMessage());
             peer.sleep(settings.checkInterval().plus(CONNECT_FAILURE_EXTRA_PAUSE).toMillis());
             return;
+        }
+        if (client.isTls()) {
+            LOG.debug("Cluster: connected to peer {} over TLS", peer.address);
         }
         try (client) {
             session(client, settings);
@@ -121,6 +125,12 @@ final class PeerMonitor implements Runnable {
                     reported = reportedChecksums(client.select(query));
                 }
                 manager.evaluate(peer, global, reported, settings);
+                manager.acks().observe(peer.address, reported);
+                if (reported != null) {
+                    // The peer changed: count the remaining diffs at the short interval, as after a notify. Nodes
+                    // nobody notifies (satellites) then take a change in about one check interval, not three.
+                    peer.fastChecks = Math.max(peer.fastChecks, ClusterManager.fastBurst(settings));
+                }
                 consecutiveErrors = 0;
                 decideAndPull(settings);
                 checksSinceMetrics++;
@@ -130,6 +140,7 @@ final class PeerMonitor implements Runnable {
                     checksSinceMetrics = 0;
                 }
             } catch (IOException | RuntimeException e) {
+                manager.acks().unreachable(peer.address);
                 queryFailed(settings, query, elapsedMillis(started), e);
                 peer.sleep(settings.checkInterval().toMillis());
                 return;
@@ -140,8 +151,8 @@ final class PeerMonitor implements Runnable {
 
     private long nextCheckDelay(ClusterSettings settings, long elapsedMillis) {
         int fast = peer.fastChecks;
-        if (fast > 0) {
-            peer.fastChecks = fast - 1;
+        if (fast > 0 || manager.acks().wantsFastCheck(peer.address)) {
+            peer.fastChecks = Math.max(0, fast - 1);
             return Math.min(settings.checkInterval().toMillis(), ClusterManager.FAST_CHECK_INTERVAL.toMillis());
         }
         return settings.checkInterval().toMillis() - elapsedMillis;

@@ -10,10 +10,10 @@ import java.util.Map;
 public final class AdminVariables {
     public static final String PREFIX = "admin-";
     /**
-     * The virtual IP's variables ({@code admin-vip_*}, docs/vip.md) are node-local: never checksummed, fetched or
-     * replaced by a cluster pull. Used in SQL as {@code variable_name NOT LIKE 'admin-vip_%'}.
+     * Prefix of ProxyFleet's own admin variables (after {@link #PREFIX}). They are node-local: left out of the
+     * {@code admin_variables} checksum and of what ProxyFleet peers fetch, so ProxySQL peers never depend on them.
      */
-    public static final String NODE_LOCAL_LIKE = "admin-vip_%";
+    public static final String LOCAL_PREFIX = "proxyfleet_";
 
     /** Name to default value, in listing order. */
     public static final Map<String, String> DEFAULTS;
@@ -45,13 +45,22 @@ public final class AdminVariables {
         d.put("web_enabled", "false");
         d.put("web_port", "6080");
         d.put("prometheus_memory_metrics_interval", "61");
-        d.put("vip_address", "");
-        d.put("vip_prefix", "24");
-        d.put("vip_interface", "");
-        d.put("vip_lease_ms", "1000");
-        d.put("vip_raft_id", "");
-        d.put("vip_raft_peers", "");
-        d.put("vip_drain_timeout_ms", "10000");
+        // ProxyFleet-only, node-local (LOCAL_PREFIX): the virtual IP, docs/vip.md.
+        d.put("proxyfleet_vip_address", "");
+        d.put("proxyfleet_vip_prefix", "24");
+        d.put("proxyfleet_vip_interface", "");
+        d.put("proxyfleet_vip_lease_ms", "1000");
+        d.put("proxyfleet_vip_raft_id", "");
+        d.put("proxyfleet_vip_raft_peers", "");
+        d.put("proxyfleet_vip_drain_timeout_ms", "10000");
+        // ProxyFleet-only, node-local (LOCAL_PREFIX); docs/cluster.md "Acknowledged changes" and "TLS between peers".
+        d.put("proxyfleet_cluster_load_wait", "false");
+        d.put("proxyfleet_cluster_ack_quorum", "false");
+        d.put("proxyfleet_cluster_ack_timeout_ms", "10000");
+        d.put("proxyfleet_cluster_tls", "true");
+        d.put("proxyfleet_cluster_tls_required", "false");
+        d.put("proxyfleet_cluster_tls_ca", "");
+        d.put("proxyfleet_cluster_tls_client_cert", "false");
         DEFAULTS = java.util.Collections.unmodifiableMap(d);
     }
 

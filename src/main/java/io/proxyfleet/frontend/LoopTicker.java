@@ -18,6 +18,10 @@ final class LoopTicker implements Runnable {
     private static final FastThreadLocal<LoopTicker> PER_LOOP = new FastThreadLocal<>();
 
     private final List<ClientSession> sessions = new ArrayList<>();
+    /** Tick figures for {@link LoopHealth}; written and read on the loop only. */
+    private long ticks;
+    private long tickNanosTotal;
+    private long lastTickNanos;
 
     /** Registers a session with its loop's ticker; call on that loop. */
     static void register(EventLoop loop, ClientSession session) {
@@ -44,5 +48,15 @@ final class LoopTicker implements Runnable {
         for (int i = sessions.size() - 1; i >= 0; i--) {
             sessions.get(i).tick(now);
         }
+        lastTickNanos = System.nanoTime() - now;
+        tickNanosTotal += lastTickNanos;
+        ticks++;
+    }
+
+    /** This loop's figures, or none before its first session; call on the loop. */
+    static LoopHealth health(long queuedNanos) {
+        LoopTicker t = PER_LOOP.get();
+        return t == null ? new LoopHealth(0, 0, 0, 0, queuedNanos)
+                : new LoopHealth(t.sessions.size(), t.ticks, t.tickNanosTotal, t.lastTickNanos, queuedNanos);
     }
 }

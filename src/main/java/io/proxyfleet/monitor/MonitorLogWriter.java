@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,17 +35,28 @@ final class MonitorLogWriter implements AutoCloseable {
     private final Map<LogRow.Table, Long> lastPurgeMicros = new EnumMap<>(LogRow.Table.class);
     private final Thread thread;
     private volatile boolean running = true;
+    /** Checks per table, [0] failed and [1] succeeded, counted whether or not the row could be queued. */
+    private final Map<LogRow.Table, LongAdder[]> checks = new EnumMap<>(LogRow.Table.class);
 
     MonitorLogWriter(MonitorLogSink sink) {
         this.sink = sink;
+        for (LogRow.Table table : LogRow.Table.values()) {
+            checks.put(table, new LongAdder[] {new LongAdder(), new LongAdder()});
+        }
         this.thread = Thread.ofVirtual().name("monitor-log-writer").start(this::run);
     }
 
     /** Queues a row; never blocks. */
     void add(LogRow row, long historyMillis) {
+        checks.get(row.table())[row.error() == null ? 1 : 0].increment();
         if (!queue.offer(new Entry(row, historyMillis))) {
             LOG.warn("Monitor log queue full, dropping a {} row for {}", row.table(), row.server());
         }
+    }
+
+    /** How many checks of {@code table}'s kind succeeded ({@code ok}) or failed since start. */
+    long checks(LogRow.Table table, boolean ok) {
+        return checks.get(table)[ok ? 1 : 0].sum();
     }
 
     private void run() {

@@ -105,6 +105,11 @@ public final class MysqlMonitor implements AutoCloseable {
         return replicationHostgroups;
     }
 
+    /** Checks of one kind (its log table) that succeeded or failed since start, for the Prometheus counters. */
+    public long checks(LogRow.Table table, boolean ok) {
+        return log.checks(table, ok);
+    }
+
     // ---------------------------------------------------------------- scheduling
 
     private void schedule() {

@@ -51,6 +51,15 @@ public final class CommandCounters {
         buckets[command][bucket].increment();
     }
 
+    /** All queries counted, stats_mysql_global's {@code Questions}. */
+    public long questions() {
+        long sum = 0;
+        for (LongAdder count : totalCount) {
+            sum += count.sum();
+        }
+        return sum;
+    }
+
     public List<List<Object>> rows() {
         var rows = new ArrayList<List<Object>>(COMMANDS.size());
         for (int i = 0; i < COMMANDS.size(); i++) {

@@ -77,7 +77,7 @@ public final class VipManager implements AutoCloseable {
         this.trafficPort = trafficPort;
         this.state = settings.enabled() ? State.LEFT : State.DISABLED;
         this.status = new VipStatus(settings.address(), state, 0, settings.raftId(), "", nowSecs(),
-                settings.enabled() ? "starting" : "admin-vip_address is empty", true);
+                settings.enabled() ? "starting" : "admin-proxyfleet_vip_address is empty", true);
     }
 
     /** Starts the manager thread (does nothing when the VIP is disabled). */
@@ -222,7 +222,7 @@ public final class VipManager implements AutoCloseable {
 
     /**
      * PROXYFLEET DRAIN: stops accepting clients, closes each session once it is idle outside a transaction (or
-     * when {@code admin-vip_drain_timeout_ms} ends), then hands the address over. Returns at once.
+     * when {@code admin-proxyfleet_vip_drain_timeout_ms} ends), then hands the address over. Returns at once.
      */
     public void drain() {
         Thread.ofVirtual().name("vip-drain").start(() -> {

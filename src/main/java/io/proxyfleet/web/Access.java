@@ -1,7 +1,7 @@
 package io.proxyfleet.web;
 
 /**
- * Who may call a route of the REST port. Immutable.
+ * Who may call a route of the REST port or a page of the web dashboard. Immutable.
  */
 public enum Access {
     /** No credentials: {@code /metrics} (as in ProxySQL) and load-balancer health checks. */

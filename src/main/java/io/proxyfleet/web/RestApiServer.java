@@ -12,11 +12,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +101,7 @@ public final class RestApiServer implements AutoCloseable {
         }
         RuntimeConfig.Variables admin = config.current().adminVariables();
         boolean enabled = admin.getBoolean("restapi_enabled");
-        String host = adminHost(admin.get("mysql_ifaces"));
+        String host = HttpListeners.adminHost(admin.get("mysql_ifaces"));
         int wanted;
         try {
             wanted = admin.getInt("restapi_port");
@@ -122,8 +119,7 @@ public final class RestApiServer implements AutoCloseable {
     }
 
     private void start(String host, int wanted) {
-        var workers = new ThreadPoolExecutor(WORKERS, WORKERS, 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(QUEUED_REQUESTS), workerThreads(wanted));
+        var workers = HttpListeners.boundedWorkers(WORKERS, QUEUED_REQUESTS, "restapi-" + wanted);
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress(host, wanted), BACKLOG);
             server.setExecutor(workers);
@@ -134,9 +130,7 @@ public final class RestApiServer implements AutoCloseable {
             log.info("REST API listening on {}:{} (admin-restapi_port)", host, port);
         } catch (IOException | RuntimeException e) {
             workers.shutdownNow();
-            log.error("Cannot start the REST API on {}:{} (admin-restapi_port): {}. The node goes on without it;"
-                    + " free the port or change admin-restapi_port, then LOAD ADMIN VARIABLES TO RUNTIME",
-                    host, wanted, e.toString());
+            HttpListeners.logCannotListen(log, "REST API", "admin-restapi_port", host, Integer.toString(wanted), e);
         }
     }
 
@@ -158,25 +152,6 @@ public final class RestApiServer implements AutoCloseable {
         stop();
     }
 
-    private static java.util.concurrent.ThreadFactory workerThreads(int configuredPort) {
-        var count = new AtomicInteger();
-        return r -> Thread.ofPlatform().daemon().name("restapi-" + configuredPort + "-" + count.incrementAndGet())
-                .unstarted(r);
-    }
-
-    /** The host of the first {@code host:port} entry of admin-mysql_ifaces (unix sockets have no colon). */
-    static String adminHost(String ifaces) {
-        for (String entry : ifaces.split(";")) {
-            String trimmed = entry.trim();
-            int colon = trimmed.lastIndexOf(':');
-            if (colon > 0) {
-                String host = trimmed.substring(0, colon);
-                return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-            }
-        }
-        return "0.0.0.0";
-    }
-
     // ---------------------------------------------------------------- requests (on a worker thread)
 
     private void dispatch(HttpExchange exchange) throws IOException {
@@ -187,19 +162,21 @@ public final class RestApiServer implements AutoCloseable {
                 respond(exchange, NOT_FOUND, "text/plain", "no such route: " + path + "\n");
                 return;
             }
-            switch (auth.check(route.access(), exchange.getRequestMethod(),
-                    exchange.getRequestHeaders().getFirst("Authorization"))) {
+            if (route.access() == Access.PUBLIC) {
+                handle(exchange, route, path);
+                return;
+            }
+            switch (auth.check(route.access(), exchange)) {
                 case HttpAuth.Verdict.Allowed allowed -> handle(exchange, route, path);
                 case HttpAuth.Verdict.Unauthorized no -> {
-                    for (String challenge : auth.challenges()) {
-                        exchange.getResponseHeaders().add("WWW-Authenticate", challenge);
-                    }
+                    exchange.getResponseHeaders().add("WWW-Authenticate", auth.digestChallenge(no.stale()));
+                    exchange.getResponseHeaders().add("WWW-Authenticate", HttpAuth.basicChallenge());
                     respond(exchange, UNAUTHORIZED, "text/plain", "401 Unauthorized: " + no.reason()
                             + " (use admin-admin_credentials" + (route.access() == Access.STATS
                                     ? " or admin-stats_credentials" : "") + ")\n");
                 }
                 case HttpAuth.Verdict.Forbidden no -> respond(exchange, FORBIDDEN, "text/plain",
-                        "403 Forbidden: user '" + no.username() + "' has stats access only; " + path
+                        "403 Forbidden: user '" + no.account().username() + "' has stats access only; " + path
                                 + " needs admin-admin_credentials\n");
             }
         }

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The node-local {@code admin-vip_*} variables (docs/vip.md) never reach the {@code admin_variables} checksum. */
+/** The node-local {@code admin-proxyfleet_vip_*} variables (docs/vip.md) never reach the {@code admin_variables} checksum. */
 class VipVariablesTest {
     @TempDir
     Path dir;
@@ -23,11 +23,11 @@ class VipVariablesTest {
     void vipVariablesLeaveTheAdminVariablesChecksumAlone() throws Exception {
         t.open(dir);
         String before = checksum();
-        t.ok("SET admin-vip_address='198.18.0.100'");
-        t.ok("SET admin-vip_raft_id='n2'");
+        t.ok("SET admin-proxyfleet_vip_address='198.18.0.100'");
+        t.ok("SET admin-proxyfleet_vip_raft_id='n2'");
         t.ok("LOAD ADMIN VARIABLES TO RUNTIME");
         assertThat(t.rows("SELECT variable_value FROM runtime_global_variables"
-                + " WHERE variable_name='admin-vip_address'").rows()).containsExactly(java.util.List.of("198.18.0.100"));
+                + " WHERE variable_name='admin-proxyfleet_vip_address'").rows()).containsExactly(java.util.List.of("198.18.0.100"));
         assertThat(checksum()).isEqualTo(before);
         t.ok("SET admin-refresh_interval=3000");
         t.ok("LOAD ADMIN VARIABLES TO RUNTIME");

@@ -40,6 +40,7 @@ class ClusterScriptsTest {
     private static final Pattern TRAFFIC_LINE = Pattern.compile(
             "traffic\\s+mysql --no-defaults -h127\\.0\\.0\\.1 -P(\\d+) -u(\\S+) -p(\\S+) (\\S+)");
     private static final Pattern FILES = Pattern.compile("\\(files in (\\S+)\\)");
+    private static final Pattern DASHBOARD_LINE = Pattern.compile("dashboard\\s+(https://127\\.0\\.0\\.1:\\d+/)");
 
     private static String classPath;
 
@@ -127,6 +128,7 @@ class ClusterScriptsTest {
 
             List<Integer> adminPorts = new ArrayList<>();
             List<Matcher> traffic = new ArrayList<>();
+            List<String> dashboards = new ArrayList<>();
             Path files = null;
             for (String line : lines) {
                 Matcher a = ADMIN_LINE.matcher(line);
@@ -137,6 +139,10 @@ class ClusterScriptsTest {
                 if (t.find()) {
                     traffic.add(t);
                 }
+                Matcher d = DASHBOARD_LINE.matcher(line);
+                if (d.find()) {
+                    dashboards.add(d.group(1));
+                }
                 Matcher f = FILES.matcher(line);
                 if (f.find()) {
                     files = Path.of(f.group(1));
@@ -144,6 +150,13 @@ class ClusterScriptsTest {
             }
             assertThat(adminPorts).as(output).hasSize(3);
             assertThat(traffic).as(output).hasSize(3);
+            assertThat(dashboards).as(output).hasSize(3);
+            for (String url : dashboards) {
+                Process curl = new ProcessBuilder("curl", "-sk", "--digest", "-u", "stats:stats", "-o", "/dev/null",
+                        "-w", "%{http_code}", url + "api/whoami").start();
+                assertThat(curl.waitFor(MysqlCli.DEFAULT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                assertThat(new String(curl.getInputStream().readAllBytes())).as(url).isEqualTo("200");
+            }
             assertThat(files).as(output).isNotNull().isDirectory();
             // every node's printed commands work: the admin shows three peers, the app user reaches MariaDB
             for (int port : adminPorts) {

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("slow")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class VipNamespaceTest {
     private static final String VIP = "198.18.0.100";
     private static final String DB = "198.18.0.30";
@@ -43,7 +43,7 @@ class VipNamespaceTest {
      */
     private static final Duration FAILOVER_BOUND = Duration.ofSeconds(8);
     /** A node process starts in seconds alone, but in much longer on a machine shared with other builds. */
-    private static final Duration START_BOUND = Duration.ofSeconds(150);
+    private static final Duration START_BOUND = Duration.ofSeconds(240);
     private static final long SAMPLE_MILLIS = 25;
     /** Rows the client must commit through the VIP after each event: it goes on. */
     private static final int CLIENT_PROGRESS = 5;
@@ -267,13 +267,13 @@ class VipNamespaceTest {
                     mysql_ifaces="0.0.0.0:6032"
                     restapi_enabled="true"
                     restapi_port=6070
-                    vip_address="%s"
-                    vip_prefix=24
-                    vip_interface="eth0"
-                    vip_lease_ms=%d
-                    vip_raft_id="n%d"
-                    vip_raft_peers="%s"
-                    vip_drain_timeout_ms=5000
+                    proxyfleet_vip_address="%s"
+                    proxyfleet_vip_prefix=24
+                    proxyfleet_vip_interface="eth0"
+                    proxyfleet_vip_lease_ms=%d
+                    proxyfleet_vip_raft_id="n%d"
+                    proxyfleet_vip_raft_peers="%s"
+                    proxyfleet_vip_drain_timeout_ms=5000
                 }
                 mysql_variables=
                 {

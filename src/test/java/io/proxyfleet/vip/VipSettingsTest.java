@@ -25,8 +25,8 @@ class VipSettingsTest {
 
     @Test
     void readsPeersAndFindsItself() {
-        VipSettings s = VipSettings.from(vars(Map.of("vip_address", "198.18.0.100", "vip_interface", "eth0",
-                "vip_raft_id", "n2", "vip_raft_peers", "n1=198.18.0.11:7800, n2=198.18.0.12:7800,n3=198.18.0.13:7801")));
+        VipSettings s = VipSettings.from(vars(Map.of("proxyfleet_vip_address", "198.18.0.100", "proxyfleet_vip_interface", "eth0",
+                "proxyfleet_vip_raft_id", "n2", "proxyfleet_vip_raft_peers", "n1=198.18.0.11:7800, n2=198.18.0.12:7800,n3=198.18.0.13:7801")));
         assertThat(s.peers()).hasSize(3);
         assertThat(s.self()).isEqualTo(new VipSettings.Peer("n2", "198.18.0.12", 7800));
         assertThat(s.leaseMillis()).isEqualTo(1000);
@@ -34,14 +34,14 @@ class VipSettingsTest {
 
     @Test
     void rejectsWhatCannotWork() {
-        assertThatThrownBy(() -> VipSettings.from(vars(Map.of("vip_address", "198.18.0.100", "vip_interface", "eth0",
-                "vip_raft_id", "n1", "vip_raft_peers", "n1=198.18.0.11:7800,n2=198.18.0.12:7800"))))
+        assertThatThrownBy(() -> VipSettings.from(vars(Map.of("proxyfleet_vip_address", "198.18.0.100", "proxyfleet_vip_interface", "eth0",
+                "proxyfleet_vip_raft_id", "n1", "proxyfleet_vip_raft_peers", "n1=198.18.0.11:7800,n2=198.18.0.12:7800"))))
                 .hasMessageContaining("at least three");
-        assertThatThrownBy(() -> VipSettings.from(vars(Map.of("vip_address", "198.18.0.100", "vip_interface", "eth0",
-                "vip_raft_id", "n9", "vip_raft_peers", "n1=a:1,n2=b:1,n3=c:1"))))
+        assertThatThrownBy(() -> VipSettings.from(vars(Map.of("proxyfleet_vip_address", "198.18.0.100", "proxyfleet_vip_interface", "eth0",
+                "proxyfleet_vip_raft_id", "n9", "proxyfleet_vip_raft_peers", "n1=a:1,n2=b:1,n3=c:1"))))
                 .hasMessageContaining("admin-vip_raft_id");
-        assertThatThrownBy(() -> VipSettings.from(vars(Map.of("vip_address", "198.18.0.100",
-                "vip_raft_id", "n1", "vip_raft_peers", "n1=a:1,n2=b:1,n3=c:1"))))
+        assertThatThrownBy(() -> VipSettings.from(vars(Map.of("proxyfleet_vip_address", "198.18.0.100",
+                "proxyfleet_vip_raft_id", "n1", "proxyfleet_vip_raft_peers", "n1=a:1,n2=b:1,n3=c:1"))))
                 .hasMessageContaining("admin-vip_interface");
     }
 }

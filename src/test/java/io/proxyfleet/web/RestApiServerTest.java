@@ -22,9 +22,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -33,20 +34,20 @@ import org.slf4j.LoggerFactory;
  * The REST port of a node in this JVM: it follows LOAD ADMIN VARIABLES TO RUNTIME, checks basic and digest
  * credentials per route, and a port it cannot bind leaves the node serving.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(60)
 class RestApiServerTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
-    @TempDir
-    Path dir;
     private ProxyFleetNode node;
     private int adminPort;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private final Logger webLogger = (Logger) LoggerFactory.getLogger("io.proxyfleet.web");
 
-    @BeforeEach
-    void start() throws IOException {
+    /** One node for every test: each sets the REST variables it needs first. */
+    @BeforeAll
+    void start(@TempDir Path dir) throws IOException {
         logs.start();
         webLogger.addAppender(logs);
         adminPort = NodeFixture.freePort();
@@ -57,7 +58,7 @@ class RestApiServerTest {
         node.restApi().route("/test/tree/", Access.STATS, ok("tree"));
     }
 
-    @AfterEach
+    @AfterAll
     void stop() {
         webLogger.detachAppender(logs);
         node.close();
@@ -89,10 +90,10 @@ class RestApiServerTest {
     }
 
     @Test
-    void disabledByDefaultSoThePortRefusesConnections() {
-        assertThat(node.restApi().port()).isEqualTo(-1);
-        int port = NodeFixture.freePort();
-        NodeFixture.admin(adminPort, "SET admin-restapi_port='" + port + "'", "LOAD ADMIN VARIABLES TO RUNTIME");
+    void disabledMeansConnectionRefused() {
+        int port = enable(NodeFixture.freePort());
+        NodeFixture.admin(adminPort, "SET admin-restapi_enabled='false'", "LOAD ADMIN VARIABLES TO RUNTIME");
+        await().atMost(WAIT).until(() -> node.restApi().port() == -1);
         assertThatThrownBy(() -> get(port, "/test/public", null)).isInstanceOf(ConnectException.class);
     }
 
@@ -111,7 +112,7 @@ class RestApiServerTest {
         assertThat(missing.headers().allValues("WWW-Authenticate"))
                 .anySatisfy(h -> assertThat(h).startsWith("Digest realm=\"ProxyFleet\""))
                 .anySatisfy(h -> assertThat(h).startsWith("Basic realm=\"ProxyFleet\""));
-        assertThat(missing.body()).contains("credentials required");
+        assertThat(missing.body()).contains("no credentials");
 
         HttpResponse<String> wrong = get(port, "/test/admin", basic("admin", "nope"));
         assertThat(wrong.statusCode()).isEqualTo(401);
@@ -131,7 +132,7 @@ class RestApiServerTest {
         int port = enable(NodeFixture.freePort());
         String challenge = get(port, "/test/admin", null).headers().allValues("WWW-Authenticate").stream()
                 .filter(h -> h.startsWith("Digest ")).findFirst().orElseThrow();
-        Map<String, String> p = HttpAuth.digestParams(challenge.substring("Digest ".length()));
+        Map<String, String> p = HttpAuth.parse(challenge.substring("Digest ".length()));
 
         assertThat(get(port, "/test/admin", digest("admin", "admin", p.get("nonce"), "/test/admin")).body())
                 .isEqualTo("admin");
@@ -141,6 +142,9 @@ class RestApiServerTest {
                 .isEqualTo(401);
         assertThat(get(port, "/test/admin", digest("stats", "stats", p.get("nonce"), "/test/admin")).statusCode())
                 .isEqualTo(403);
+        // a response computed for another path does not open this one
+        assertThat(get(port, "/test/admin", digest("admin", "admin", p.get("nonce"), "/test/stats")).statusCode())
+                .isEqualTo(401);
     }
 
     private static String digest(String user, String password, String nonce, String uri) {
@@ -161,6 +165,39 @@ class RestApiServerTest {
         NodeFixture.admin(adminPort, "SET admin-restapi_enabled='false'", "LOAD ADMIN VARIABLES TO RUNTIME");
         await().atMost(WAIT).until(() -> node.restApi().port() == -1);
         assertThatThrownBy(() -> get(second, "/test/public", null)).isInstanceOf(ConnectException.class);
+    }
+
+    @Test
+    void portTakenAtStartUpIsLoggedAndTheNodeStartsAnyway(@TempDir Path other) throws Exception {
+        int port = NodeFixture.freePort();
+        int otherAdmin = NodeFixture.freePort();
+        int otherTraffic = NodeFixture.freePort();
+        Path cnf = other.resolve("proxysql.cnf");
+        java.nio.file.Files.writeString(cnf, """
+                datadir="%s"
+                admin_variables=
+                {
+                    admin_credentials="admin:admin"
+                    mysql_ifaces="127.0.0.1:%d"
+                    restapi_enabled="true"
+                    restapi_port=%d
+                }
+                mysql_variables=
+                {
+                    interfaces="127.0.0.1:%d"
+                    threads=1
+                }
+                """.formatted(other, otherAdmin, port, otherTraffic));
+        try (var squatter = new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
+             ProxyFleetNode second = NodeFixture.start(other, cnf)) {
+            assertThat(second.restApi().port()).isEqualTo(-1);
+            assertThat(logs.list).anySatisfy(e -> assertThat(e.getFormattedMessage())
+                    .startsWith("Cannot start the REST API on 127.0.0.1:" + port)
+                    .contains("Address already in use"));
+            assertThat(NodeFixture.admin(otherAdmin, "SELECT 1").stdout().trim()).isEqualTo("1");
+            assertThat(NodeFixture.admin(otherAdmin, "SELECT variable_value FROM runtime_global_variables"
+                    + " WHERE variable_name = 'admin-restapi_enabled'").stdout().trim()).isEqualTo("true");
+        }
     }
 
     @Test

@@ -16,6 +16,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,8 +26,9 @@ import java.util.Objects;
 
 /**
  * A small blocking MySQL client over a plain {@link Socket}: handshake v10, HandshakeResponse41 with
- * {@code mysql_native_password} (including an auth switch to it), {@code COM_QUERY} with text result sets, and
- * {@code COM_QUIT}. No TLS, no prepared statements, no compression. Used by the cluster peer monitors and the
+ * {@code mysql_native_password} (including an auth switch to it), optional TLS after the SSL request
+ * ({@link ClientTls}), {@code COM_QUERY} with text result sets, and {@code COM_QUIT}. No prepared statements, no
+ * compression. Used by the cluster peer monitors and the
  * backend health checks, which run on virtual threads; never use it on a Netty event loop.
  *
  * <p>Every read is bounded by the read timeout ({@code SO_TIMEOUT}), so a silent peer costs at most that long.
@@ -39,6 +42,8 @@ public final class BlockingMysqlClient implements AutoCloseable {
     private static final int CHARSET_UTF8MB4 = 45;
     private static final int DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
     private static final int FILLER_LENGTH = 23;
+    /** Capabilities, max packet size, charset and filler: what an SSL request carries. */
+    private static final int SSL_REQUEST_LENGTH = 4 + 4 + 1 + FILLER_LENGTH;
     private static final String NATIVE_PASSWORD = AuthPlugins.NATIVE_PASSWORD;
     private static final byte COM_QUIT = 0x01;
     private static final byte COM_QUERY = 0x03;
@@ -67,7 +72,13 @@ public final class BlockingMysqlClient implements AutoCloseable {
         }
     }
 
-    private final Socket socket;
+    /** The TLS protocols offered to a server; older ones are disabled by current JDKs anyway. */
+    private static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    /** The JDK's name for checking a certificate's names against the host, as HTTPS clients do. */
+    private static final String HOSTNAME_CHECK = "HTTPS";
+
+    /** The plain socket, or the TLS socket over it once the login switched to TLS. */
+    private Socket socket;
     private final PacketIo io;
     private final String serverVersion;
     private final long connectionId;
@@ -88,7 +99,18 @@ public final class BlockingMysqlClient implements AutoCloseable {
      * @throws IOException             any other network or protocol failure
      */
     public static BlockingMysqlClient connect(Options options) throws IOException {
-        return connect(options, NATIVE_PASSWORD);
+        return connect(options, NATIVE_PASSWORD, null);
+    }
+
+    /**
+     * Like {@link #connect(Options)}, with TLS as {@code tls} says ({@code null}: never TLS). The TLS handshake
+     * happens after the greeting and before the credentials, so with TLS no credential crosses in clear.
+     *
+     * @throws MysqlProtocolException TLS is required and the server does not offer it (nothing was sent)
+     * @throws IOException            the TLS handshake failed, e.g. an untrusted server certificate
+     */
+    public static BlockingMysqlClient connect(Options options, ClientTls tls) throws IOException {
+        return connect(options, NATIVE_PASSWORD, tls);
     }
 
     /**
@@ -96,6 +118,11 @@ public final class BlockingMysqlClient implements AutoCloseable {
      * than {@code mysql_native_password} makes the server send an auth switch (a test seam for that path).
      */
     static BlockingMysqlClient connect(Options options, String firstPlugin) throws IOException {
+        return connect(options, firstPlugin, null);
+    }
+
+    private static BlockingMysqlClient connect(Options options, String firstPlugin, ClientTls tls)
+            throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
@@ -112,9 +139,15 @@ public final class BlockingMysqlClient implements AutoCloseable {
             if ((greeting.capabilities() & Capabilities.PROTOCOL_41) == 0) {
                 throw new MysqlProtocolException("server does not speak protocol 4.1");
             }
+            boolean offered = (greeting.capabilities() & Capabilities.SSL) != 0;
+            if (tls != null && tls.required() && !offered) {
+                throw new MysqlProtocolException("server does not offer TLS, which is required; no credentials were"
+                        + " sent");
+            }
             BlockingMysqlClient client =
                     new BlockingMysqlClient(socket, io, greeting.serverVersion(), greeting.connectionId());
-            client.authenticate(options, greeting.capabilities(), firstPlugin, greeting.authData());
+            client.authenticate(options, greeting.capabilities(), firstPlugin, greeting.authData(),
+                    offered ? tls : null);
             socket.setSoTimeout(toMillis(options.readTimeout()));
             return client;
         } catch (IOException | RuntimeException e) {
@@ -123,19 +156,65 @@ public final class BlockingMysqlClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends the SSL request (the first 32 bytes of a handshake response, with {@code CLIENT_SSL}) and switches
+     * the connection to TLS; the handshake response then follows encrypted, with the next sequence id.
+     */
+    private void startTls(Options options, int capabilities, ClientTls tls) throws IOException {
+        ByteArrayOutputStream p = new ByteArrayOutputStream(SSL_REQUEST_LENGTH);
+        writeInt32(p, capabilities);
+        writeInt32(p, DEFAULT_MAX_PAYLOAD);
+        p.write(CHARSET_UTF8MB4);
+        p.writeBytes(new byte[FILLER_LENGTH]);
+        io.write(p.toByteArray());
+        SSLSocket ssl = (SSLSocket) tls.context().getSocketFactory().createSocket(socket, options.host(),
+                options.port(), true);
+        ssl.setUseClientMode(true);
+        SSLParameters parameters = ssl.getSSLParameters();
+        parameters.setProtocols(TLS_PROTOCOLS);
+        if (tls.verifyHostname()) {
+            parameters.setEndpointIdentificationAlgorithm(HOSTNAME_CHECK);
+        }
+        ssl.setSSLParameters(parameters);
+        socket = ssl;
+        // The handshake is bounded by the read timeout, not the connect timeout: a server that answered the greeting
+        // is there, and a cold JVM on a loaded machine may need more than a second for its first handshake.
+        ssl.setSoTimeout(toMillis(options.readTimeout()));
+        try {
+            ssl.startHandshake();
+        } catch (IOException e) {
+            IOException failed = new IOException("TLS handshake failed: " + e.getMessage());
+            failed.initCause(e);
+            throw failed;
+        }
+        ssl.setSoTimeout(toMillis(options.connectTimeout()));
+        io.switchStreams(ssl.getInputStream(), ssl.getOutputStream());
+    }
+
+    /** Whether the login switched to TLS. */
+    public boolean isTls() {
+        return socket instanceof SSLSocket;
+    }
+
     private static int toMillis(Duration d) {
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
     }
 
-    private void authenticate(Options options, int serverCapabilities, String firstPlugin, byte[] scramble)
-            throws IOException {
+    private void authenticate(Options options, int serverCapabilities, String firstPlugin, byte[] scramble,
+                              ClientTls tls) throws IOException {
         int wanted = Capabilities.LONG_PASSWORD | Capabilities.PROTOCOL_41 | Capabilities.TRANSACTIONS
                 | Capabilities.SECURE_CONNECTION | Capabilities.MULTI_RESULTS | Capabilities.PLUGIN_AUTH
                 | Capabilities.PLUGIN_AUTH_LENENC_CLIENT_DATA;
         if (options.database() != null) {
             wanted |= Capabilities.CONNECT_WITH_DB;
         }
+        if (tls != null) {
+            wanted |= Capabilities.SSL;
+        }
         int capabilities = wanted & serverCapabilities;
+        if (tls != null) {
+            startTls(options, capabilities, tls);
+        }
         // Whatever the server's default plugin, we answer as mysql_native_password over the greeting's scramble;
         // a server whose account uses another plugin sends an auth switch (handled below if it is ours).
         byte[] authResponse = NATIVE_PASSWORD.equals(firstPlugin)

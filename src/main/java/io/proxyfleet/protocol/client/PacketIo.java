@@ -16,8 +16,8 @@ final class PacketIo {
     static final int MAX_CHUNK = 0xFFFFFF;
     private static final int HEADER = 4;
 
-    private final InputStream in;
-    private final OutputStream out;
+    private InputStream in;
+    private OutputStream out;
     private final int maxPayload;
     private int sequence;
 
@@ -25,6 +25,15 @@ final class PacketIo {
         this.in = new BufferedInputStream(in);
         this.out = new BufferedOutputStream(out);
         this.maxPayload = maxPayload;
+    }
+
+    /**
+     * Continues on other streams (the TLS socket after an SSL request), keeping the sequence id. Nothing may be
+     * buffered at that point: the server sends nothing between the SSL request and the TLS handshake.
+     */
+    void switchStreams(InputStream in, OutputStream out) {
+        this.in = new BufferedInputStream(in);
+        this.out = new BufferedOutputStream(out);
     }
 
     /** A new command starts a new sequence. */
