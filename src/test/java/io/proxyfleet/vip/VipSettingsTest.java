@@ -39,9 +39,9 @@ class VipSettingsTest {
                 .hasMessageContaining("at least three");
         assertThatThrownBy(() -> VipSettings.from(vars(Map.of("proxyfleet_vip_address", "198.18.0.100", "proxyfleet_vip_interface", "eth0",
                 "proxyfleet_vip_raft_id", "n9", "proxyfleet_vip_raft_peers", "n1=a:1,n2=b:1,n3=c:1"))))
-                .hasMessageContaining("admin-vip_raft_id");
+                .hasMessageContaining("admin-proxyfleet_vip_raft_id");
         assertThatThrownBy(() -> VipSettings.from(vars(Map.of("proxyfleet_vip_address", "198.18.0.100",
                 "proxyfleet_vip_raft_id", "n1", "proxyfleet_vip_raft_peers", "n1=a:1,n2=b:1,n3=c:1"))))
-                .hasMessageContaining("admin-vip_interface");
+                .hasMessageContaining("admin-proxyfleet_vip_interface");
     }
 }
