@@ -30,6 +30,12 @@ import io.proxyfleet.protocol.ErrPacket;
 import io.proxyfleet.routing.RuleCompiler;
 import io.proxyfleet.metrics.MetricSources;
 import io.proxyfleet.metrics.NodeMetrics;
+import io.proxyfleet.vip.HealthHandler;
+import io.proxyfleet.vip.NodeHealth;
+import io.proxyfleet.vip.RoleHandler;
+import io.proxyfleet.vip.VipManager;
+import io.proxyfleet.vip.VipSettings;
+import io.proxyfleet.web.Access;
 import io.proxyfleet.web.RestApiServer;
 import io.proxyfleet.web.dashboard.WebDashboard;
 import io.proxyfleet.web.RestRoutes;
@@ -69,6 +75,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     private AdminListener adminListener;
     private volatile MysqlMonitor monitor;
     private ClusterManager cluster;
+    private VipManager vip;
     private RestApiServer restApi;
     private volatile WebDashboard web;
     private TrafficContext trafficContext;
@@ -155,6 +162,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.restApi.reconfigure();
             node.web = new WebDashboard(admin, config, node.cluster, node.tlsFiles, node::adminPort);
             node.web.apply();
+            node.startVip(options, hostgroups, cfg);
             log.info("ProxyFleet listening: traffic on {}, admin on {} (port {})",
                     options.noStart() ? "(not yet, -n)" : cfg.mysqlVariables().get("interfaces"),
                     cfg.adminVariables().get("mysql_ifaces"), node.adminPort());
@@ -177,6 +185,22 @@ public final class ProxyFleetNode implements AutoCloseable {
         } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
+    }
+
+    /** The virtual IP (docs/vip.md), its admin tables, and the /health and /role endpoints. */
+    private void startVip(NodeOptions options, Hostgroups hostgroups, RuntimeConfig cfg) {
+        var health = new NodeHealth(config, hostgroups, () -> cluster, this::trafficOpen);
+        vip = new VipManager(VipSettings.from(cfg.adminVariables()), options.dataDir(), health, sessions,
+                this::pauseTraffic, this::trafficPortOrZero);
+        admin.registerTableSource("stats_proxyfleet_vip", vip::vipRows);
+        admin.registerTableSource("stats_proxyfleet_endpoints", vip::endpointRows);
+        restApi.route("/health", Access.PUBLIC, new HealthHandler(health));
+        restApi.route("/role", Access.PUBLIC, new RoleHandler(vip, health));
+        vip.start();
+    }
+
+    private synchronized boolean trafficOpen() {
+        return !traffic.isEmpty();
     }
 
     private static List<List<Object>> ruleHits(ConfigHolder config) {
@@ -320,6 +344,11 @@ public final class ProxyFleetNode implements AutoCloseable {
         return traffic.get(0).port();
     }
 
+    /** The traffic port, or 0 while traffic is not started ({@code -n} until {@code PROXYSQL START}). */
+    private synchronized int trafficPortOrZero() {
+        return traffic.isEmpty() ? 0 : traffic.get(0).port();
+    }
+
     public int adminPort() {
         return adminListener.port();
     }
@@ -335,6 +364,9 @@ public final class ProxyFleetNode implements AutoCloseable {
             return;
         }
         log.info("ProxyFleet shutting down");
+        if (vip != null) {
+            vip.close();
+        }
         pauseTraffic();
         if (web != null) {
             web.close();
@@ -427,6 +459,14 @@ public final class ProxyFleetNode implements AutoCloseable {
             ProxyFleetNode n = node;
             if (n != null) {
                 n.resumeTraffic();
+            }
+        }
+
+        @Override
+        public void drain() {
+            ProxyFleetNode n = node;
+            if (n != null && n.vip != null) {
+                n.vip.drain();
             }
         }
 

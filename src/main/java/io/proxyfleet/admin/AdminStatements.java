@@ -234,7 +234,7 @@ final class AdminStatements {
             return AdminResponse.ResultSet.single("CHECKSUM",
                     Long.toString(Checksums.globalChecksum(modules.versions())));
         }
-        if (upper.startsWith("PROXYSQL ")) {
+        if (upper.startsWith("PROXYSQL ") || upper.equals("PROXYFLEET DRAIN")) {
             return proxysqlCommand(who, bare, upper);
         }
         Matcher history = CLUSTER_HISTORY.matcher(upper);
@@ -326,6 +326,10 @@ final class AdminStatements {
                 }
                 control.resume();
                 paused = false;
+                return Ok.empty();
+            }
+            case "PROXYFLEET DRAIN" -> {
+                control.drain();
                 return Ok.empty();
             }
             case "PROXYSQL SHUTDOWN", "PROXYSQL KILL" -> {

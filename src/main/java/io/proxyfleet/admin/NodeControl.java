@@ -64,6 +64,13 @@ public interface NodeControl {
     default void clusterNotified() {
     }
 
+    /**
+     * {@code PROXYFLEET DRAIN}: stop taking new clients, let sessions finish their transactions, then hand the
+     * virtual IP over (docs/vip.md). Returns at once; the drain goes on in the background.
+     */
+    default void drain() {
+    }
+
     /** {@code PROXYSQL FLUSH QUERY CACHE}. */
     default void flushQueryCache() {
     }

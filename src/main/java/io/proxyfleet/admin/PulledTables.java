@@ -1,9 +1,9 @@
 package io.proxyfleet.admin;
 
+import io.proxyfleet.config.ProxySqlVariables;
 import io.proxyfleet.protocol.client.QueryResult;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -154,11 +154,15 @@ final class PulledTables {
             }
             values.add(List.of(n, row.get(value) == null ? "" : row.get(value)));
         }
-        List<Object> params = new ArrayList<>();
-        params.add(prefix + "%");
-        params.addAll(local);
-        db.update("DELETE FROM main.global_variables WHERE variable_name LIKE ? AND variable_name NOT IN ("
-                + String.join(", ", Collections.nCopies(local.size(), "?")) + ")", params.toArray());
+        // Only ProxySQL's variables travel: ProxyFleet's own (admin-proxyfleet_*, admin-reported_version) keep
+        // whatever this node's operator set in memory, loaded or not.
+        for (List<Object> row : db.query("SELECT variable_name FROM main.global_variables WHERE variable_name LIKE ?",
+                prefix + "%").rows()) {
+            String n = String.valueOf(row.getFirst());
+            if (ProxySqlVariables.isProxySql(n) && !local.contains(n)) {
+                db.update("DELETE FROM main.global_variables WHERE variable_name = ?", n);
+            }
+        }
         db.insertAll("main.global_variables", List.of("variable_name", "variable_value"), values, true);
     }
 

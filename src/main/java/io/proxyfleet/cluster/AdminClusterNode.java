@@ -3,6 +3,7 @@ package io.proxyfleet.cluster;
 import io.proxyfleet.admin.AdminEngine;
 import io.proxyfleet.admin.AdminModule;
 import io.proxyfleet.admin.PeerChecksum;
+import io.proxyfleet.config.AdminVariables;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.config.ProxySqlServer;

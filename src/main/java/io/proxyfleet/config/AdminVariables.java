@@ -25,6 +25,14 @@ public final class AdminVariables {
         d.put("version", "2.7.2-proxyfleet");
         // ProxyFleet only, node-local: the version string this node reports when not empty (docs/dropin.md).
         d.put("reported_version", "");
+        // ProxyFleet-only, node-local (LOCAL_PREFIX): the virtual IP, docs/vip.md.
+        d.put("proxyfleet_vip_address", "");
+        d.put("proxyfleet_vip_prefix", "24");
+        d.put("proxyfleet_vip_interface", "");
+        d.put("proxyfleet_vip_lease_ms", "1000");
+        d.put("proxyfleet_vip_raft_id", "");
+        d.put("proxyfleet_vip_raft_peers", "");
+        d.put("proxyfleet_vip_drain_timeout_ms", "10000");
         // ProxyFleet-only, node-local (LOCAL_PREFIX); docs/cluster.md "Acknowledged changes" and "TLS between peers".
         d.put("proxyfleet_cluster_load_wait", "false");
         d.put("proxyfleet_cluster_ack_quorum", "false");

@@ -204,6 +204,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         });
     }
 
+    /**
+     * Drain, from any thread: closes the session if it is idle outside a transaction, deciding on its own loop so
+     * that no command can start in between. Completes with true once the session is gone.
+     */
+    public CompletableFuture<Boolean> closeIfIdle() {
+        var result = new CompletableFuture<Boolean>();
+        if (!onLoop(() -> {
+            boolean idle = state == State.CLOSED
+                    || state == State.READY && command == null && !pins.has(SessionPins.TRANSACTION);
+            if (idle) {
+                close();
+            }
+            result.complete(idle);
+        })) {
+            result.complete(true);
+        }
+        return result;
+    }
+
     // ---- connection phase ---------------------------------------------------------------------------------
 
     @Override

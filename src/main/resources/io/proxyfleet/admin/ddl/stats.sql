@@ -22,4 +22,6 @@ CREATE TABLE stats_mysql_errors_reset (hostgroup INT NOT NULL , hostname VARCHAR
 CREATE TABLE stats_mysql_client_host_cache_reset (client_address VARCHAR NOT NULL , error_count INT NOT NULL , last_updated BIGINT NOT NULL)
 CREATE TABLE stats_proxysql_message_metrics_reset (message_id VARCHAR NOT NULL , filename VARCHAR NOT NULL , line INT CHECK (line >= 0) NOT NULL DEFAULT 0 , func VARCHAR NOT NULL , count_star INTEGER NOT NULL , first_seen INTEGER NOT NULL , last_seen INTEGER NOT NULL , PRIMARY KEY (filename, line, func))
 CREATE TABLE global_variables (variable_name VARCHAR NOT NULL PRIMARY KEY , variable_value VARCHAR NOT NULL)
+CREATE TABLE stats_proxyfleet_vip (address VARCHAR NOT NULL , state VARCHAR NOT NULL , owner VARCHAR NOT NULL , term INT NOT NULL , raft_id VARCHAR NOT NULL , leader VARCHAR NOT NULL , changed_at INT NOT NULL , reason VARCHAR NOT NULL)
+CREATE TABLE stats_proxyfleet_endpoints (raft_id VARCHAR NOT NULL , hostname VARCHAR NOT NULL , port INT NOT NULL , vip_owner INT NOT NULL , PRIMARY KEY (raft_id))
 CREATE TABLE stats_proxyfleet_cluster_acks (hostname VARCHAR NOT NULL , port INT NOT NULL , module VARCHAR NOT NULL , state VARCHAR NOT NULL , checksum VARCHAR NOT NULL , target_checksum VARCHAR NOT NULL , time_to_apply_ms INT , PRIMARY KEY (hostname, port, module) )

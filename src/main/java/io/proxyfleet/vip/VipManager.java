@@ -1,0 +1,314 @@
+package io.proxyfleet.vip;
+
+import io.proxyfleet.frontend.ClientSession;
+import io.proxyfleet.frontend.SessionRegistry;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The virtual IP: held by the Raft leader only, and only while its lease holds (docs/vip.md).
+ *
+ * <p>Fencing. The leader renews a lease by committing an empty Raft entry every {@code lease/5}; the lease runs
+ * from the moment the last committed renewal was <em>sent</em>, and the address is dropped a margin before it
+ * ends (by this thread, and independently by the {@link AddressGuardian} process). A new leader won its term
+ * after every renewal of the old one was sent (a majority voted for it, so none of those entries could commit
+ * later), and waits a whole lease after winning before it adds the address: the old owner has dropped it by then,
+ * even across a partition. An unhealthy or draining node leaves the Raft group so that another one leads.
+ *
+ * <p>Owner thread: one platform thread, {@code vip-manager}, runs every state change; Raft callbacks only set
+ * atomics; {@link #status()} and {@link #drain} may be called from any thread.
+ */
+public final class VipManager implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(VipManager.class);
+    /** The shortest lease: it must cover a renewal round and the address deletion. */
+    public static final long MIN_LEASE_MILLIS = 500;
+    private static final long TICK_MILLIS = 50;
+    private static final int RENEWALS_PER_LEASE = 5;
+    /** The address goes this fraction of a lease before the lease could end, leaving time to delete it. */
+    private static final int DROP_MARGIN_DIVISOR = 5;
+    /** A node that left the group because it was unhealthy rejoins after being healthy this long. */
+    private static final long REJOIN_AFTER_HEALTHY_MILLIS = 1_000;
+    private static final long DRAIN_POLL_MILLIS = 50;
+
+    /** Where this node stands. */
+    public enum State { DISABLED, FOLLOWER, WAITING, OWNER, LEFT, DRAINED }
+
+    private final VipSettings settings;
+    private final RaftMembership raft;
+    private final NodeHealth health;
+    private final SessionRegistry sessions;
+    private final Runnable pauseTraffic;
+    private final IntSupplier trafficPort;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().name("vip-manager").daemon().unstarted(r));
+    /** Set when PROXYFLEET DRAIN starts waiting for sessions; {@link #draining} once they are done. */
+    private final AtomicBoolean drainInProgress = new AtomicBoolean();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicBoolean renewalInFlight = new AtomicBoolean();
+    /** nanoTime at which the last committed renewal was sent. */
+    private final AtomicLong lastCommittedSentNanos = new AtomicLong(Long.MIN_VALUE);
+    private volatile VipStatus status;
+
+    // Manager thread only.
+    private State state;
+    private AddressGuardian guardian;
+    private long leaderSinceNanos = -1;
+    private long lastSentNanos;
+    private long healthySinceNanos = -1;
+    private long renewedUntilNanos;
+
+    public VipManager(VipSettings settings, Path dataDir, NodeHealth health, SessionRegistry sessions,
+                      Runnable pauseTraffic, IntSupplier trafficPort) {
+        this.settings = settings;
+        this.raft = new RaftMembership(settings, dataDir);
+        this.health = health;
+        this.sessions = sessions;
+        this.pauseTraffic = pauseTraffic;
+        this.trafficPort = trafficPort;
+        this.state = settings.enabled() ? State.LEFT : State.DISABLED;
+        this.status = new VipStatus(settings.address(), state, 0, settings.raftId(), "", nowSecs(),
+                settings.enabled() ? "starting" : "admin-proxyfleet_vip_address is empty", true);
+    }
+
+    /** Starts the manager thread (does nothing when the VIP is disabled). */
+    public void start() {
+        if (!settings.enabled()) {
+            return;
+        }
+        log.info("VIP {}/{} on {}: Raft member {} of {}, lease {} ms", settings.address(), settings.prefix(),
+                settings.iface(), settings.raftId(), settings.peers().size(), settings.leaseMillis());
+        thread.execute(() -> AddressGuardian.removeLeftover(settings));
+        thread.scheduleWithFixedDelay(this::tickSafely, 0, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    public VipStatus status() {
+        return status;
+    }
+
+    private void tickSafely() {
+        try {
+            tick();
+        } catch (Exception e) {
+            log.error("VIP manager tick failed", e);
+        }
+    }
+
+    private void tick() throws Exception {
+        long now = System.nanoTime();
+        NodeHealth.Health h = health.check(drainInProgress.get());
+        if (draining.get() || !h.ready()) {
+            leave(now, draining.get() ? State.DRAINED : State.LEFT,
+                    draining.get() ? "drained by PROXYFLEET DRAIN" : "unhealthy: " + h.reason(), h);
+            return;
+        }
+        if (!raft.connected()) {
+            if (healthySinceNanos < 0) {
+                healthySinceNanos = now;
+            }
+            if (now - healthySinceNanos >= TimeUnit.MILLISECONDS.toNanos(REJOIN_AFTER_HEALTHY_MILLIS)) {
+                raft.connect();
+                change(State.FOLLOWER, "joined the Raft group", h);
+            }
+            return;
+        }
+        if (!raft.isLeader()) {
+            leaderSinceNanos = -1;
+            if (state == State.OWNER) {
+                drop(State.FOLLOWER, "no longer the Raft leader (leader: " + orNone(raft.leaderId()) + ")", h);
+            } else if (state != State.FOLLOWER) {
+                change(State.FOLLOWER, "not the Raft leader", h);
+            } else {
+                publish(h);
+            }
+            return;
+        }
+        if (leaderSinceNanos < 0) {
+            leaderSinceNanos = now;
+            change(State.WAITING, "elected Raft leader in term " + raft.term()
+                    + "; waiting one lease before taking the address", h);
+        }
+        maybeRenew(now);
+        long lease = TimeUnit.MILLISECONDS.toNanos(settings.leaseMillis());
+        long committedSent = lastCommittedSentNanos.get();
+        long validUntil = committedSent == Long.MIN_VALUE ? now : committedSent + lease - lease / DROP_MARGIN_DIVISOR;
+        if (state == State.OWNER) {
+            if (now >= validUntil) {
+                drop(State.WAITING, "lease not renewed by a majority in time", h);
+            } else if (!guardian.stillHeld()) {
+                drop(State.WAITING, "the address guardian dropped the address", h);
+            } else if (validUntil != renewedUntilNanos && guardian.renew(TimeUnit.NANOSECONDS.toMillis(validUntil - now))) {
+                renewedUntilNanos = validUntil;
+            }
+            publish(h);
+        } else if (now - leaderSinceNanos >= lease && committedSent > leaderSinceNanos && now < validUntil) {
+            var g = new AddressGuardian(settings);
+            if (g.add(TimeUnit.NANOSECONDS.toMillis(validUntil - now))) {
+                guardian = g;
+                renewedUntilNanos = validUntil;
+                change(State.OWNER, "took the address as leader of term " + raft.term() + ", "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - leaderSinceNanos) + " ms after winning", h);
+            }
+        } else {
+            publish(h);
+        }
+    }
+
+    private void maybeRenew(long now) {
+        long interval = TimeUnit.MILLISECONDS.toNanos(settings.leaseMillis()) / RENEWALS_PER_LEASE;
+        if (now - lastSentNanos < interval || !renewalInFlight.compareAndSet(false, true)) {
+            return;
+        }
+        lastSentNanos = now;
+        raft.renew().orTimeout(settings.leaseMillis(), TimeUnit.MILLISECONDS).whenComplete((r, failure) -> {
+            renewalInFlight.set(false);
+            if (failure == null) {
+                lastCommittedSentNanos.accumulateAndGet(now, Math::max);
+            }
+        });
+    }
+
+    /** Drops the address if held and leaves the Raft group, so that a healthy node leads. */
+    private void leave(long now, State next, String reason, NodeHealth.Health h) {
+        healthySinceNanos = -1;
+        leaderSinceNanos = -1;
+        if (state == State.OWNER) {
+            drop(next, reason, h);
+        }
+        if (raft.connected()) {
+            raft.disconnect();
+        }
+        if (state != next) {
+            change(next, reason, h);
+        } else {
+            publish(h);
+        }
+    }
+
+    private void drop(State next, String reason, NodeHealth.Health h) {
+        AddressGuardian g = guardian;
+        guardian = null;
+        if (g != null) {
+            g.release();
+        }
+        change(next, "dropped the address: " + reason, h);
+    }
+
+    private void change(State next, String reason, NodeHealth.Health h) {
+        log.info("VIP {}: {} -> {} (term {}): {}", settings.address(), state, next, raft.term(), reason);
+        state = next;
+        status = new VipStatus(settings.address(), next, raft.term(), settings.raftId(), raft.leaderId(),
+                nowSecs(), reason, h.inSync());
+    }
+
+    private void publish(NodeHealth.Health h) {
+        VipStatus s = status;
+        String leader = raft.leaderId();
+        long term = raft.term();
+        if (s.term() != term || !s.leader().equals(leader) || s.inSync() != h.inSync()) {
+            status = new VipStatus(s.address(), s.state(), term, s.raftId(), leader, s.changedAtSecs(), s.reason(),
+                    h.inSync());
+        }
+    }
+
+    /**
+     * PROXYFLEET DRAIN: stops accepting clients, closes each session once it is idle outside a transaction (or
+     * when {@code admin-proxyfleet_vip_drain_timeout_ms} ends), then hands the address over. Returns at once.
+     */
+    public void drain() {
+        Thread.ofVirtual().name("vip-drain").start(() -> {
+            log.info("Drain: no new clients; waiting up to {} ms for sessions to finish their transactions",
+                    settings.drainMillis());
+            drainInProgress.set(true);
+            pauseTraffic.run();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.drainMillis());
+            try {
+                while (System.nanoTime() < deadline && !closeIdleSessions()) {
+                    Thread.sleep(DRAIN_POLL_MILLIS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            log.info("Drain: {} sessions still open; handing the VIP over", sessions.size());
+            draining.set(true);
+        });
+    }
+
+    /** Closes every idle session outside a transaction; true when none is left. */
+    private boolean closeIdleSessions() throws InterruptedException {
+        List<CompletableFuture<Boolean>> closed = new ArrayList<>();
+        for (ClientSession s : sessions.all()) {
+            closed.add(s.closeIfIdle());
+        }
+        boolean all = true;
+        for (CompletableFuture<Boolean> c : closed) {
+            try {
+                all &= c.get(DRAIN_POLL_MILLIS * 10, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                all = false;
+            }
+        }
+        return all;
+    }
+
+    /** {@code stats_proxyfleet_vip}: one row. */
+    public List<List<Object>> vipRows() {
+        VipStatus s = status;
+        return List.of(List.of(s.address(), s.state().name(), s.owner() ? s.raftId() : "", s.term(), s.raftId(),
+                s.leader(), s.changedAtSecs(), s.reason()));
+    }
+
+    /**
+     * {@code stats_proxyfleet_endpoints}: the traffic endpoint of every member this node sees in the Raft group
+     * (healthy members only, since an unhealthy one leaves it). Members are assumed to share one traffic port.
+     */
+    public List<List<Object>> endpointRows() {
+        var rows = new ArrayList<List<Object>>();
+        String leader = raft.leaderId();
+        for (String id : raft.liveMembers()) {
+            for (VipSettings.Peer p : settings.peers()) {
+                if (p.id().equals(id)) {
+                    boolean owner = id.equals(settings.raftId()) ? status.owner() : id.equals(leader);
+                    rows.add(List.of(id, p.host(), trafficPort.getAsInt(), owner ? 1 : 0));
+                }
+            }
+        }
+        return rows;
+    }
+
+    @Override
+    public void close() {
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(AddressGuardian.COMMAND_TIMEOUT_MILLIS * 2, TimeUnit.MILLISECONDS)) {
+                log.warn("VIP manager thread did not stop in time");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        AddressGuardian g = guardian;
+        guardian = null;
+        if (g != null) {
+            g.release();
+            log.info("VIP {}: dropped the address on shutdown", settings.address());
+        }
+        raft.close();
+    }
+
+    private static String orNone(String s) {
+        return s.isEmpty() ? "none" : s;
+    }
+
+    private static long nowSecs() {
+        return System.currentTimeMillis() / 1000;
+    }
+}
