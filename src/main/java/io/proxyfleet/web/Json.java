@@ -2,6 +2,8 @@ package io.proxyfleet.web;
 
 import java.util.List;
 import java.util.Map;
+import java.util.SequencedMap;
+import java.util.TreeMap;
 
 /**
  * Writes the JSON of the REST API and the web dashboard: maps, lists, strings, numbers, booleans and null. Only
@@ -23,6 +25,21 @@ public final class Json {
         return out.toString();
     }
 
+    /**
+     * A map's entries in its own order when it has one (LinkedHashMap, TreeMap), else by key: Map.of iterates in
+     * an order that changes from one JVM run to the next, and the same answer should read the same every time.
+     */
+    private static Iterable<? extends Map.Entry<?, ?>> ordered(Map<?, ?> map) {
+        if (map instanceof SequencedMap<?, ?> || map.size() < 2) {
+            return map.entrySet();
+        }
+        var sorted = new TreeMap<String, Map.Entry<?, ?>>();
+        for (var e : map.entrySet()) {
+            sorted.put(String.valueOf(e.getKey()), e);
+        }
+        return sorted.values();
+    }
+
     private static void write(Object value, StringBuilder out) {
         switch (value) {
             case null -> out.append("null");
@@ -34,7 +51,7 @@ public final class Json {
             case Map<?, ?> map -> {
                 out.append('{');
                 boolean first = true;
-                for (var e : map.entrySet()) {
+                for (var e : ordered(map)) {
                     if (!first) {
                         out.append(',');
                     }

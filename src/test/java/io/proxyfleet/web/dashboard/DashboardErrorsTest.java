@@ -110,7 +110,7 @@ class DashboardErrorsTest {
         enableWeb(true);
         await().atMost(WAIT).ignoreExceptionsInstanceOf(ConnectException.class)
                 .until(() -> http.get("/api/whoami", "admin", "admin").status() == 200);
-        assertThat(http.get("/api/whoami", "admin", "admin").body()).isEqualTo("{\"user\":\"admin\",\"role\":\"admin\"}");
+        assertThat(http.get("/api/whoami", "admin", "admin").body()).isEqualTo("{\"role\":\"admin\",\"user\":\"admin\"}");
 
         enableWeb(false);
         await().atMost(WAIT).until(() -> {
