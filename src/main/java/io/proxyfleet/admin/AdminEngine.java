@@ -346,7 +346,7 @@ public final class AdminEngine implements AutoCloseable {
         }
         try {
             return clusterWaits.afterStatement(sql == null ? "" : sql,
-                    CompletableFuture.supplyAsync(() -> statements.handle(who, sql), thread));
+                    () -> CompletableFuture.supplyAsync(() -> statements.handle(who, sql), thread));
         } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(AdminResponse.Error.admin("admin module is shutting down"));
         }

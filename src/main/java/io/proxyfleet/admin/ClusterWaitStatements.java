@@ -5,6 +5,7 @@ import io.proxyfleet.config.RuntimeConfig;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -75,13 +76,14 @@ final class ClusterWaitStatements {
      * {@code admin-proxyfleet_cluster_load_wait} is on, an answer that comes once the cluster applied it: OK when
      * every node (or a quorum) did in time, otherwise an error that names the others (the load itself stays).
      */
-    CompletableFuture<AdminResponse> afterStatement(String sql, CompletableFuture<AdminResponse> answer) {
+    CompletableFuture<AdminResponse> afterStatement(String sql, Supplier<CompletableFuture<AdminResponse>> run) {
         ClusterWaits w = waits;
-        if (w == null) {
-            return answer;
-        }
+        // The settings in effect when the statement arrives decide, so a LOAD ADMIN VARIABLES that turns the
+        // wait on (or off) does not race its own effect.
         RuntimeConfig.Variables admin = holder.current().adminVariables();
-        if (!admin.getBoolean(LOAD_WAIT)) {
+        Duration timeout = timeout();
+        CompletableFuture<AdminResponse> answer = run.get();
+        if (w == null || !admin.getBoolean(LOAD_WAIT)) {
             return answer;
         }
         Matcher m = LOAD.matcher(sql);
@@ -93,7 +95,6 @@ final class ClusterWaitStatements {
             return answer;
         }
         boolean quorum = admin.getBoolean(ACK_QUORUM);
-        Duration timeout = timeout();
         String command = "LOAD " + module.get().words() + " TO RUNTIME";
         return answer.thenCompose(r -> r instanceof AdminResponse.Ok
                 ? w.await(module.get().moduleName(), timeout, quorum).thenApply(result -> loadAnswer(command,
