@@ -1,6 +1,7 @@
 package io.proxyfleet.admin;
 
 import io.proxyfleet.admin.AdminDatabase.Table;
+import io.proxyfleet.config.AdminVariables;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.protocol.client.QueryResult;
 import java.sql.SQLException;
@@ -16,7 +17,7 @@ import java.util.Map;
  *   <li>{@code disk.proxyfleet_cluster_versions}: each module's {@code (version, epoch, checksum)} as of its last
  *       {@code SAVE ... TO DISK}, so that a node restarting on that very configuration reports its real version
  *       and epoch instead of version 1 (restart-safe versions);</li>
- *   <li>{@code disk.proxyfleet_cluster_history}: the last {@code proxyfleet-cluster_history_size} versions of
+ *   <li>{@code disk.proxyfleet_cluster_history}: the last {@code admin-proxyfleet_cluster_history_size} versions of
  *       each module with where they came from and their rows (as peers fetch them), for diffs and rollbacks;</li>
  *   <li>{@code stats.stats_proxyfleet_cluster_conflicts}: every local load that went over a newer peer
  *       version.</li>
@@ -28,9 +29,9 @@ import java.util.Map;
  * <p>Thread ownership: the engine's admin thread only.
  */
 final class ClusterHistory {
-    static final String PREFIX = "proxyfleet-";
-    static final String STRICT = PREFIX + "cluster_conflict_strict";
-    static final String HISTORY_SIZE = PREFIX + "cluster_history_size";
+    static final String PREFIX = AdminVariables.PREFIX + AdminVariables.LOCAL_PREFIX + "cluster_";
+    static final String STRICT = PREFIX + "conflict_strict";
+    static final String HISTORY_SIZE = PREFIX + "history_size";
     static final Map<String, String> DEFAULTS = Map.of(STRICT, "false", HISTORY_SIZE, "10");
     private static final int MAX_HISTORY_SIZE = 1000;
     private static final String NULL_CELL = "\\N";
@@ -76,7 +77,7 @@ final class ClusterHistory {
         applySettings();
     }
 
-    /** Re-reads the {@code proxyfleet-} settings from {@code main}, with {@code LOAD ADMIN VARIABLES}. */
+    /** Re-reads the {@code admin-proxyfleet_cluster_} settings from {@code main}, with {@code LOAD ADMIN VARIABLES}. */
     void applySettings() throws SQLException {
         Map<String, String> values = new HashMap<>(DEFAULTS);
         for (List<Object> r : db.query("SELECT variable_name, variable_value FROM main.global_variables"

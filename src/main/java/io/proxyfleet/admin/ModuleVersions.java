@@ -124,7 +124,7 @@ final class ModuleVersions {
 
     /**
      * A local load whose base is older than a version a peer already reported is a concurrent edit: recorded in
-     * {@code stats_proxyfleet_cluster_conflicts}, counted, and, with {@code proxyfleet-cluster_conflict_strict},
+     * {@code stats_proxyfleet_cluster_conflicts}, counted, and, with {@code admin-proxyfleet_cluster_conflict_strict},
      * refused. Runtime servers are left out: the monitor changes them, not operators.
      */
     private void checkConcurrentEdit(String module, ModuleVersion base, String computed, LoadOrigin.Local local)
@@ -145,7 +145,7 @@ final class ModuleVersions {
         LOG.warn("Cluster: concurrent edit of {} by {}: {} (epoch {}, checksum {}); this node's base is version {},"
                 + " epoch {}, checksum {}; {}", module, local.adminUser(), what, peer.epoch(), peer.checksum(),
                 base.version(), base.epoch(), base.checksum(),
-                refuse ? "LOAD refused (proxyfleet-cluster_conflict_strict)" : "loading anyway, the peer's version"
+                refuse ? "LOAD refused (admin-proxyfleet_cluster_conflict_strict)" : "loading anyway, the peer's version"
                         + " stays in its history");
         if (refuse) {
             throw new AdminException(what + " (epoch " + peer.epoch() + ", checksum " + peer.checksum()

@@ -480,8 +480,9 @@ final class RuntimeModules {
         for (String table : module.tables()) {
             Table rows = db.query("SELECT * FROM main." + table);
             loadedTables.put(table, rows);
-            if (!rows.rows().isEmpty()) {
-                // Taken over as configuration (runtime_ and cluster-free), but no ProxyFleet module runs it yet.
+            if (!rows.rows().isEmpty() && module != AdminModule.RESTAPI) {
+                // Taken over as configuration (runtime_ and cluster-free), but no ProxyFleet module runs it yet
+                // (restapi_routes are served by the REST API, docs/observability.md).
                 LOG.warn("{} has {} rows: ProxyFleet keeps them (runtime_{} shows them) but does not act on them",
                         table, rows.rows().size(), table);
             }
@@ -794,11 +795,6 @@ final class RuntimeModules {
         if (prefix.isPresent()) {
             db.update("INSERT OR REPLACE INTO " + to + ".global_variables SELECT * FROM " + from
                     + ".global_variables WHERE variable_name LIKE ?", prefix.get() + "%");
-            if (module == AdminModule.ADMIN_VARIABLES) {
-                // ProxyFleet's own settings go with the admin variables, but no cluster fetch selects them
-                db.update("INSERT OR REPLACE INTO " + to + ".global_variables SELECT * FROM " + from
-                        + ".global_variables WHERE variable_name LIKE ?", ClusterHistory.PREFIX + "%");
-            }
             return;
         }
         for (String table : module.tables()) {

@@ -37,7 +37,7 @@ class ClusterHistoryTest {
 
     @Test
     void theHistoryKeepsTheLastNVersionsOfEachModule() throws Exception {
-        t.ok("UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'proxyfleet-cluster_history_size'");
+        t.ok("UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'admin-proxyfleet_cluster_history_size'");
         t.ok("LOAD ADMIN VARIABLES TO RUNTIME");
         loadUser("one");
         loadUser("two");
@@ -56,7 +56,7 @@ class ClusterHistoryTest {
     void proxyFleetSettingsAreNeitherHashedNorFetchedWithTheAdminVariables() throws Exception {
         String before = t.engine.moduleVersions().get("admin_variables").checksum();
         t.ok("UPDATE global_variables SET variable_value = 'true'"
-                + " WHERE variable_name = 'proxyfleet-cluster_conflict_strict'");
+                + " WHERE variable_name = 'admin-proxyfleet_cluster_conflict_strict'");
         t.ok("LOAD ADMIN VARIABLES TO RUNTIME");
         t.ok("SAVE ADMIN VARIABLES TO DISK");
         assertThat(t.engine.moduleVersions().get("admin_variables").checksum()).isEqualTo(before);
@@ -64,7 +64,7 @@ class ClusterHistoryTest {
         assertThat(t.rows("SELECT * FROM runtime_global_variables WHERE variable_name LIKE 'admin-%'"
                 + " ORDER BY variable_name").rows()).noneSatisfy(r -> assertThat(r.getFirst()).startsWith("proxyfleet"));
         assertThat(t.value("SELECT variable_value FROM disk.global_variables"
-                + " WHERE variable_name = 'proxyfleet-cluster_conflict_strict'")).isEqualTo("true");
+                + " WHERE variable_name = 'admin-proxyfleet_cluster_conflict_strict'")).isEqualTo("true");
     }
 
     @Test

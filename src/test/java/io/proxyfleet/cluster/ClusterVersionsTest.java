@@ -150,7 +150,7 @@ class ClusterVersionsTest {
     private static Map<String, String> bSettings(boolean strict) {
         return Map.of("admin-cluster_admin_variables_diffs_before_sync", "0",
                 "admin-cluster_mysql_users_diffs_before_sync", "0",
-                "proxyfleet-cluster_conflict_strict", Boolean.toString(strict));
+                "admin-proxyfleet_cluster_conflict_strict", Boolean.toString(strict));
     }
 
     @Test
