@@ -46,6 +46,8 @@ class RawProtocolTest {
     /** The proxy's mysql-max_allowed_packet here: 4 MiB, below the backend's. */
     private static final int MAX_ALLOWED_PACKET = 4 * 1024 * 1024;
     private static final int ER_NET_PACKET_TOO_LARGE = 1153;
+    /** How long the proxy may take to act on an SSLRequest. */
+    private static final Duration TLS_UPGRADE_BOUND = Duration.ofSeconds(5);
     private static MariaDb db;
     private static TrafficProxy proxy;
 
@@ -398,8 +400,9 @@ class RawProtocolTest {
         plain.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 5_000);
         plain.setSoTimeout(10_000);
         try (RawClient client = RawClient.attach(plain)) {
+            int upgrades = proxy.tlsUpgrades();
             client.write(1, RawClient.sslRequest(RawClient.BASIC_CAPABILITIES));
-            Thread.sleep(300); // let the proxy install TLS before the ClientHello arrives
+            awaitTlsInstalled(upgrades); // the ClientHello then arrives on its own, behind the TLS layer
             SSLSocket tls = (SSLSocket) trustAll().getSocketFactory().createSocket(plain, "127.0.0.1", proxy.port(), true);
             tls.setUseClientMode(true);
             tls.startHandshake();
@@ -414,8 +417,9 @@ class RawProtocolTest {
     @Test
     void plainBytesAfterTheSslRequestAreNotAcceptedAsALogin() throws Exception {
         try (RawClient client = RawClient.connect(proxy.port())) {
+            int upgrades = proxy.tlsUpgrades();
             client.write(1, RawClient.sslRequest(RawClient.BASIC_CAPABILITIES));
-            Thread.sleep(300);
+            awaitTlsInstalled(upgrades);
             // Not a TLS record: the proxy must not treat it as a handshake response in clear text.
             client.write(2, client.handshakeResponse(RawClient.BASIC_CAPABILITIES, USER, PASSWORD, null));
             assertThatThrownBy(() -> {
@@ -424,5 +428,10 @@ class RawProtocolTest {
                 throw new IOException("answered 0x" + Integer.toHexString(reply.first()));
             }).isInstanceOf(IOException.class);
         }
+    }
+
+    /** Waits until the proxy has put TLS in front of one more client channel than {@code before}. */
+    private static void awaitTlsInstalled(int before) {
+        await().atMost(TLS_UPGRADE_BOUND).until(() -> proxy.tlsUpgrades() > before);
     }
 }

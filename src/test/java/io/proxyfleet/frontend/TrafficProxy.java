@@ -2,6 +2,7 @@ package io.proxyfleet.frontend;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.handler.ssl.DelegatingSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
@@ -17,6 +18,8 @@ import io.proxyfleet.config.RuntimeConfig;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLEngine;
 
 /**
  * A traffic listener on a free loopback port with a runtime configuration built directly by the test, for
@@ -30,14 +33,17 @@ public final class TrafficProxy implements AutoCloseable {
     private final TrafficServer server;
     private final ConfigHolder holder;
     private final SessionRegistry sessions;
+    private final AtomicInteger tlsUpgrades;
 
     private TrafficContext context;
 
-    private TrafficProxy(EventLoopGroup group, TrafficServer server, ConfigHolder holder, SessionRegistry sessions) {
+    private TrafficProxy(EventLoopGroup group, TrafficServer server, ConfigHolder holder, SessionRegistry sessions,
+                         AtomicInteger tlsUpgrades) {
         this.group = group;
         this.server = server;
         this.holder = holder;
         this.sessions = sessions;
+        this.tlsUpgrades = tlsUpgrades;
     }
 
     public static TrafficProxy start(List<MysqlServer> servers, List<MysqlUser> users, Map<String, String> variables)
@@ -56,12 +62,19 @@ public final class TrafficProxy implements AutoCloseable {
                 .withMysqlVariables(new RuntimeConfig.Variables(values, new ModuleVersion(1, 0, "")));
         var holder = new ConfigHolder(config);
         var certificate = new SelfSignedCertificate("proxyfleet-test");
-        SslContext tls = SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build();
+        var tlsUpgrades = new AtomicInteger();
+        SslContext tls = new DelegatingSslContext(
+                SslContextBuilder.forServer(certificate.certificate(), certificate.privateKey()).build()) {
+            @Override
+            protected void initEngine(SSLEngine engine) {
+                tlsUpgrades.incrementAndGet();
+            }
+        };
         var sessions = new SessionRegistry();
         var context = TrafficContext.create(holder, new BackendConnector(Hostgroups.follow(holder)), sessions, () -> tls);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(eventLoops, Transport.trafficHandlerFactory());
         TrafficServer server = TrafficServer.start(context, group, "127.0.0.1", 0);
-        TrafficProxy proxy = new TrafficProxy(group, server, holder, sessions);
+        TrafficProxy proxy = new TrafficProxy(group, server, holder, sessions, tlsUpgrades);
         proxy.context = context;
         return proxy;
     }
@@ -76,6 +89,15 @@ public final class TrafficProxy implements AutoCloseable {
 
     public SessionRegistry sessions() {
         return sessions;
+    }
+
+    /**
+     * How many client channels the proxy has switched to TLS. The count rises on the session's event loop in the
+     * same task that puts TLS in front of the channel's pipeline, so a client that sees it rise knows that its
+     * next bytes reach the TLS layer.
+     */
+    public int tlsUpgrades() {
+        return tlsUpgrades.get();
     }
 
     @Override
