@@ -163,7 +163,7 @@ final class AdminStatements {
         if (admin && bareUpper.startsWith(PEER_VARIABLES_FETCH)) {
             // A peer's variables pull (§4.9): ProxySQL's variables only, exactly the rows that were hashed.
             return AdminDatabase.run(db.adminConnection(),
-                    RUNTIME_GLOBAL_VARIABLES.matcher(bare).replaceFirst(RuntimeModules.SYNCED_VARIABLES));
+                    RUNTIME_GLOBAL_VARIABLES.matcher(bare).replaceFirst(VariablesModule.SYNCED_VARIABLES));
         }
         if (admin && bareUpper.matches("^TRUNCATE (TABLE )?(STATS\\.)?STATS_MYSQL_QUERY_DIGEST(_RESET)?$")) {
             db.update("DELETE FROM stats.stats_mysql_query_digest");

@@ -246,7 +246,7 @@ final class ClientQueries {
         Connection session = who.role() == AdminRole.STATS ? db.statsConnection() : db.adminConnection();
         switch (upper) {
             case "SHOW DATABASES", "SHOW SCHEMAS" -> {
-                // temp holds what peers' variable fetches read (RuntimeModules.SYNCED_VARIABLES); ProxySQL has none.
+                // temp holds what peers' variable fetches read (VariablesModule.SYNCED_VARIABLES); ProxySQL has none.
                 return AdminDatabase.run(session, "SELECT seq, name, file FROM pragma_database_list"
                         + " WHERE name <> 'temp'");
             }

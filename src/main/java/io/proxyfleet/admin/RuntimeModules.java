@@ -1,14 +1,10 @@
 package io.proxyfleet.admin;
 
 import io.proxyfleet.admin.AdminDatabase.Table;
-import io.proxyfleet.config.AdminVariables;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.config.MysqlServer;
 import io.proxyfleet.config.MysqlUser;
-import io.proxyfleet.config.MysqlVariables;
-import io.proxyfleet.config.ProxySqlServer;
-import io.proxyfleet.config.ProxySqlVariables;
 import io.proxyfleet.config.QueryRule;
 import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
@@ -24,9 +20,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * Moves each {@link AdminModule} between the MEMORY ({@code main}), DISK and RUNTIME layers: builds the immutable
  * runtime module from {@code main}, publishes it through {@link ConfigHolder}, computes the module checksum and
  * version (reference §4.2-§4.4), keeps the result sets peers fetch with {@code PROXY_SELECT}, and regenerates the
- * {@code runtime_*} tables on demand.
+ * {@code runtime_*} tables on demand. The variables and {@code proxysql_servers} modules are in
+ * {@link VariablesModule} and {@link PeersModule}.
  *
  * <p>Thread ownership: the engine's admin thread only, except {@link #versions()} and
  * {@link #checksumMismatches(String)}, which any thread may read.
@@ -46,21 +40,6 @@ final class RuntimeModules {
     /** The checksum modules, in {@code runtime_checksums_values} order. */
     static final List<String> CHECKSUM_MODULES = List.of("admin_variables", "mysql_query_rules", "mysql_servers",
             "mysql_servers_v2", "mysql_users", "mysql_variables", "proxysql_servers");
-
-    /**
-     * Where peers' variable fetches are answered from (§4.9 runs plain SQL on {@code runtime_global_variables}):
-     * a connection-private table holding ProxySQL's variables only, so a peer fetches exactly what was hashed.
-     */
-    static final String SYNCED_VARIABLES = "temp.synced_global_variables";
-    /** ProxyFleet's table of every variable: ProxySQL's or not, implemented or not, synced or node-local. */
-    private static final String VARIABLE_SCOPES = "runtime_proxyfleet_variables";
-    private static final String VERSION = "version";
-    /** The modules of ProxySQL's deprecated {@code admin-checksum_*} switches. */
-    private static final List<String> DEPRECATED_CHECKSUM_MODULES = List.of("mysql_query_rules", "mysql_servers",
-            "mysql_users", "mysql_variables", "admin_variables", "ldap_variables");
-    private static final String REPORTED_VERSION = "reported_version";
-    /** mysql variables that only a restart may change (§1.1); a LOAD keeps their running value. */
-    private static final Set<String> MYSQL_RESTART_ONLY = Set.of("interfaces", "threads");
 
     /** Columns of the query rules result set peers fetch and the checksum hashes (no {@code active}). */
     static final String RULE_COLUMNS = "rule_id, username, schemaname, flagIN, client_addr, proxy_addr, proxy_port,"
@@ -100,11 +79,11 @@ final class RuntimeModules {
     private final Map<String, Table> loadedTables = new HashMap<>();
     /** Result sets served to {@code PROXY_SELECT}, keyed by the table the peer names. */
     private final Map<String, Table> clusterResults = new HashMap<>();
-    /** The hashed rows of the variables and proxysql_servers modules at their last load, for history. */
-    private final Map<String, Table> hashedRows = new HashMap<>();
-    private static final List<String> VARIABLE_COLUMNS = List.of("variable_name", "variable_value");
     private final ClusterHistory history;
     private final PulledTables pulledTables;
+    private final VariablesModule variables;
+    private final PeersModule peers;
+    private RuntimeStatsSource liveStatus = RuntimeStatsSource.NONE;
 
     RuntimeModules(AdminDatabase db, ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
                    NodeControl control, boolean syncInterfaces) {
@@ -116,6 +95,8 @@ final class RuntimeModules {
         this.history = new ClusterHistory(db);
         this.pulledTables = new PulledTables(db, syncInterfaces);
         this.versions = new ModuleVersions(CHECKSUM_MODULES, history);
+        this.variables = new VariablesModule(db, holder, control, versions, syncInterfaces);
+        this.peers = new PeersModule(db, holder, versions);
     }
 
     /** The config file's cluster_sync_interfaces: whether interface variables travel with the cluster. */
@@ -166,9 +147,8 @@ final class RuntimeModules {
             case MYSQL_USERS -> loadUsers(origin);
             case MYSQL_SERVERS -> loadServers(origin);
             case MYSQL_QUERY_RULES -> loadQueryRules(origin);
-            case MYSQL_VARIABLES -> loadVariables(module, origin);
-            case ADMIN_VARIABLES -> loadVariables(module, origin);
-            case PROXYSQL_SERVERS -> loadPeers(origin);
+            case MYSQL_VARIABLES, ADMIN_VARIABLES -> variables.load(module, origin);
+            case PROXYSQL_SERVERS -> peers.load(origin);
             case SCHEDULER, MYSQL_FIREWALL, RESTAPI -> captureTables(module);
         }
         loaded(module, origin);
@@ -218,9 +198,8 @@ final class RuntimeModules {
                     out.put(table, rows(clusterResults.get("runtime_" + table)));
                 }
             }
-            case MYSQL_VARIABLES, ADMIN_VARIABLES -> out.put("global_variables",
-                    rows(hashedRows.get(module.moduleName())));
-            case PROXYSQL_SERVERS -> out.put("proxysql_servers", rows(hashedRows.get(module.moduleName())));
+            case MYSQL_VARIABLES, ADMIN_VARIABLES -> out.put("global_variables", rows(variables.hashedRows(module)));
+            case PROXYSQL_SERVERS -> out.put("proxysql_servers", rows(peers.hashedRows()));
             case SCHEDULER, MYSQL_FIREWALL, RESTAPI -> {
                 return null;
             }
@@ -461,21 +440,6 @@ final class RuntimeModules {
         logChecksum("LOAD MYSQL QUERY RULES TO RUNTIME", version);
     }
 
-    private void loadPeers(LoadOrigin origin) throws SQLException, AdminException {
-        Table rows = db.queryText("SELECT hostname, port, weight, comment FROM main.proxysql_servers"
-                + " ORDER BY hostname, port");
-        var peers = new ArrayList<ProxySqlServer>();
-        for (List<String> r : rows.textRows()) {
-            peers.add(new ProxySqlServer(r.get(0), Integer.parseInt(r.get(1)), Integer.parseInt(r.get(2)), r.get(3)));
-        }
-        ModuleVersion version = versions.next("proxysql_servers", Checksums.format(Checksums.rawChecksum(rows.textRows())),
-                origin);
-        versions.commit("proxysql_servers", version);
-        hashedRows.put("proxysql_servers", rows);
-        holder.update(c -> c.withPeers(new RuntimeConfig.Peers(peers, version)));
-        logChecksum("LOAD PROXYSQL SERVERS TO RUNTIME", version);
-    }
-
     private void captureTables(AdminModule module) throws SQLException {
         for (String table : module.tables()) {
             Table rows = db.query("SELECT * FROM main." + table);
@@ -487,132 +451,6 @@ final class RuntimeModules {
                         table, rows.rows().size(), table);
             }
         }
-    }
-
-    // ---------------------------------------------------------------- variables
-
-    private void loadVariables(AdminModule module, LoadOrigin origin) throws SQLException, AdminException {
-        boolean admin = module == AdminModule.ADMIN_VARIABLES;
-        String prefix = module.variablePrefix().orElseThrow();
-        Map<String, String> defaults = admin ? AdminVariables.DEFAULTS : MysqlVariables.DEFAULTS;
-        RuntimeConfig current = holder.current();
-        RuntimeConfig.Variables running = admin ? current.adminVariables() : current.mysqlVariables();
-        boolean booting = running.version().version() == 0;
-        boolean pulled = origin instanceof LoadOrigin.Pulled;
-        var values = new LinkedHashMap<String, String>(running.values());
-        String askedVersion = null;
-        Table rows = db.query("SELECT variable_name, variable_value FROM main.global_variables"
-                + " WHERE variable_name LIKE ?", prefix + "%");
-        for (List<Object> r : rows.rows()) {
-            String fullName = str(r.get(0));
-            String name = fullName.substring(prefix.length());
-            String value = Table.text(r.get(1));
-            if (!defaults.containsKey(name)) {
-                LOG.warn("Impossible to set not existing variable {} with value \"{}\". Deleting.", fullName, value);
-                db.update("DELETE FROM main.global_variables WHERE variable_name = ?", fullName);
-                continue;
-            }
-            if (admin && name.equals(VERSION)) {
-                askedVersion = value;
-                continue;
-            }
-            if (pulled && !ProxySqlVariables.isProxySql(fullName)) {
-                // A node-local variable: a peer's value never replaces this node's.
-                continue;
-            }
-            String accepted = VariableRules.accept(fullName, value, defaults.get(name));
-            boolean restartOnly = !admin && !booting && MYSQL_RESTART_ONLY.contains(name);
-            if (accepted == null || restartOnly && !value.equals(running.values().get(name))) {
-                String keep = running.values().get(name);
-                LOG.warn("Impossible to set variable {} with value \"{}\". Resetting to current \"{}\".", fullName,
-                        value, keep);
-                values.put(name, keep);
-            } else {
-                values.put(name, accepted);
-            }
-        }
-        if (admin) {
-            disableDeprecatedChecksums(values);
-            String reported = reportedVersion(values);
-            if (askedVersion != null && !askedVersion.equals(reported)
-                    && !askedVersion.equals(running.values().get(VERSION))
-                    && !askedVersion.equals(AdminVariables.DEFAULTS.get(VERSION))) {
-                LOG.warn("Impossible to set variable {}{} with value \"{}\". Resetting to current \"{}\".", prefix,
-                        VERSION, askedVersion, reported);
-            }
-            values.put(VERSION, reported);
-        }
-        // Runtime values are dumped back so that main shows what actually runs (and rows deleted by hand return).
-        for (var e : values.entrySet()) {
-            db.update("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", prefix + e.getKey(),
-                    e.getValue());
-        }
-        dumpRuntimeVariables(prefix, values);
-        String moduleName = module.moduleName();
-        List<List<String>> hashed = checksummedRows(prefix, values);
-        ModuleVersion version = versions.next(moduleName, Checksums.format(Checksums.rawChecksum(hashed)), origin);
-        versions.commit(moduleName, version);
-        hashedRows.put(moduleName, new Table(VARIABLE_COLUMNS, hashed.stream().map(List::<Object>copyOf).toList()));
-        String oldIfaces = running.values().get("mysql_ifaces");
-        if (admin) {
-            holder.update(c -> c.withAdminVariables(new RuntimeConfig.Variables(values, version)));
-            if (!booting && !Objects.equals(oldIfaces, values.get("mysql_ifaces"))) {
-                control.adminInterfacesChanged(values.get("mysql_ifaces"));
-            }
-        } else {
-            holder.update(c -> c.withMysqlVariables(new RuntimeConfig.Variables(values, version)));
-        }
-        logChecksum("LOAD " + (admin ? "ADMIN" : "MYSQL") + " VARIABLES TO RUNTIME", version);
-    }
-
-    /**
-     * ProxySQL's deprecated {@code admin-checksum_<module>} (reference §3.2): while one is false, the module's
-     * {@code cluster_<module>_diffs_before_sync} is held at 0, so the module never syncs.
-     */
-    private static void disableDeprecatedChecksums(Map<String, String> adminValues) {
-        for (String module : DEPRECATED_CHECKSUM_MODULES) {
-            String diffs = "cluster_" + module + "_diffs_before_sync";
-            if ("false".equals(adminValues.get("checksum_" + module)) && !"0".equals(adminValues.get(diffs))) {
-                LOG.warn("Disabling deprecated 'admin-checksum_{}', setting 'admin-{}=0'", module, diffs);
-                adminValues.put(diffs, "0");
-            }
-        }
-    }
-
-    /** admin-version shows admin-reported_version when set (to join ProxySQL peers), else ProxyFleet's own. */
-    private static String reportedVersion(Map<String, String> adminValues) {
-        String reported = adminValues.get(REPORTED_VERSION);
-        return reported == null || reported.isBlank() ? AdminVariables.DEFAULTS.get(VERSION) : reported.strip();
-    }
-
-    /**
-     * The rows ProxySQL hashes for a variables module (§4.2): its own variables only, by name, minus those each
-     * node keeps for itself. ProxyFleet's variables are never among them, so identical configurations hash alike.
-     * The same rows go to {@link #SYNCED_VARIABLES}, which answers peers' fetches.
-     */
-    private List<List<String>> checksummedRows(String prefix, Map<String, String> values)
-            throws SQLException {
-        var synced = new TreeMap<String, String>();
-        values.forEach((name, value) -> {
-            if (ProxySqlVariables.isProxySql(prefix + name)) {
-                synced.put(prefix + name, value);
-            }
-        });
-        db.update("CREATE TEMP TABLE IF NOT EXISTS " + SYNCED_VARIABLES
-                + " (variable_name VARCHAR NOT NULL PRIMARY KEY, variable_value VARCHAR NOT NULL)");
-        db.update("DELETE FROM " + SYNCED_VARIABLES + " WHERE variable_name LIKE ?", prefix + "%");
-        var rows = new ArrayList<List<String>>();
-        synced.forEach((name, value) -> rows.add(List.of(name, value)));
-        db.insertAll(SYNCED_VARIABLES, rows);
-        rows.removeIf(r -> !VariableScopes.travels(r.getFirst(), syncInterfaces));
-        return rows;
-    }
-
-    private void dumpRuntimeVariables(String prefix, Map<String, String> values) throws SQLException {
-        db.update("DELETE FROM main.runtime_global_variables WHERE variable_name LIKE ?", prefix + "%");
-        var rows = new ArrayList<List<Object>>();
-        values.forEach((k, v) -> rows.add(List.of(prefix + k, v)));
-        db.insertAll("main.runtime_global_variables", rows);
     }
 
     // ---------------------------------------------------------------- versions
@@ -672,7 +510,7 @@ final class RuntimeModules {
         return true;
     }
 
-    private static void logChecksum(String command, ModuleVersion version) {
+    static void logChecksum(String command, ModuleVersion version) {
         LOG.info("Computed checksum for '{}' was '{}', with epoch '{}'", command, version.checksum(),
                 version.epoch());
     }
@@ -705,22 +543,8 @@ final class RuntimeModules {
                     db.insertAll("main.mysql_query_rules", ruleRows(current.queryRules().rows()));
                     restoreLoaded(List.of("mysql_query_rules_fast_routing"));
                 }
-                case MYSQL_VARIABLES, ADMIN_VARIABLES -> {
-                    String prefix = module.variablePrefix().orElseThrow();
-                    var values = module == AdminModule.ADMIN_VARIABLES ? current.adminVariables().values()
-                            : current.mysqlVariables().values();
-                    for (var e : values.entrySet()) {
-                        db.update("INSERT OR REPLACE INTO main.global_variables VALUES (?, ?)", prefix + e.getKey(),
-                                e.getValue());
-                    }
-                }
-                case PROXYSQL_SERVERS -> {
-                    db.update("DELETE FROM main.proxysql_servers");
-                    for (ProxySqlServer p : current.peers().rows()) {
-                        db.update("INSERT INTO main.proxysql_servers VALUES (?,?,?,?)", p.hostname(), p.port(),
-                                p.weight(), p.comment());
-                    }
-                }
+                case MYSQL_VARIABLES, ADMIN_VARIABLES -> variables.saveToMemory(module, current);
+                case PROXYSQL_SERVERS -> peers.saveToMemory(current);
                 case SCHEDULER, MYSQL_FIREWALL, RESTAPI -> restoreLoaded(module.tables());
             }
             return null;
@@ -793,8 +617,7 @@ final class RuntimeModules {
     void copy(AdminModule module, String from, String to) throws SQLException {
         var prefix = module.variablePrefix();
         if (prefix.isPresent()) {
-            db.update("INSERT OR REPLACE INTO " + to + ".global_variables SELECT * FROM " + from
-                    + ".global_variables WHERE variable_name LIKE ?", prefix.get() + "%");
+            variables.copy(prefix.get(), from, to);
             return;
         }
         for (String table : module.tables()) {
@@ -805,16 +628,15 @@ final class RuntimeModules {
 
     // ---------------------------------------------------------------- runtime_* tables
 
-    /**
-     * Regenerates the {@code runtime_*} tables whose names occur in {@code sql} from what runs right now, the way
-     * ProxySQL refreshes them by substring just before executing an admin query (§1.4).
-     */
-    private RuntimeStatsSource liveStatus = RuntimeStatsSource.NONE;
     /** Where runtime_mysql_servers reads the servers' live status from. */
     void liveStatus(RuntimeStatsSource source) {
         this.liveStatus = source;
     }
 
+    /**
+     * Regenerates the {@code runtime_*} tables whose names occur in {@code sql} from what runs right now, the way
+     * ProxySQL refreshes them by substring just before executing an admin query (§1.4).
+     */
     void refreshRuntimeTables(String lowerSql) throws SQLException {
         if (!lowerSql.contains("runtime_") && !lowerSql.contains("global_variables")) {
             return;
@@ -845,20 +667,8 @@ final class RuntimeModules {
         if (lowerSql.contains("runtime_mysql_query_rules")) {
             replace("main.runtime_mysql_query_rules", ruleRows(current.queryRules().rows()));
         }
-        if (lowerSql.contains("runtime_proxysql_servers")) {
-            var rows = new ArrayList<List<Object>>();
-            for (ProxySqlServer p : current.peers().rows()) {
-                rows.add(List.of(p.hostname(), p.port(), p.weight(), p.comment()));
-            }
-            replace("main.runtime_proxysql_servers", rows);
-        }
-        if (lowerSql.contains("global_variables")) {
-            dumpRuntimeVariables("admin-", current.adminVariables().values());
-            dumpRuntimeVariables("mysql-", current.mysqlVariables().values());
-        }
-        if (lowerSql.contains(VARIABLE_SCOPES)) {
-            replace("main." + VARIABLE_SCOPES, VariableScopes.rows(current, syncInterfaces));
-        }
+        peers.refreshRuntimeTable(lowerSql, current);
+        variables.refreshRuntimeTables(lowerSql, current);
         if (lowerSql.contains("runtime_checksums_values")) {
             var rows = new ArrayList<List<Object>>();
             versions.inOrder().forEach((name, v) -> rows.add(List.of(name, v.version(), v.epoch(),
