@@ -9,30 +9,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() {
-    sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Options: --smoke, --threads N, --time SECONDS, --ps auto|disable, --warmup SECONDS"
-}
-
-threads=8
-seconds=10
-ps_mode=disable
-warmup=10
+bench_profile_options "$@"
 # Sites and classes shown; the rest is summed into the total only.
 top=15
-
-while (($#)); do
-    case "$1" in
-        --smoke) threads=1; seconds=2; warmup=1; BENCH_SYSBENCH_TABLES=1; BENCH_SYSBENCH_TABLE_SIZE=1000 ;;
-        --threads) threads="$2"; shift ;;
-        --time) seconds="$2"; shift ;;
-        --ps) ps_mode="$2"; shift ;;
-        --warmup) warmup="$2"; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) usage >&2; exit 2 ;;
-    esac
-    shift
-done
 
 bench_require sysbench python3 mysql
 bench_start_mariadb
@@ -43,10 +22,7 @@ bench_sysbench_once "$BENCH_TMP/warmup.tsv" 0 oltp_point_select "$ps_mode" "$thr
 recording="$BENCH_TMP/allocations.jfr"
 "$JAVA_HOME/bin/jcmd" "$PF_PID" JFR.start name=allocations settings=profile >/dev/null
 log="$BENCH_TMP/sysbench-measured.log"
-# shellcheck disable=SC2046 # the option list is meant to split
-sysbench oltp_point_select $(bench_sysbench_args "$PF_PORT") --threads="$threads" --time="$seconds" \
-    --db-ps-mode="$ps_mode" --report-interval=0 run >"$log" 2>&1 \
-    || { tail -n 20 "$log" >&2; bench_die "sysbench failed"; }
+bench_profile_run proxyfleet "$log"
 "$JAVA_HOME/bin/jcmd" "$PF_PID" JFR.stop name=allocations filename="$recording" >/dev/null
 
 statements="$(awk '/^ *queries:/ { print $2 }' "$log")"

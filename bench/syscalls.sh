@@ -12,30 +12,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() {
-    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Options: --smoke, --threads N, --time SECONDS, --ps auto|disable, --warmup SECONDS"
-}
-
-threads=8
-seconds=10
-ps_mode=disable
-warmup=10
+bench_profile_options "$@"
 setups="proxyfleet haproxy"
 [[ -z "${BENCH_BASELINE_JAR:-}" ]] || setups="baseline proxyfleet haproxy"
-
-while (($#)); do
-    case "$1" in
-        --smoke) threads=1; seconds=2; warmup=1; BENCH_SYSBENCH_TABLES=1; BENCH_SYSBENCH_TABLE_SIZE=1000 ;;
-        --threads) threads="$2"; shift ;;
-        --time) seconds="$2"; shift ;;
-        --ps) ps_mode="$2"; shift ;;
-        --warmup) warmup="$2"; shift ;;
-        -h|--help) usage; exit 0 ;;
-        *) usage >&2; exit 2 ;;
-    esac
-    shift
-done
 
 command -v strace >/dev/null 2>&1 || bench_apt_install strace
 bench_require sysbench python3 mysql strace
@@ -69,11 +48,7 @@ for setup in $setups; do
         grep -q "attached" "$BENCH_TMP/strace-$setup.err" 2>/dev/null && break
         sleep 0.1
     done
-    port="$(bench_port_of "$setup")"
-    # shellcheck disable=SC2046 # the option list is meant to split
-    sysbench oltp_point_select $(bench_sysbench_args "$port") --threads="$threads" --time="$seconds" \
-        --db-ps-mode="$ps_mode" --report-interval=0 run >"$log" 2>&1 \
-        || { tail -n 20 "$log" >&2; bench_die "sysbench through $setup failed"; }
+    bench_profile_run "$setup" "$log"
     kill -INT "$tracer"
     wait "$tracer" || true
     bench_log "$setup: $(grep -E '^\s+queries:' "$log" | tr -s ' ')"
