@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,30 +40,7 @@ class ClusterSyncTest {
 
     /** Nodes that list each other in proxysql_servers, with the given check interval, clustering. */
     private List<TestNode> cluster(int count, int checkIntervalMs) throws Exception {
-        List<TestNode> created = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            TestNode n = new TestNode(tmp.resolve("node" + i));
-            nodes.add(n);
-            created.add(n);
-        }
-        for (TestNode n : created) {
-            n.exec("UPDATE global_variables SET variable_value = 'cluster' WHERE variable_name = 'admin-cluster_username'");
-            n.exec("UPDATE global_variables SET variable_value = 'cl-secret' WHERE variable_name = 'admin-cluster_password'");
-            // As ProxySQL's docs instruct: peers log in with the cluster pair only when it is an admin credential.
-            n.exec("UPDATE global_variables SET variable_value = 'admin:admin;cluster:cl-secret'"
-                    + " WHERE variable_name = 'admin-admin_credentials'");
-            n.exec("UPDATE global_variables SET variable_value = '" + checkIntervalMs
-                    + "' WHERE variable_name = 'admin-cluster_check_interval_ms'");
-            n.exec("UPDATE global_variables SET variable_value = '2' WHERE variable_name = 'admin-cluster_check_status_frequency'");
-            n.exec("LOAD ADMIN VARIABLES TO RUNTIME");
-            for (TestNode peer : created) {
-                n.exec("INSERT INTO proxysql_servers (hostname, port, weight, comment) VALUES ('127.0.0.1', "
-                        + peer.listener.port() + ", 0, 'node')");
-            }
-            n.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
-        }
-        created.forEach(TestNode::startCluster);
-        return created;
+        return TestNode.cluster(tmp, count, checkIntervalMs, Map.of("cluster_check_status_frequency", "2"), nodes);
     }
 
     private static void awaitSameModule(TestNode source, TestNode target, String module) {

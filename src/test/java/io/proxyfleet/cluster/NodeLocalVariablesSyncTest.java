@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NodeLocalVariablesSyncTest {
     private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(20);
+    private static final int CHECK_INTERVAL_MS = 200;
     private static final String PROXYSQL_VERSION = "2.7.1-0-g2726c27";
 
     @TempDir
@@ -34,23 +36,7 @@ class NodeLocalVariablesSyncTest {
 
     @Test
     void nodeLocalVariablesNeverTravelAndNeverStopConvergence() throws Exception {
-        for (int i = 0; i < 2; i++) {
-            nodes.add(new TestNode(tmp.resolve("node" + i)));
-        }
-        for (TestNode n : nodes) {
-            n.exec("SET admin-reported_version = '" + PROXYSQL_VERSION + "'");
-            n.exec("SET admin-cluster_username = 'cluster'");
-            n.exec("SET admin-cluster_password = 'cl-secret'");
-            n.exec("SET admin-admin_credentials = 'admin:admin;cluster:cl-secret'");
-            n.exec("SET admin-cluster_check_interval_ms = 200");
-            n.exec("LOAD ADMIN VARIABLES TO RUNTIME");
-            for (TestNode peer : nodes) {
-                n.exec("INSERT INTO proxysql_servers (hostname, port, weight, comment) VALUES ('127.0.0.1', "
-                        + peer.listener.port() + ", 0, 'node')");
-            }
-            n.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
-        }
-        nodes.forEach(TestNode::startCluster);
+        TestNode.cluster(tmp, 2, CHECK_INTERVAL_MS, Map.of("reported_version", PROXYSQL_VERSION), nodes);
         TestNode a = nodes.get(0);
         TestNode b = nodes.get(1);
 

@@ -14,7 +14,10 @@ import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -71,6 +74,41 @@ final class TestNode implements AutoCloseable {
                         m.checkNow();
                     }
                 }, tamper, port);
+    }
+
+    /**
+     * {@code count} nodes in {@code dir/node0}, {@code dir/node1}... that list each other (themselves too) in
+     * proxysql_servers, clustering. Each logs in to its peers as {@code cluster}, a pair that is also an admin
+     * credential as ProxySQL's docs instruct, checks them every {@code checkIntervalMs} and has the admin
+     * variables of {@code settings} (names without {@code admin-}). Each node goes into {@code owned} as soon as it
+     * exists, so that the caller closes every one even when a later one fails to start.
+     */
+    static List<TestNode> cluster(Path dir, int count, int checkIntervalMs, Map<String, String> settings,
+                                  List<TestNode> owned) throws Exception {
+        List<TestNode> created = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            TestNode n = new TestNode(dir.resolve("node" + i));
+            owned.add(n);
+            created.add(n);
+        }
+        var variables = new LinkedHashMap<>(Map.of("cluster_username", "cluster",
+                "cluster_password", "cl-secret", "admin_credentials", "admin:admin;cluster:cl-secret",
+                "cluster_check_interval_ms", Integer.toString(checkIntervalMs)));
+        variables.putAll(settings);
+        for (TestNode n : created) {
+            for (var v : variables.entrySet()) {
+                n.exec("UPDATE global_variables SET variable_value = '" + v.getValue()
+                        + "' WHERE variable_name = 'admin-" + v.getKey() + "'");
+            }
+            n.exec("LOAD ADMIN VARIABLES TO RUNTIME");
+            for (TestNode peer : created) {
+                n.exec("INSERT INTO proxysql_servers (hostname, port, weight, comment) VALUES ('127.0.0.1', "
+                        + peer.listener.port() + ", 0, 'node')");
+            }
+            n.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
+        }
+        created.forEach(TestNode::startCluster);
+        return created;
     }
 
     void startCluster() {
