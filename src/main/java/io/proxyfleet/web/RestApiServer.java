@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.proxyfleet.admin.AdminAccount;
 import io.proxyfleet.config.ConfigHolder;
-import io.proxyfleet.config.RuntimeConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -25,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * and its queue are full the JDK server closes the new connection.
  *
  * <p>Threads: {@link #route} from any thread, at any time; {@link #reconfigure} and {@link #close} are serialized
- * on this object's lock (callers run them off the admin thread, since stopping waits for requests in flight).
+ * by its {@link HttpListener} (callers run them off the admin thread, since stopping waits for requests in flight).
  */
 public final class RestApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RestApiServer.class);
@@ -40,7 +39,6 @@ public final class RestApiServer implements AutoCloseable {
     private static final int UNAUTHORIZED = 401;
     private static final int FORBIDDEN = 403;
     private static final int INTERNAL_ERROR = 500;
-    private static final int NOT_BOUND = -1;
     /** {@link HttpExchange#getResponseCode} before headers are sent, and the length that means "no body". */
     private static final int NONE = -1;
 
@@ -54,24 +52,17 @@ public final class RestApiServer implements AutoCloseable {
     private record Route(Access access, HttpHandler handler) {
     }
 
-    /** What is bound now; immutable. */
-    private record Bound(String host, int configuredPort, HttpServer server, ThreadPoolExecutor workers) {
-    }
-
-    private final ConfigHolder config;
     private final HttpAuth auth;
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
-    private Bound bound;
-    private volatile int port = NOT_BOUND;
-    private boolean closed;
+    private final HttpListener listener;
 
     /**
      * @param accounts the admin-port login of a user name ({@code AdminEngine::account}): admin and stats
      *                 credentials from the runtime admin variables
      */
     public RestApiServer(ConfigHolder config, Function<String, Optional<AdminAccount>> accounts) {
-        this.config = config;
         this.auth = new HttpAuth(accounts);
+        this.listener = new HttpListener("REST API", "restapi_enabled", "restapi_port", config, this::start, log);
     }
 
     /**
@@ -88,68 +79,37 @@ public final class RestApiServer implements AutoCloseable {
 
     /** The bound port, or -1 while the REST API is off (disabled, or its port could not be bound). */
     public int port() {
-        return port;
+        return listener.port();
     }
 
     /**
      * Follows the runtime admin variables: starts, stops, or re-binds when the port or the admin interface
      * changed. A port that cannot be bound is logged and leaves the REST API off; the node goes on serving.
      */
-    public synchronized void reconfigure() {
-        if (closed) {
-            return;
-        }
-        RuntimeConfig.Variables admin = config.current().adminVariables();
-        boolean enabled = admin.getBoolean("restapi_enabled");
-        String host = HttpListeners.adminHost(admin.get("mysql_ifaces"));
-        int wanted;
-        try {
-            wanted = admin.getInt("restapi_port");
-        } catch (NumberFormatException e) {
-            log.error("admin-restapi_port is not a number ({}): the REST API stays as it was", admin.get("restapi_port"));
-            return;
-        }
-        if (bound != null && enabled && bound.host().equals(host) && bound.configuredPort() == wanted) {
-            return;
-        }
-        stop();
-        if (enabled) {
-            start(host, wanted);
-        }
+    public void reconfigure() {
+        listener.apply();
     }
 
-    private void start(String host, int wanted) {
-        var workers = HttpListeners.boundedWorkers(WORKERS, QUEUED_REQUESTS, "restapi-" + wanted);
+    private HttpListener.Running start(String host, int wanted) throws IOException {
+        ThreadPoolExecutor workers = HttpListeners.boundedWorkers(WORKERS, QUEUED_REQUESTS, "restapi-" + wanted);
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress(host, wanted), BACKLOG);
             server.setExecutor(workers);
             server.createContext("/", this::dispatch);
             server.start();
-            bound = new Bound(host, wanted, server, workers);
-            port = server.getAddress().getPort();
-            log.info("REST API listening on {}:{} (admin-restapi_port)", host, port);
+            return new HttpListener.Running(server.getAddress().getPort(), () -> {
+                server.stop(STOP_GRACE_SECONDS);
+                workers.shutdownNow();
+            });
         } catch (IOException | RuntimeException e) {
             workers.shutdownNow();
-            HttpListeners.logCannotListen(log, "REST API", "admin-restapi_port", host, Integer.toString(wanted), e);
+            throw e;
         }
-    }
-
-    private void stop() {
-        Bound b = bound;
-        if (b == null) {
-            return;
-        }
-        bound = null;
-        port = NOT_BOUND;
-        b.server().stop(STOP_GRACE_SECONDS);
-        b.workers().shutdownNow();
-        log.info("REST API on {}:{} stopped", b.host(), b.configuredPort());
     }
 
     @Override
-    public synchronized void close() {
-        closed = true;
-        stop();
+    public void close() {
+        listener.close();
     }
 
     // ---------------------------------------------------------------- requests (on a worker thread)

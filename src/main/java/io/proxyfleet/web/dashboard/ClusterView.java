@@ -121,13 +121,8 @@ final class ClusterView {
             modules.put(e.getKey(), module(e.getValue().version(), e.getValue().epoch(), e.getValue().checksum(), true));
         }
         lastMatchedMillis.put(key, now);
-        Map<String, Object> node = node(key, comment, true, true);
-        node.put("version", sources.localVersion().get());
-        node.put("uptimeSeconds", (now - sources.startedMillis()) / MILLIS_PER_SECOND);
-        node.put("inSync", true);
-        node.put("lastMatchedMillis", now);
-        node.put("modules", modules);
-        return node;
+        return new Row(key, comment, true, true, sources.localVersion().get(), "", null,
+                (now - sources.startedMillis()) / MILLIS_PER_SECOND, true, now, modules).json();
     }
 
     private Map<String, Object> peer(String key, String comment, Map<String, PeerChecksumStatus> reported,
@@ -152,26 +147,33 @@ final class ClusterView {
         } else {
             downSinceMillis.putIfAbsent(key, now);
         }
-        Map<String, Object> node = node(key, comment, false, up);
-        node.put("version", probe == null ? "" : probe.version());
-        node.put("error", probe == null || up ? "" : probe.error());
-        node.put("downSinceMillis", downSinceMillis.get(key));
         // The metrics are read every few checks; their age brings the uptime up to now.
-        node.put("uptimeSeconds", metrics == null || metrics.uptimeS() == 0 || !up ? null
-                : metrics.uptimeS() + metrics.lastCheckMs() / MILLIS_PER_SECOND);
-        node.put("inSync", inSync);
-        node.put("lastMatchedMillis", lastMatchedMillis.get(key));
-        node.put("modules", modules);
-        return node;
+        Long uptimeSeconds = metrics == null || metrics.uptimeS() == 0 || !up ? null
+                : metrics.uptimeS() + metrics.lastCheckMs() / MILLIS_PER_SECOND;
+        return new Row(key, comment, false, up, probe == null ? "" : probe.version(),
+                probe == null || up ? "" : probe.error(), downSinceMillis.get(key), uptimeSeconds, inSync,
+                lastMatchedMillis.get(key), modules).json();
     }
 
-    private static Map<String, Object> node(String key, String comment, boolean self, boolean up) {
-        Map<String, Object> node = new LinkedHashMap<>();
-        node.put("address", key);
-        node.put("comment", comment);
-        node.put("self", self);
-        node.put("up", up);
-        return node;
+    /** One node's line of the page; null numbers are unknown (a peer never seen up or never in sync). */
+    private record Row(String address, String comment, boolean self, boolean up, String version, String error,
+                       Long downSinceMillis, Long uptimeSeconds, boolean inSync, Long lastMatchedMillis,
+                       Map<String, Object> modules) {
+        Map<String, Object> json() {
+            Map<String, Object> node = new LinkedHashMap<>();
+            node.put("address", address);
+            node.put("comment", comment);
+            node.put("self", self);
+            node.put("up", up);
+            node.put("version", version);
+            node.put("error", error);
+            node.put("downSinceMillis", downSinceMillis);
+            node.put("uptimeSeconds", uptimeSeconds);
+            node.put("inSync", inSync);
+            node.put("lastMatchedMillis", lastMatchedMillis);
+            node.put("modules", modules);
+            return node;
+        }
     }
 
     private static Map<String, Object> module(long version, long epoch, String checksum, boolean match) {

@@ -10,6 +10,7 @@ import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.login.tls.JdkServerTls;
 import io.proxyfleet.login.tls.TlsFiles;
 import io.proxyfleet.web.HttpAuth;
+import io.proxyfleet.web.HttpListener;
 import io.proxyfleet.web.HttpListeners;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -29,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * credentials. {@link #apply} follows the runtime admin variables: it starts, stops or moves the server. A port
  * that cannot be bound is logged and leaves the dashboard off; the rest of the node is not affected.
  *
- * <p>Threads: {@link #apply} and {@link #close} are synchronized and may block (bind, stop, reading the TLS
- * files), so the wiring calls them on its start-up thread or a virtual thread, never on an event loop or the
- * admin thread. Requests run on a pool of {@link #HANDLER_THREADS} platform threads with a bounded queue; a
+ * <p>Threads: {@link #apply} and {@link #close} are serialized by its {@link HttpListener} and may block (bind,
+ * stop, reading the TLS files), so the wiring calls them on its start-up thread or a virtual thread, never on an
+ * event loop or the admin thread. Requests run on a pool of {@link #HANDLER_THREADS} platform threads with a bounded queue; a
  * sampler thread reads the query count and probes the peers once a second while the dashboard is on.
  */
 public final class WebDashboard implements AutoCloseable {
@@ -51,11 +52,7 @@ public final class WebDashboard implements AutoCloseable {
     private final ClusterView cluster;
     private final TrafficSamples traffic = new TrafficSamples();
     private final PeerProbe probe = new PeerProbe();
-    private HttpsServer server;
-    private ThreadPoolExecutor handlers;
-    private ScheduledExecutorService sampler;
-    private String boundAddress = "";
-    private boolean closed;
+    private final HttpListener listener;
 
     /**
      * @param adminPort the port this node's admin listens on, to recognise itself in {@code proxysql_servers}
@@ -70,43 +67,23 @@ public final class WebDashboard implements AutoCloseable {
                 clusterManager::checksumsStatus, clusterManager::metricsStatus, admin::moduleVersions,
                 () -> config.current().adminVariables().get("version"), () -> adminHost(config.current()),
                 adminPort, System.currentTimeMillis()));
+        this.listener = new HttpListener("web dashboard", "web_enabled", "web_port", config, this::start, log);
     }
 
     /** Starts, stops or re-binds the server to match the runtime admin variables. */
-    public synchronized void apply() {
-        if (closed) {
-            return;
-        }
-        RuntimeConfig.Variables admin = config.current().adminVariables();
-        boolean enabled = admin.getBoolean("web_enabled");
-        String host = adminHost(config.current());
-        String address = host + ":" + admin.get("web_port");
-        if (enabled && server != null && address.equals(boundAddress)) {
-            return;
-        }
-        stop();
-        if (!enabled) {
-            return;
-        }
-        try {
-            start(host, admin.getInt("web_port"));
-            boundAddress = address;
-            log.info("Web dashboard listening on https://{}/", address);
-        } catch (IOException | RuntimeException e) {
-            stop();
-            HttpListeners.logCannotListen(log, "web dashboard", "admin-web_port", host, admin.get("web_port"), e);
-        }
+    public void apply() {
+        listener.apply();
     }
 
     /** The bound port, or -1 while the dashboard is off. */
-    public synchronized int port() {
-        return server == null ? -1 : server.getAddress().getPort();
+    public int port() {
+        return listener.port();
     }
 
-    private void start(String host, int port) throws IOException {
+    private HttpListener.Running start(String host, int port) throws IOException {
         var context = JdkServerTls.serverContext(tlsFiles);
-        HttpsServer s = HttpsServer.create(new InetSocketAddress(host, port), BACKLOG);
-        s.setHttpsConfigurator(new HttpsConfigurator(context) {
+        HttpsServer server = HttpsServer.create(new InetSocketAddress(host, port), BACKLOG);
+        server.setHttpsConfigurator(new HttpsConfigurator(context) {
             @Override
             public void configure(HttpsParameters params) {
                 SSLParameters ssl = context.getDefaultSSLParameters();
@@ -114,14 +91,14 @@ public final class WebDashboard implements AutoCloseable {
                 params.setSSLParameters(ssl);
             }
         });
-        handlers = HttpListeners.boundedWorkers(HANDLER_THREADS, QUEUED_REQUESTS, "web-dashboard");
-        s.setExecutor(handlers);
-        s.createContext("/", new DashboardHandler(auth, queries, cluster, traffic));
-        server = s;
-        s.start();
-        sampler = Executors.newSingleThreadScheduledExecutor(
+        ThreadPoolExecutor handlers = HttpListeners.boundedWorkers(HANDLER_THREADS, QUEUED_REQUESTS, "web-dashboard");
+        server.setExecutor(handlers);
+        server.createContext("/", new DashboardHandler(auth, queries, cluster, traffic));
+        server.start();
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().name("web-dashboard-sampler").daemon(true).unstarted(r));
         sampler.scheduleWithFixedDelay(this::sample, 0, SAMPLE_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+        return new HttpListener.Running(server.getAddress().getPort(), () -> stop(server, handlers, sampler));
     }
 
     /** Runs on the sampler thread: one rate sample, one probe round, one cluster view. */
@@ -144,24 +121,13 @@ public final class WebDashboard implements AutoCloseable {
         }
     }
 
-    private void stop() {
-        if (sampler != null) {
-            sampler.shutdownNow();
-            awaitQuietly(sampler);
-            sampler = null;
-        }
-        if (server != null) {
-            server.stop(STOP_DELAY_SECONDS);
-            server = null;
-            log.info("Web dashboard stopped on {}", boundAddress);
-        }
-        if (handlers != null) {
-            handlers.shutdown();
-            awaitQuietly(handlers);
-            handlers = null;
-        }
+    private void stop(HttpsServer server, ThreadPoolExecutor handlers, ScheduledExecutorService sampler) {
+        sampler.shutdownNow();
+        awaitQuietly(sampler);
+        server.stop(STOP_DELAY_SECONDS);
+        handlers.shutdown();
+        awaitQuietly(handlers);
         probe.close();
-        boundAddress = "";
     }
 
     private static void awaitQuietly(ExecutorService executor) {
@@ -180,8 +146,7 @@ public final class WebDashboard implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        closed = true;
-        stop();
+    public void close() {
+        listener.close();
     }
 }
