@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -407,6 +408,19 @@ public final class AdminEngine implements AutoCloseable {
     /** Runs one statement as an internal admin session; see {@link #execute}. */
     public CompletableFuture<AdminResponse> runSql(String sql) {
         return execute(new AdminPrincipal("cluster", AdminRole.ADMIN, "127.0.0.1"), sql);
+    }
+
+    /**
+     * Reads rows as text with {@code params} bound to the {@code ?} of {@code sql}, on the admin thread, after
+     * regenerating the {@code runtime_*} tables {@code sql} names, as for any admin query. For callers that put
+     * outside values in a query. Fails with {@link IllegalStateException} carrying SQLite's message.
+     */
+    public CompletableFuture<List<List<String>>> queryRows(String sql, Object... params) {
+        Object[] copy = params.clone();
+        return onAdminThread(() -> {
+            modules.refreshRuntimeTables(sql.toLowerCase(Locale.ROOT));
+            return db.queryText(sql, copy).textRows();
+        });
     }
 
     /**

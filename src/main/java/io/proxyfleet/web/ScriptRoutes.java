@@ -2,7 +2,6 @@ package io.proxyfleet.web;
 
 import com.sun.net.httpserver.HttpExchange;
 import io.proxyfleet.admin.AdminEngine;
-import io.proxyfleet.admin.AdminResponse;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -101,13 +100,12 @@ final class ScriptRoutes {
     }
 
     private Route find(String method, String uri) {
-        String sql = "SELECT script, timeout_ms FROM runtime_restapi_routes WHERE active = 1 AND uri = '" + uri
-                + "' AND UPPER(method) = '" + method + "'";
         try {
-            // uri is checked against URI_SEGMENT and method is GET or POST: neither can carry a quote.
-            AdminResponse r = admin.runSql(sql).get(ADMIN_DEADLINE_SECONDS, TimeUnit.SECONDS);
-            if (r instanceof AdminResponse.ResultSet rs && rs.rows().size() == 1) {
-                return new Route(rs.rows().getFirst().get(0), Long.parseLong(rs.rows().getFirst().get(1)));
+            List<List<String>> rows = admin.queryRows("SELECT script, timeout_ms FROM runtime_restapi_routes"
+                    + " WHERE active = 1 AND uri = ? AND UPPER(method) = ?", uri, method)
+                    .get(ADMIN_DEADLINE_SECONDS, TimeUnit.SECONDS);
+            if (rows.size() == 1) {
+                return new Route(rows.getFirst().get(0), Long.parseLong(rows.getFirst().get(1)));
             }
         } catch (TimeoutException | ExecutionException | NumberFormatException e) {
             log.warn("Cannot read runtime_restapi_routes for {} {}: {}", method, uri, e.toString());

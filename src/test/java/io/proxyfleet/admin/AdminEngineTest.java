@@ -7,11 +7,14 @@ import io.proxyfleet.config.ServerStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class AdminEngineTest {
+    private static final int QUERY_SECONDS = 10;
+
     @TempDir
     Path dir;
 
@@ -20,6 +23,20 @@ class AdminEngineTest {
     @AfterEach
     void tearDown() {
         t.close();
+    }
+
+    /** queryRows binds its values (a quote in one is data, not SQL) and reads runtime tables as they run. */
+    @Test
+    void queryRowsBindsItsParametersAndSeesRuntimeTablesAsTheyRun() throws Exception {
+        t.open(dir);
+        t.ok("INSERT INTO restapi_routes (id, active, timeout_ms, method, uri, script)"
+                + " VALUES (1, 1, 1000, 'get', 'it''s', '/bin/true')");
+        t.exec("LOAD RESTAPI TO RUNTIME");
+        String sql = "SELECT script, timeout_ms FROM runtime_restapi_routes WHERE uri = ? AND UPPER(method) = ?";
+        assertThat(t.engine.queryRows(sql, "it's", "GET").get(QUERY_SECONDS, TimeUnit.SECONDS))
+                .containsExactly(List.of("/bin/true", "1000"));
+        assertThat(t.engine.queryRows(sql, "x' OR '1' = '1", "GET").get(QUERY_SECONDS, TimeUnit.SECONDS))
+                .isEmpty();
     }
 
     @Test
