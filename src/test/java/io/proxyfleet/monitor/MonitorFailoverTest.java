@@ -46,6 +46,7 @@ class MonitorFailoverTest {
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(5);
     private static final int LOAD_CLIENTS = 16;
     private static final int FIXTURE_ATTEMPTS = 3;
+    /** Each load client's pause between statements (the load's pace, not a wait for anything): a steady trickle. */
     private static final long LOAD_PAUSE_MILLIS = 50;
     /** Successful client statements that each phase of the load test runs before the next begins. */
     private static final int STATEMENTS_PER_PHASE = 100;
