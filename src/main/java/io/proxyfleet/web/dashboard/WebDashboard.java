@@ -94,7 +94,12 @@ public final class WebDashboard implements AutoCloseable {
         ThreadPoolExecutor handlers = HttpListeners.boundedWorkers(HANDLER_THREADS, QUEUED_REQUESTS, "web-dashboard");
         server.setExecutor(handlers);
         server.createContext("/", new DashboardHandler(auth, queries, cluster, traffic));
-        server.start();
+        try {
+            server.start();
+        } catch (RuntimeException e) {
+            handlers.shutdownNow();
+            throw e;
+        }
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(
                 r -> Thread.ofPlatform().name("web-dashboard-sampler").daemon(true).unstarted(r));
         sampler.scheduleWithFixedDelay(this::sample, 0, SAMPLE_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
