@@ -459,12 +459,34 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     // ---- inbound ------------------------------------------------------------------------------------------
 
+    /**
+     * Takes one batch from the decoder: every whole packet of a socket read. A lent connection hands it to its
+     * session whole; login, internal commands and idle checks look at one packet at a time, and what is left of
+     * the batch when such a step lends the connection goes to the session it was lent to.
+     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf packet = (ByteBuf) msg;
-        server.bytesReceived.add(packet.readableBytes());
+        ByteBuf batch = (ByteBuf) msg;
+        server.bytesReceived.add(batch.readableBytes());
+        if (state == State.LENT) {
+            listener.onBackendPacket(this, batch);
+            return;
+        }
+        try {
+            while (batch.isReadable() && state != State.LENT) {
+                int total = Packets.HEADER_SIZE + Packets.payloadLength(batch, batch.readerIndex());
+                onPacket(batch.readRetainedSlice(total));
+            }
+            if (batch.isReadable()) {
+                listener.onBackendPacket(this, batch.retain());
+            }
+        } finally {
+            batch.release();
+        }
+    }
+
+    private void onPacket(ByteBuf packet) {
         switch (state) {
-            case LENT -> listener.onBackendPacket(this, packet);
             case AUTHENTICATING -> {
                 try {
                     onLoginPacket(packet);

@@ -4,7 +4,10 @@ import io.netty.buffer.ByteBuf;
 
 /** Receives a lent backend connection's traffic. Called on the connection's (and the session's) event loop. */
 public interface BackendListener {
-    /** One physical packet of the response, header included; the listener owns (and must release) it. */
+    /**
+     * Whole physical packets of the response, headers included, as one buffer: what one socket read brought (or
+     * its rest after the connection's own steps). The listener owns (and must release) it.
+     */
     void onBackendPacket(BackendConnection connection, ByteBuf packet);
 
     /** The current socket read is fully delivered: flush, and decide whether to read more. */
