@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Java heap allocated per statement by ProxyFleet during one sysbench oltp_point_select run, and where: a JFR
-# recording (jdk.ObjectAllocationSample, whose weights add up to what was allocated) of the measured run only,
-# after a warm-up. Prints bytes per statement and the top allocation sites and classes (`jfr view`).
+# Java heap allocated per statement by ProxyFleet during one sysbench run (oltp_point_select unless --test), and
+# where: a JFR recording (jdk.ObjectAllocationSample, whose weights add up to what was allocated) of the
+# measured run only, after a warm-up. Prints bytes per statement and the top allocation sites and classes (`jfr
+# view`).
 #
 #   bench/allocations.sh                   # 8 threads, 10 s, text protocol
 #   bench/allocations.sh --ps auto --threads 1 --time 5
@@ -10,14 +11,16 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-    sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Options: --smoke, --threads N, --time SECONDS, --ps auto|disable, --warmup SECONDS"
+    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    echo "Options: --smoke, --threads N, --time SECONDS, --ps auto|disable, --warmup SECONDS, --test SYSBENCH_TEST"
 }
 
 threads=8
 seconds=10
 ps_mode=disable
 warmup=10
+# Any sysbench OLTP test: oltp_read_only shows the relay of larger results and transactions.
+test_name=oltp_point_select
 # Sites and classes shown; the rest is summed into the total only.
 top=15
 
@@ -28,6 +31,7 @@ while (($#)); do
         --time) seconds="$2"; shift ;;
         --ps) ps_mode="$2"; shift ;;
         --warmup) warmup="$2"; shift ;;
+        --test) test_name="$2"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
@@ -39,12 +43,12 @@ bench_start_mariadb
 bench_start_proxyfleet
 bench_sysbench_prepare
 
-bench_sysbench_once "$BENCH_TMP/warmup.tsv" 0 oltp_point_select "$ps_mode" "$threads" "$warmup" proxyfleet
+bench_sysbench_once "$BENCH_TMP/warmup.tsv" 0 "$test_name" "$ps_mode" "$threads" "$warmup" proxyfleet
 recording="$BENCH_TMP/allocations.jfr"
 "$JAVA_HOME/bin/jcmd" "$PF_PID" JFR.start name=allocations settings=profile >/dev/null
 log="$BENCH_TMP/sysbench-measured.log"
 # shellcheck disable=SC2046 # the option list is meant to split
-sysbench oltp_point_select $(bench_sysbench_args "$PF_PORT") --threads="$threads" --time="$seconds" \
+sysbench "$test_name" $(bench_sysbench_args "$PF_PORT") --threads="$threads" --time="$seconds" \
     --db-ps-mode="$ps_mode" --report-interval=0 run >"$log" 2>&1 \
     || { tail -n 20 "$log" >&2; bench_die "sysbench failed"; }
 "$JAVA_HOME/bin/jcmd" "$PF_PID" JFR.stop name=allocations filename="$recording" >/dev/null

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# System calls per statement made by the relay itself: one sysbench oltp_point_select run through ProxyFleet and
-# one through HAProxy (tcp mode), each relay traced with `strace -c -f` (every thread of the process) for the
-# length of the run. Prints a table of calls per statement for each system call, and the total. Calls of the
-# JVM's housekeeping threads (GC, JIT, timers) are included: they are part of what the node costs.
-# Under ptrace every call is slow, so QPS here means nothing; the counts per statement are what to compare.
-# With BENCH_BASELINE_JAR (see lib.sh), a node built from another commit is traced too, as "baseline".
+# System calls per statement made by the relay itself: one sysbench run (oltp_point_select unless --test)
+# through ProxyFleet and one through HAProxy (tcp mode), each relay traced with `strace -c -f` (every thread of
+# the process) for the length of the run. Prints a table of calls per statement for each system call, and the
+# total. Calls of the JVM's housekeeping threads (GC, JIT, timers) are included: they are part of what the node
+# costs. Under ptrace every call is slow, so QPS here means nothing; the counts per statement are what to
+# compare. With BENCH_BASELINE_JAR (see lib.sh), a node built from another commit is traced too, as "baseline".
 #
 #   bench/syscalls.sh                      # 8 threads, 10 s per relay, text protocol
 #   bench/syscalls.sh --threads 1 --ps auto --time 5
@@ -13,14 +13,16 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-    echo "Options: --smoke, --threads N, --time SECONDS, --ps auto|disable, --warmup SECONDS"
+    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    echo "Options: --smoke, --threads N, --time SECONDS, --ps auto|disable, --warmup SECONDS, --test SYSBENCH_TEST"
 }
 
 threads=8
 seconds=10
 ps_mode=disable
 warmup=10
+# Any sysbench OLTP test: oltp_read_only shows the relay of larger results and transactions.
+test_name=oltp_point_select
 setups="proxyfleet haproxy"
 [[ -z "${BENCH_BASELINE_JAR:-}" ]] || setups="baseline proxyfleet haproxy"
 
@@ -31,6 +33,7 @@ while (($#)); do
         --time) seconds="$2"; shift ;;
         --ps) ps_mode="$2"; shift ;;
         --warmup) warmup="$2"; shift ;;
+        --test) test_name="$2"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
     esac
@@ -55,7 +58,7 @@ pid_of() {
 
 # JIT-compiles the relay's path before it is traced; HAProxy gets the same run so both start equally warm.
 for setup in $setups; do
-    bench_sysbench_once "$BENCH_TMP/warmup.tsv" 0 oltp_point_select "$ps_mode" "$threads" "$warmup" "$setup"
+    bench_sysbench_once "$BENCH_TMP/warmup.tsv" 0 "$test_name" "$ps_mode" "$threads" "$warmup" "$setup"
 done
 
 for setup in $setups; do
@@ -71,7 +74,7 @@ for setup in $setups; do
     done
     port="$(bench_port_of "$setup")"
     # shellcheck disable=SC2046 # the option list is meant to split
-    sysbench oltp_point_select $(bench_sysbench_args "$port") --threads="$threads" --time="$seconds" \
+    sysbench "$test_name" $(bench_sysbench_args "$port") --threads="$threads" --time="$seconds" \
         --db-ps-mode="$ps_mode" --report-interval=0 run >"$log" 2>&1 \
         || { tail -n 20 "$log" >&2; bench_die "sysbench through $setup failed"; }
     kill -INT "$tracer"
