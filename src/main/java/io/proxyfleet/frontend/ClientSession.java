@@ -889,7 +889,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         try {
             step = relay.relay(packets, c, statements, backend);
         } catch (ProtocolException | IndexOutOfBoundsException e) {
-            backendBroken("Malformed packet from backend: " + e.getMessage());
+            backendBroken(new ErrPacket(CR_SERVER_LOST, "HY000", "Malformed packet from backend: " + e.getMessage()));
             return;
         }
         lastSequenceId = relay.lastSequenceId();
@@ -1010,23 +1010,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
-    public void onBackendClosed(BackendConnection connection, String reason) {
+    public void onBackendClosed(BackendConnection connection, ErrPacket error) {
         if (connection == backend) {
-            backendBroken(reason);
+            backendBroken(error);
         }
     }
 
     /**
-     * The held connection died. A command in flight runs again elsewhere only when {@link Command#mayRetry} says
-     * that cannot change what the database does; otherwise the client gets the lost-connection error. Between
+     * The held connection died, for the reason {@code error} gives (lost: 2013; the proxy out of direct memory:
+     * 1041). A lost command in flight runs again elsewhere only when {@link Command#mayRetry} says that cannot
+     * change what the database does; otherwise, and always when memory ran out, the client gets the error. Between
      * commands, lost server-side state is told to the next command instead of hidden.
      */
-    private void backendBroken(String reason) {
+    private void backendBroken(ErrPacket error) {
         Command c = command;
+        String reason = error.message();
         boolean inFlight = c != null && (state == State.ALIGNING || state == State.RELAYING
                 || state == State.LOCAL_INFILE);
         boolean hadState = pins.holdsServerState();
-        boolean retry = inFlight && state != State.LOCAL_INFILE && c.mayRetry(pins);
+        boolean retry = inFlight && state != State.LOCAL_INFILE && error.code() == CR_SERVER_LOST
+                && c.mayRetry(pins);
         dropBackend();
         if (retry) {
             c.retriesLeft--;
@@ -1041,13 +1044,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             log.info("Session {} from {}: backend lost during {}: {}", id, clientAddress, Commands.name(c.code), reason);
             int sequenceId = c.replyStarted ? lastSequenceId + 1 : 1;
             if (hadState) {
-                sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000", reason + STATE_GONE), sequenceId);
+                sendErrorAndClose(new ErrPacket(error.code(), error.sqlState(), reason + STATE_GONE), sequenceId);
             } else {
-                reject(new ErrPacket(CR_SERVER_LOST, "HY000", reason), sequenceId);
+                reject(error, sequenceId);
             }
         } else if (hadState && c != null && state == State.WAITING) {
             // The delayed command would otherwise start on a fresh connection without the state it relies on.
-            sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000", reason + STATE_GONE), 1);
+            sendErrorAndClose(new ErrPacket(error.code(), error.sqlState(), reason + STATE_GONE), 1);
         } else if (hadState) {
             stateLost = reason;
         }
@@ -1144,7 +1147,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                             backend.server(), backend.threadId());
                     killQuery(backend);
                 } else {
-                    backendBroken("Query timeout: the backend did not stop the query in time");
+                    backendBroken(new ErrPacket(CR_SERVER_LOST, "HY000",
+                            "Query timeout: the backend did not stop the query in time"));
                 }
             }
             default -> { }

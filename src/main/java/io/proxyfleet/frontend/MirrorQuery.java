@@ -106,7 +106,7 @@ final class MirrorQuery implements BackendListener, BackendConnector.Callback {
     }
 
     @Override
-    public void onBackendClosed(BackendConnection connection, String reason) {
+    public void onBackendClosed(BackendConnection connection, ErrPacket error) {
         finished();
     }
 
