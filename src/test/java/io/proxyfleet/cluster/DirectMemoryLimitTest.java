@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Owned by the test thread; the clients are mysql processes, waited for by it.
  */
+@Tag("slow")
 class DirectMemoryLimitTest {
     private static final String USER = "dm_user";
     private static final String PASSWORD = "dm-pw";
