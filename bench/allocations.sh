@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Java heap allocated per statement by ProxyFleet during one sysbench oltp_point_select run, and where: a JFR
-# recording (jdk.ObjectAllocationSample, whose weights add up to what was allocated) of the measured run only,
-# after a warm-up. Prints bytes per statement and the top allocation sites and classes (`jfr view`).
+# Java heap allocated per statement by ProxyFleet during one sysbench run (oltp_point_select unless --test), and
+# where: a JFR recording (jdk.ObjectAllocationSample, whose weights add up to what was allocated) of the
+# measured run only, after a warm-up. Prints bytes per statement and the top allocation sites and classes (`jfr
+# view`).
 #
 #   bench/allocations.sh                   # 8 threads, 10 s, text protocol
 #   bench/allocations.sh --ps auto --threads 1 --time 5
@@ -18,7 +19,7 @@ bench_start_mariadb
 bench_start_proxyfleet
 bench_sysbench_prepare
 
-bench_sysbench_once "$BENCH_TMP/warmup.tsv" 0 oltp_point_select "$ps_mode" "$threads" "$warmup" proxyfleet
+bench_sysbench_once "$BENCH_TMP/warmup.tsv" 0 "$test_name" "$ps_mode" "$threads" "$warmup" proxyfleet
 recording="$BENCH_TMP/allocations.jfr"
 "$JAVA_HOME/bin/jcmd" "$PF_PID" JFR.start name=allocations settings=profile >/dev/null
 log="$BENCH_TMP/sysbench-measured.log"

@@ -484,7 +484,7 @@ bench_sysbench_warmup() {
     sed -i 's/^### round 1,/### warm-up,/' "$BENCH_FAILURES"
 }
 
-# ---- the profiling scripts (allocations.sh, syscalls.sh): one measured oltp_point_select run each
+# ---- the profiling scripts (allocations.sh, syscalls.sh): one measured sysbench run each (--test, oltp_point_select by default)
 
 # Parses the options every profiling script takes into threads, seconds, ps_mode and warmup.
 bench_profile_options() {
@@ -492,6 +492,8 @@ bench_profile_options() {
     seconds=10
     ps_mode=disable
     warmup=10
+    # Any sysbench OLTP test: oltp_read_only shows the relay of larger results and transactions.
+    test_name=oltp_point_select
     while (($#)); do
         case "$1" in
             --smoke) threads=1; seconds=2; warmup=1; BENCH_SYSBENCH_TABLES=1; BENCH_SYSBENCH_TABLE_SIZE=1000 ;;
@@ -499,6 +501,7 @@ bench_profile_options() {
             --time) seconds="$2"; shift ;;
             --ps) ps_mode="$2"; shift ;;
             --warmup) warmup="$2"; shift ;;
+            --test) test_name="$2"; shift ;;
             -h|--help) bench_profile_usage; exit 0 ;;
             *) bench_profile_usage >&2; exit 2 ;;
         esac
@@ -509,14 +512,14 @@ bench_profile_options() {
 # The calling script's header comment is its usage text.
 bench_profile_usage() {
     awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
-    echo "Options: --smoke, --threads N, --time SECONDS, --ps auto|disable, --warmup SECONDS"
+    echo "Options: --smoke, --threads N, --time SECONDS, --ps auto|disable, --warmup SECONDS, --test SYSBENCH_TEST"
 }
 
 # The measured run through SETUP with the parsed options, its sysbench output in LOG.
 bench_profile_run() {
     local setup="$1" log="$2"
     # shellcheck disable=SC2046 # the option list is meant to split
-    sysbench oltp_point_select $(bench_sysbench_args "$(bench_port_of "$setup")") --threads="$threads" \
+    sysbench "$test_name" $(bench_sysbench_args "$(bench_port_of "$setup")") --threads="$threads" \
         --time="$seconds" --db-ps-mode="$ps_mode" --report-interval=0 run >"$log" 2>&1 \
         || { tail -n 20 "$log" >&2; bench_die "sysbench through $setup failed"; }
 }

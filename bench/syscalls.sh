@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# System calls per statement made by the relay itself: one sysbench oltp_point_select run through ProxyFleet and
-# one through HAProxy (tcp mode), each relay traced with `strace -c -f` (every thread of the process) for the
-# length of the run. Prints a table of calls per statement for each system call, and the total. Calls of the
-# JVM's housekeeping threads (GC, JIT, timers) are included: they are part of what the node costs.
-# Under ptrace every call is slow, so QPS here means nothing; the counts per statement are what to compare.
-# With BENCH_BASELINE_JAR (see lib.sh), a node built from another commit is traced too, as "baseline".
+# System calls per statement made by the relay itself: one sysbench run (oltp_point_select unless --test)
+# through ProxyFleet and one through HAProxy (tcp mode), each relay traced with `strace -c -f` (every thread of
+# the process) for the length of the run. Prints a table of calls per statement for each system call, and the
+# total. Calls of the JVM's housekeeping threads (GC, JIT, timers) are included: they are part of what the node
+# costs. Under ptrace every call is slow, so QPS here means nothing; the counts per statement are what to
+# compare. With BENCH_BASELINE_JAR (see lib.sh), a node built from another commit is traced too, as "baseline".
 #
 #   bench/syscalls.sh                      # 8 threads, 10 s per relay, text protocol
 #   bench/syscalls.sh --threads 1 --ps auto --time 5
@@ -34,7 +34,7 @@ pid_of() {
 
 # JIT-compiles the relay's path before it is traced; HAProxy gets the same run so both start equally warm.
 for setup in $setups; do
-    bench_sysbench_once "$BENCH_TMP/warmup.tsv" 0 oltp_point_select "$ps_mode" "$threads" "$warmup" "$setup"
+    bench_sysbench_once "$BENCH_TMP/warmup.tsv" 0 "$test_name" "$ps_mode" "$threads" "$warmup" "$setup"
 done
 
 for setup in $setups; do

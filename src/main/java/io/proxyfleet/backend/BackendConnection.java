@@ -52,6 +52,12 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     public static final int FORMAT_CAPABILITIES = Capabilities.DEPRECATE_EOF | Capabilities.FOUND_ROWS
             | Capabilities.SESSION_TRACK;
     private static final int MAX_PACKET = 1 << 30;
+    private static final int CR_SERVER_LOST = 2013;
+    /**
+     * MySQL's ER_OUT_OF_RESOURCES: the statement whose reply could not be read because the proxy's direct memory
+     * (-XX:MaxDirectMemorySize) ran out ends with it, where MySQL itself answers 1041 when it runs out of memory.
+     */
+    public static final int ER_OUT_OF_RESOURCES = 1041;
     /** How the proxy introduces itself to backends (visible in performance_schema.session_connect_attrs). */
     private static final Map<String, String> CONNECT_ATTRIBUTES =
             Map.of("_client_name", "proxyfleet", "program_name", "proxyfleet");
@@ -459,12 +465,34 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     // ---- inbound ------------------------------------------------------------------------------------------
 
+    /**
+     * Takes one batch from the decoder: every whole packet of a socket read. A lent connection hands it to its
+     * session whole; login, internal commands and idle checks look at one packet at a time, and what is left of
+     * the batch when such a step lends the connection goes to the session it was lent to.
+     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ByteBuf packet = (ByteBuf) msg;
-        server.bytesReceived.add(packet.readableBytes());
+        ByteBuf batch = (ByteBuf) msg;
+        server.bytesReceived.add(batch.readableBytes());
+        if (state == State.LENT) {
+            listener.onBackendPacket(this, batch);
+            return;
+        }
+        try {
+            while (batch.isReadable() && state != State.LENT) {
+                int total = Packets.HEADER_SIZE + Packets.payloadLength(batch, batch.readerIndex());
+                onPacket(batch.readRetainedSlice(total));
+            }
+            if (batch.isReadable()) {
+                listener.onBackendPacket(this, batch.retain());
+            }
+        } finally {
+            batch.release();
+        }
+    }
+
+    private void onPacket(ByteBuf packet) {
         switch (state) {
-            case LENT -> listener.onBackendPacket(this, packet);
             case AUTHENTICATING -> {
                 try {
                     onLoginPacket(packet);
@@ -510,8 +538,8 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
      * hears of it at once, as of a lost connection: a session inside a transaction must not carry on elsewhere.
      */
     void cut() {
-        lost("Lost connection to backend server " + server.key().hostname() + ":" + server.key().port()
-                + ": the server was taken offline (" + server.status() + ")");
+        lost(new ErrPacket(CR_SERVER_LOST, "HY000", "Lost connection to backend server " + server.key().hostname()
+                + ":" + server.key().port() + ": the server was taken offline (" + server.status() + ")"));
         if (channel != null) {
             channel.close();
         }
@@ -529,11 +557,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        lost("Lost connection to backend server during query");
+        lost(new ErrPacket(CR_SERVER_LOST, "HY000", "Lost connection to backend server during query"));
     }
 
-    /** The connection is gone: counters follow, and whoever waits on it hears {@code reason}. */
-    private void lost(String reason) {
+    /** The connection is gone: counters follow, and whoever waits on it hears {@code error}. */
+    private void lost(ErrPacket error) {
         unkeep();
         State was = state;
         BackendListener lentTo = listener;
@@ -548,11 +576,11 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         if (was == State.AUTHENTICATING || was == State.CONNECTING) {
             failLogin(new BackendException(2013, "HY000", "Lost connection to MySQL server during authentication"));
         } else if (was == State.LENT) {
-            lentTo.onBackendClosed(this, reason);
+            lentTo.onBackendClosed(this, error);
         } else if (was == State.INTERNAL && internalDone != null) {
             Consumer<ErrPacket> done = internalDone;
             internalDone = null;
-            done.accept(new ErrPacket(2013, "HY000", reason));
+            done.accept(error);
         } else if (was == State.INTERNAL_PREPARE && prepareDone != null) {
             java.util.function.IntConsumer done = prepareDone;
             prepareDone = null;
@@ -562,10 +590,31 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (outOfMemory(cause)) {
+            // Only this connection's reply is lost: the node and every other session go on. Whoever it serves
+            // hears why before the close, so the statement ends with that error rather than a lost connection.
+            log.warn("Backend {}: out of direct memory while relaying its reply (-XX:MaxDirectMemorySize), closing"
+                    + " the connection and ending its statement with error {}: {}", server, ER_OUT_OF_RESOURCES,
+                    cause.toString());
+            lost(new ErrPacket(ER_OUT_OF_RESOURCES, "HY000", "Out of memory in the proxy while relaying the reply"
+                    + " of backend " + server.key().hostname() + ":" + server.key().port()
+                    + "; the statement was stopped"));
+            ctx.close();
+            return;
+        }
         if (log.isDebugEnabled()) {
             log.debug("Backend {} connection error: {}", server, cause.toString());
         }
         ctx.close();
+    }
+
+    private static boolean outOfMemory(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- login --------------------------------------------------------------------------------------------

@@ -391,7 +391,7 @@ public final class BackendPool implements BackendListener {
     }
 
     @Override
-    public void onBackendClosed(BackendConnection connection, String reason) {
+    public void onBackendClosed(BackendConnection connection, io.proxyfleet.protocol.ErrPacket error) {
         // The ping's callback hears of it as a failed ping.
     }
 

@@ -112,7 +112,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private String clientAddress = "";
     private BackendCredentials backendCredentials;
     private BackendConnection backend;
-    private boolean backendPaused;
     private int lastSequenceId;
     private long loginNanos;
     private long lastActivityNanos;
@@ -122,7 +121,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The command being assembled or in flight; null between commands. */
     private Command command;
     /** Created on the first command that needs them: idle sessions stay small. */
-    private ResponseTracker tracker;
+    private ResultRelay relay;
     private QueryRouter router;
     private int insertIdDelay;
     private BackendConnector.Request lastRequest;
@@ -844,7 +843,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         int payload = first.readerIndex() + Packets.HEADER_SIZE;
         boolean cursor = c.code == Commands.STMT_EXECUTE
                 && (first.getUnsignedByte(payload + 5) & Commands.CURSOR_TYPE_READ_ONLY) != 0;
-        tracker().start(expectationOf(c.code), backend.deprecateEof(), cursor);
         c.writeTo(backend);
         backend.countQuery();
         backend.flush();
@@ -854,26 +852,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         state = State.RELAYING;
-        backendPaused = false;
-        readBackend(backend);
+        relay().start(backend, expectationOf(c.code), cursor);
     }
 
-    /**
-     * The backend is read with auto-read on: it sends only what a command asked for, so keeping its read interest
-     * registered costs nothing between commands, where switching it off and on would cost two epoll_ctl per
-     * statement. Auto-read goes off only while the client cannot take more ({@link #onBackendReadComplete}).
-     */
-    private static void readBackend(BackendConnection connection) {
-        if (!connection.channel().config().isAutoRead()) {
-            connection.channel().config().setAutoRead(true);
+    private ResultRelay relay() {
+        if (relay == null) {
+            relay = new ResultRelay(channel);
         }
-    }
-
-    private ResponseTracker tracker() {
-        if (tracker == null) {
-            tracker = new ResponseTracker();
-        }
-        return tracker;
+        return relay;
     }
 
     private static ResponseTracker.Expect expectationOf(int cmd) {
@@ -891,76 +877,43 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     // ---- from the backend ---------------------------------------------------------------------------------
 
+    /** Whole packets of the response in flight, one socket read's worth; the relay writes them to the client. */
     @Override
-    public void onBackendPacket(BackendConnection connection, ByteBuf packet) {
+    public void onBackendPacket(BackendConnection connection, ByteBuf packets) {
         Command c = command;
         if (connection != backend || state != State.RELAYING || c == null) {
-            packet.release();
+            packets.release();
             return;
         }
         ResponseTracker.Step step;
         try {
-            step = tracker().onPacket(packet, packet.readerIndex());
+            step = relay.relay(packets, c, statements, backend);
         } catch (ProtocolException | IndexOutOfBoundsException e) {
-            packet.release();
-            backendBroken("Malformed packet from backend: " + e.getMessage());
+            backendBroken(new ErrPacket(CR_SERVER_LOST, "HY000", "Malformed packet from backend: " + e.getMessage()));
             return;
         }
-        lastSequenceId = Packets.sequenceId(packet, packet.readerIndex());
-        if (!c.replyStarted) {
-            c.replyStarted();
-            if (c.code == Commands.STMT_PREPARE) {
-                statements.prepared(c.preparingSql, packet, backend);
-            }
-        }
-        c.captured(packet);
-        if (step == ResponseTracker.Step.DONE && tracker().error()) {
-            recordBackendError(packet);
-        }
-        channel.write(packet, channel.voidPromise());
+        lastSequenceId = relay.lastSequenceId();
         switch (step) {
             case MORE -> { }
-            case DONE -> {
-                channel.flush();
-                finishFromBackend(c);
-            }
+            case DONE -> finishFromBackend(c);
             case LOCAL_INFILE -> {
-                channel.flush();
                 state = State.LOCAL_INFILE;
                 channel.read();
             }
         }
     }
 
-    /** Counts the ERR that ends this response in stats_mysql_errors (errors are rare: decoding is fine here). */
-    private void recordBackendError(ByteBuf packet) {
-        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
-        if (packet.getUnsignedByte(payload) != Packets.ERR) {
-            return;
-        }
-        ErrPacket err = ErrPacket.decode(packet.slice(payload, packet.readableBytes() - Packets.HEADER_SIZE));
-        var server = backend.server().key();
-        context.errors().record(server.hostgroupId(), server.hostname(), server.port(), user.username(),
-                clientAddress, schema, err.code(), err.message());
-    }
-
     @Override
     public void onBackendReadComplete(BackendConnection connection) {
-        if (connection != backend || state != State.RELAYING) {
-            return;
-        }
-        channel.flush();
-        if (!channel.isWritable()) {
-            backendPaused = true;
-            connection.channel().config().setAutoRead(false);
+        if (connection == backend && state == State.RELAYING) {
+            relay.readComplete(connection);
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (backendPaused && channel.isWritable() && backend != null && state == State.RELAYING) {
-            backendPaused = false;
-            readBackend(backend);
+        if (backend != null && state == State.RELAYING) {
+            relay.clientWritable(backend);
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -975,9 +928,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         backend.write(packet);
         if (length == 0) {
             backend.flush();
-            tracker().afterLocalInfile();
             state = State.RELAYING;
-            readBackend(backend);
+            relay.afterLocalInfile(backend);
         } else {
             channel.read();
         }
@@ -985,7 +937,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** The backend's reply is complete: the session learns what the command changed, then the command ends. */
     private void finishFromBackend(Command c) {
-        ResponseTracker t = tracker();
+        ResponseTracker t = relay.tracker();
+        ErrPacket err = relay.takeError();
+        if (err != null) {
+            var server = backend.server().key();
+            context.errors().record(server.hostgroupId(), server.hostname(), server.port(), user.username(),
+                    clientAddress, schema, err.code(), err.message());
+        }
         int status = t.statusFlags();
         // An error leaves a transaction as it was; the status flags the tracker holds then are older ones.
         boolean inTransaction = t.error() ? pins.has(SessionPins.TRANSACTION) || (status & StatusFlags.IN_TRANS) != 0
@@ -1052,23 +1010,26 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     @Override
-    public void onBackendClosed(BackendConnection connection, String reason) {
+    public void onBackendClosed(BackendConnection connection, ErrPacket error) {
         if (connection == backend) {
-            backendBroken(reason);
+            backendBroken(error);
         }
     }
 
     /**
-     * The held connection died. A command in flight runs again elsewhere only when {@link Command#mayRetry} says
-     * that cannot change what the database does; otherwise the client gets the lost-connection error. Between
+     * The held connection died, for the reason {@code error} gives (lost: 2013; the proxy out of direct memory:
+     * 1041). A lost command in flight runs again elsewhere only when {@link Command#mayRetry} says that cannot
+     * change what the database does; otherwise, and always when memory ran out, the client gets the error. Between
      * commands, lost server-side state is told to the next command instead of hidden.
      */
-    private void backendBroken(String reason) {
+    private void backendBroken(ErrPacket error) {
         Command c = command;
+        String reason = error.message();
         boolean inFlight = c != null && (state == State.ALIGNING || state == State.RELAYING
                 || state == State.LOCAL_INFILE);
         boolean hadState = pins.holdsServerState();
-        boolean retry = inFlight && state != State.LOCAL_INFILE && c.mayRetry(pins);
+        boolean retry = inFlight && state != State.LOCAL_INFILE && error.code() == CR_SERVER_LOST
+                && c.mayRetry(pins);
         dropBackend();
         if (retry) {
             c.retriesLeft--;
@@ -1083,13 +1044,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             log.info("Session {} from {}: backend lost during {}: {}", id, clientAddress, Commands.name(c.code), reason);
             int sequenceId = c.replyStarted ? lastSequenceId + 1 : 1;
             if (hadState) {
-                sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000", reason + STATE_GONE), sequenceId);
+                sendErrorAndClose(new ErrPacket(error.code(), error.sqlState(), reason + STATE_GONE), sequenceId);
             } else {
-                reject(new ErrPacket(CR_SERVER_LOST, "HY000", reason), sequenceId);
+                reject(error, sequenceId);
             }
         } else if (hadState && c != null && state == State.WAITING) {
             // The delayed command would otherwise start on a fresh connection without the state it relies on.
-            sendErrorAndClose(new ErrPacket(CR_SERVER_LOST, "HY000", reason + STATE_GONE), 1);
+            sendErrorAndClose(new ErrPacket(error.code(), error.sqlState(), reason + STATE_GONE), 1);
         } else if (hadState) {
             stateLost = reason;
         }
@@ -1186,7 +1147,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                             backend.server(), backend.threadId());
                     killQuery(backend);
                 } else {
-                    backendBroken("Query timeout: the backend did not stop the query in time");
+                    backendBroken(new ErrPacket(CR_SERVER_LOST, "HY000",
+                            "Query timeout: the backend did not stop the query in time"));
                 }
             }
             default -> { }

@@ -9,6 +9,7 @@ import io.proxyfleet.backend.BackendListener;
 import io.proxyfleet.backend.BackendPool;
 import io.proxyfleet.config.RuntimeConfig;
 import io.proxyfleet.protocol.ErrPacket;
+import io.proxyfleet.protocol.Packets;
 import io.proxyfleet.protocol.ProtocolException;
 import io.proxyfleet.protocol.ResponseTracker;
 import org.slf4j.Logger;
@@ -73,9 +74,14 @@ final class MirrorQuery implements BackendListener, BackendConnector.Callback {
     }
 
     @Override
-    public void onBackendPacket(BackendConnection connection, ByteBuf packet) {
+    public void onBackendPacket(BackendConnection connection, ByteBuf packets) {
         try {
-            ResponseTracker.Step step = tracker.onPacket(packet, packet.readerIndex());
+            ResponseTracker.Step step = ResponseTracker.Step.MORE;
+            int index = packets.readerIndex();
+            while (step == ResponseTracker.Step.MORE && index < packets.writerIndex()) {
+                step = tracker.onPacket(packets, index);
+                index += Packets.HEADER_SIZE + Packets.payloadLength(packets, index);
+            }
             if (step == ResponseTracker.Step.LOCAL_INFILE) {
                 connection.close(); // a mirror has no client file to send
                 finished();
@@ -88,7 +94,7 @@ final class MirrorQuery implements BackendListener, BackendConnector.Callback {
             connection.close();
             finished();
         } finally {
-            packet.release();
+            packets.release();
         }
     }
 
@@ -100,7 +106,7 @@ final class MirrorQuery implements BackendListener, BackendConnector.Callback {
     }
 
     @Override
-    public void onBackendClosed(BackendConnection connection, String reason) {
+    public void onBackendClosed(BackendConnection connection, ErrPacket error) {
         finished();
     }
 

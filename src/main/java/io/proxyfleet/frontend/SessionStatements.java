@@ -88,8 +88,8 @@ final class SessionStatements {
      * PREPARE_OK on its way to the client: it gets the proxy's id for the statement, and the connection's own id
      * is remembered on the connection.
      */
-    void prepared(String sql, ByteBuf packet, BackendConnection backend) {
-        int payload = packet.readerIndex() + Packets.HEADER_SIZE;
+    void prepared(String sql, ByteBuf packet, int index, BackendConnection backend) {
+        int payload = index + Packets.HEADER_SIZE;
         if (packet.getUnsignedByte(payload) != Packets.OK || sql == null) {
             return;
         }

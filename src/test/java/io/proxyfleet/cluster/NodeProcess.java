@@ -37,6 +37,7 @@ final class NodeProcess implements AutoCloseable {
     final int adminPort;
     final int trafficPort;
     private Process process;
+    private List<String> extraJvmFlags = List.of();
 
     private NodeProcess(String name, Path dir, int adminPort, int trafficPort) {
         this.name = name;
@@ -86,11 +87,17 @@ final class NodeProcess implements AutoCloseable {
         return dir.resolve("proxysql.log");
     }
 
+    /** JVM flags added to the defaults from the next {@link #start()} on (a memory limit, say). */
+    void extraJvmFlags(String... flags) {
+        extraJvmFlags = List.of(flags);
+    }
+
     /** Starts the process; returns at once (see {@link #awaitReady()}). */
     void start() throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(JVM_FLAGS);
+        command.addAll(extraJvmFlags);
         command.addAll(List.of("-jar", NodeJar.path().toString(), "-f", "-D", dir.toString(), "-c",
                 configFile().toString()));
         process = new ProcessBuilder(command)

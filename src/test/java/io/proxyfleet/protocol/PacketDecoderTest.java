@@ -29,12 +29,17 @@ class PacketDecoderTest {
         return packets;
     }
 
+    /** The packets emitted so far, each as hex; a backend decoder's batches are split at their headers. */
     private static List<String> drain(EmbeddedChannel channel) {
         List<String> out = new ArrayList<>();
         ByteBuf packet;
         while ((packet = channel.readInbound()) != null) {
             try {
-                out.add(ByteBufUtil.hexDump(packet));
+                while (packet.isReadable()) {
+                    int total = Packets.HEADER_SIZE + Packets.payloadLength(packet, packet.readerIndex());
+                    out.add(ByteBufUtil.hexDump(packet, packet.readerIndex(), total));
+                    packet.skipBytes(total);
+                }
             } finally {
                 packet.release();
             }
@@ -80,6 +85,24 @@ class PacketDecoderTest {
     }
 
     @Test
+    void aBackendReadYieldsItsWholePacketsAsOneSliceAndKeepsThePartialOne() {
+        ByteBuf stream = Unpooled.buffer();
+        samplePackets(stream);
+        EmbeddedChannel channel = new EmbeddedChannel(new PacketDecoder());
+        try {
+            // The first three packets (5 + 4 + 9 bytes) and 2 bytes of the fourth.
+            channel.writeInbound(stream.retainedSlice(0, 20));
+            ByteBuf batch = channel.readInbound();
+            assertThat(batch.readableBytes()).isEqualTo(18);
+            batch.release();
+            assertThat((Object) channel.readInbound()).isNull();
+        } finally {
+            channel.finishAndReleaseAll();
+            stream.release();
+        }
+    }
+
+    @Test
     void partialPacketIsHeldUntilItsLastByteArrives() {
         ByteBuf stream = Unpooled.buffer();
         samplePackets(stream);
@@ -108,11 +131,7 @@ class PacketDecoderTest {
             List<Integer> lengths = new ArrayList<>();
             while (stream.isReadable()) {
                 channel.writeInbound(stream.readRetainedSlice(Math.min(chunk, stream.readableBytes())));
-                ByteBuf packet;
-                while ((packet = channel.readInbound()) != null) {
-                    lengths.add(packet.readableBytes());
-                    packet.release();
-                }
+                drain(channel).forEach(hex -> lengths.add(hex.length() / 2));
             }
             assertThat(lengths).containsExactly(Packets.HEADER_SIZE + Packets.MAX_PAYLOAD, Packets.HEADER_SIZE);
         } finally {
