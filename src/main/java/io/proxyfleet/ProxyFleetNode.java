@@ -533,10 +533,10 @@ public final class ProxyFleetNode implements AutoCloseable {
         }
 
         @Override
-        public void clusterNotified() {
+        public void clusterNotified(String announcedInterfaces) {
             ProxyFleetNode n = node;
             if (n != null && n.cluster != null) {
-                n.cluster.checkNow();
+                n.cluster.checkNow(announcedInterfaces);
             }
         }
 
