@@ -590,10 +590,13 @@ public final class ClusterManager implements AutoCloseable {
     }
 
     /**
-     * The checksums a pull must reproduce (§4.8): for servers those of the chosen peer (v2, and with algorithm 1 its
-     * runtime servers too); for the other modules the triggering peer's checksum and epoch.
+     * The checksums a pull must reproduce (§4.8): those of the chosen peer, the one the rows come from (for servers
+     * v2, and with algorithm 1 its runtime servers too). ProxySQL expects the triggering peer's checksum for the
+     * other modules, which fails for certain whenever the chosen peer is a different one that has moved on ("Checksum
+     * changed from X to Y", retried each second while the trigger still reports X: a 10-node bench on a loaded
+     * machine stalled 8 s that way). The peer's advertised checksum is still what its rows must hash to.
      */
-    List<ModulePuller.Expected> expectedFor(ClusterModule m, PeerNode trigger, SyncLogic.Choice.Chosen chosen,
+    List<ModulePuller.Expected> expectedFor(ClusterModule m, SyncLogic.Choice.Chosen chosen,
                                             ClusterSettings settings) {
         stateLock.lock();
         try {
@@ -609,8 +612,7 @@ public final class ClusterManager implements AutoCloseable {
                 }
                 return out;
             }
-            ModuleState s = trigger.modules.get(m);
-            return List.of(new ModulePuller.Expected(m, s.checksum, s.epoch));
+            return List.of(new ModulePuller.Expected(m, chosen.checksum(), chosen.epoch()));
         } finally {
             stateLock.unlock();
         }

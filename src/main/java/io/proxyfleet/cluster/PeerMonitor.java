@@ -303,7 +303,7 @@ final class PeerMonitor implements Runnable {
             }
             case SyncLogic.Choice.Chosen c -> {
                 LOG.info(c.log());
-                List<ModulePuller.Expected> expected = manager.expectedFor(m, peer, c, settings);
+                List<ModulePuller.Expected> expected = manager.expectedFor(m, c, settings);
                 if (m == ClusterModule.MYSQL_SERVERS_V2) {
                     LOG.info("Cluster: Fetch mysql_servers_v2:'YES', mysql_servers:'{}' from peer {}",
                             expected.size() > 1 ? "YES" : "NO", c.peer());
