@@ -6,7 +6,7 @@
 #                                                 # measured changes each
 #   bench/cluster-scale.sh --core 3 --satellites 50 --changes 10 --warmup 2 --idle-seconds 20
 #   bench/cluster-scale.sh --smoke                # 3 core + 5 satellites, 3 changes, 5 s idle
-# One line per run on stdout: "core=C satellites=S changes=K warmup=W p50_ms= p99_ms= max_ms= ack_p99_ms= idle_cpu_pct=
+# One line per run on stdout: "core=C satellites=S changes=K warmup=W p50_ms= p99_ms= max_ms= ack_p99_ms= cpu_per_change_ms= idle_cpu_pct=
 # threads=" (idle CPU in percent of one core, for the whole JVM: all nodes together).
 set -euo pipefail
 

@@ -8,6 +8,7 @@ import io.netty.util.concurrent.Future;
 import io.proxyfleet.admin.AdminEngine;
 import io.proxyfleet.admin.AdminListener;
 import io.proxyfleet.admin.AdminResponse;
+import io.proxyfleet.admin.ClusterPeerCertificates;
 import io.proxyfleet.admin.NodeControl;
 import io.proxyfleet.backend.BackendConnector;
 import io.proxyfleet.backend.Hostgroups;
@@ -142,6 +143,8 @@ public final class ProxyFleetNode implements AutoCloseable {
             }
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
+            node.adminListener.clusterPeerCertificates(
+                    new ClusterPeerCertificates(() -> config.current().adminVariables(), node.tlsFiles));
             node.adminListener.reusePort(options.reusePort());
             node.adminListener.bind(cfg.adminVariables().get("mysql_ifaces"));
             if (options.adminSocket() != null) {
@@ -530,10 +533,10 @@ public final class ProxyFleetNode implements AutoCloseable {
         }
 
         @Override
-        public void clusterNotified() {
+        public void clusterNotified(String announcedInterfaces) {
             ProxyFleetNode n = node;
             if (n != null && n.cluster != null) {
-                n.cluster.checkNow();
+                n.cluster.checkNow(announcedInterfaces);
             }
         }
 

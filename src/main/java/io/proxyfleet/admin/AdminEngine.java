@@ -341,6 +341,10 @@ public final class AdminEngine implements AutoCloseable {
      * error.
      */
     public CompletableFuture<AdminResponse> execute(AdminPrincipal who, String sql) {
+        AdminResponse checksums = ClusterChecksumAnswers.answer(who, sql, modules.versions());
+        if (checksums != null) {
+            return CompletableFuture.completedFuture(checksums);
+        }
         CompletableFuture<AdminResponse> waiting = clusterWaits.intercept(who, sql == null ? "" : sql);
         if (waiting != null) {
             return waiting;

@@ -43,6 +43,8 @@ public final class AdminListener implements AutoCloseable {
     /** {@code -S}: the Unix socket the admin is also served on, or null. */
     private Channel socketListener;
     private Path socketPath;
+    /** Mutual TLS for cluster peers, or null where the node does not offer it (tests). */
+    private volatile ClusterPeerCertificates clusterPeers;
 
     public AdminListener(EventLoopGroup group, AdminEngine engine, Supplier<SslContext> tls,
                          Supplier<String> serverVersion) {
@@ -50,6 +52,11 @@ public final class AdminListener implements AutoCloseable {
         this.engine = engine;
         this.tls = tls;
         this.serverVersion = serverVersion;
+    }
+
+    /** Checks cluster peers' client certificates on this port from now on (docs/cluster.md "TLS between peers"). */
+    public void clusterPeerCertificates(ClusterPeerCertificates policy) {
+        this.clusterPeers = policy;
     }
 
     /** {@code -r}: the next binds use SO_REUSEPORT (Linux epoll only; ignored elsewhere). */
@@ -98,7 +105,10 @@ public final class AdminListener implements AutoCloseable {
     }
 
     private AdminSession newSession() {
-        return new AdminSession(engine, tls, sha2Cache, serverVersion.get(), connectionIds.incrementAndGet());
+        ClusterPeerCertificates peers = clusterPeers;
+        Supplier<SslContext> context = peers == null ? tls : () -> peers.context(tls.get());
+        return new AdminSession(engine, context, peers, sha2Cache, serverVersion.get(),
+                connectionIds.incrementAndGet());
     }
 
     /**

@@ -54,6 +54,8 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
 
     private final AdminEngine engine;
     private final Supplier<SslContext> tls;
+    /** Refuses cluster peers without a trusted client certificate when so configured; null: no such check. */
+    private final ClusterPeerCertificates clusterPeers;
     private final Sha2Cache sha2Cache;
     private final String serverVersion;
     private final long connectionId;
@@ -69,10 +71,11 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
     private boolean busy;
     private boolean closed;
 
-    AdminSession(AdminEngine engine, Supplier<SslContext> tls, Sha2Cache sha2Cache, String serverVersion,
-                 long connectionId) {
+    AdminSession(AdminEngine engine, Supplier<SslContext> tls, ClusterPeerCertificates clusterPeers,
+                 Sha2Cache sha2Cache, String serverVersion, long connectionId) {
         this.engine = engine;
         this.tls = tls;
+        this.clusterPeers = clusterPeers;
         this.sha2Cache = sha2Cache;
         this.serverVersion = serverVersion;
         this.connectionId = connectionId;
@@ -94,10 +97,18 @@ final class AdminSession extends ChannelInboundHandlerAdapter {
                 .map(a -> new FrontendHandshake.Account(a.username(), a.password(), false,
                         localOnlyRefusal(a, remote)))
                 .orElse(null);
-        handshake = new FrontendHandshake(accounts, serverVersion, connectionId, "mysql_native_password",
-                tls.get() != null, remoteHost, sha2Cache, channel.alloc(),
+        handshake = new FrontendHandshake(accounts, this::admission, serverVersion, connectionId,
+                "mysql_native_password", tls.get() != null, 0, remoteHost, sha2Cache, channel.alloc(),
                 out -> channel.writeAndFlush(out, channel.voidPromise()));
         handshake.start();
+    }
+
+    /** Once the password checked out: the loopback-only rule, then (ProxyFleet) cluster peers' certificates. */
+    private ErrPacket admission(FrontendHandshake.Account account) {
+        if (account.refusal() != null || clusterPeers == null) {
+            return account.refusal();
+        }
+        return clusterPeers.refusal(account.username(), channel, clientAddress);
     }
 
     /**

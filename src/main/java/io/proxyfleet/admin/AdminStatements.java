@@ -368,7 +368,8 @@ final class AdminStatements {
             }
         }
         if (bare.equalsIgnoreCase("PROXYSQL CLUSTER_NOTIFY")) {
-            control.clusterNotified();
+            String[] announced = announcedPeers.get(who.clientAddress());
+            control.clusterNotified(announced == null ? null : announced[1]);
             return Ok.empty();
         }
         Matcher uuid = CLUSTER_NODE_UUID.matcher(bare);

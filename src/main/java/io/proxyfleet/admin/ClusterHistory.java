@@ -170,11 +170,15 @@ final class ClusterHistory {
         return new AdminResponse.ResultSet(List.of("table_name", "change", "row"), out);
     }
 
-    /** A conflict row for {@code stats_proxyfleet_cluster_conflicts}. */
-    void conflict(String module, boolean refused, String adminUser, ModuleVersion base, String loadedChecksum,
+    /**
+     * A conflict row for {@code stats_proxyfleet_cluster_conflicts}; {@code outcome} is {@code loaded} or
+     * {@code refused} (a local load over a newer peer version) or {@code overwritten} (a same-second edit of this
+     * node replaced by a pull).
+     */
+    void conflict(String module, String outcome, String adminUser, ModuleVersion base, String loadedChecksum,
                   ClusterView.PeerVersion peer) throws SQLException {
         db.update("INSERT INTO stats.stats_proxyfleet_cluster_conflicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                System.currentTimeMillis() / 1000, module, refused ? "refused" : "loaded", adminUser, base.version(),
+                System.currentTimeMillis() / 1000, module, outcome, adminUser, base.version(),
                 base.epoch(), base.checksum(), loadedChecksum, peer.node(), peer.version(), peer.epoch(),
                 peer.checksum());
     }

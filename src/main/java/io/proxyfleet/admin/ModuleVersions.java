@@ -95,6 +95,7 @@ final class ModuleVersions {
                         continue;
                     }
                     if (peer.checksum().equals(computed)) {
+                        checkSameSecondEdit(module, old, computed, peer, pulled);
                         return new ModuleVersion(old.version() + 1, peer.epoch(), computed);
                     }
                     mismatch(module, computed, peer, pulled);
@@ -138,7 +139,7 @@ final class ModuleVersions {
         }
         ClusterView.PeerVersion peer = newer.get();
         boolean refuse = history.strict();
-        history.conflict(module, refuse, local.adminUser(), base, computed, peer);
+        history.conflict(module, refuse ? "refused" : "loaded", local.adminUser(), base, computed, peer);
         view.concurrentEdit(module);
         String what = "node is behind the cluster for " + module + "; the newest version is " + peer.version()
                 + " from node " + peer.node();
@@ -151,6 +152,32 @@ final class ModuleVersions {
             throw new AdminException(what + " (epoch " + peer.epoch() + ", checksum " + peer.checksum()
                     + "); wait for this node to pull it, then edit again");
         }
+    }
+
+    /**
+     * A pull that replaces a different configuration of the same epoch ends two edits made in one second on two
+     * nodes, neither of which had seen the other's (the tie went to the higher checksum). They were concurrent: a
+     * ProxyFleet node gives a load a later epoch than the version it replaces, and a pull keeps the peer's, so an
+     * edit made after the other one was pulled would carry a later epoch. Recorded, counted and logged as a
+     * concurrent edit; the overwritten version stays in this node's history, to be re-applied with
+     * {@code PROXYFLEET CLUSTER ROLLBACK TO}.
+     */
+    private void checkSameSecondEdit(String module, ModuleVersion old, String computed, PeerChecksum peer,
+                                     LoadOrigin.Pulled pulled) throws SQLException {
+        if (module.equals("mysql_servers") || old.version() <= 1 || old.epoch() != peer.epoch()
+                || old.checksum().equals(computed)) {
+            return;
+        }
+        // The peer's version number is what it reported to the monitors (0 if they no longer hold it).
+        long peerVersion = view.newerThan(module, old).filter(v -> v.checksum().equals(peer.checksum()))
+                .map(ClusterView.PeerVersion::version).orElse(0L);
+        history.conflict(module, "overwritten", "", old, computed,
+                new ClusterView.PeerVersion(pulled.peer(), peerVersion, peer.epoch(), peer.checksum()));
+        view.concurrentEdit(module);
+        LOG.warn("Cluster: concurrent edit of {}: this node's version {} (epoch {}, checksum {}) and peer {}'s"
+                + " checksum {} were loaded in the same second, neither over the other; the higher checksum wins on"
+                + " every node, so this node takes the peer's; its own version stays in its history", module,
+                old.version(), old.epoch(), old.checksum(), pulled.peer(), peer.checksum());
     }
 
     void commit(String module, ModuleVersion next) {

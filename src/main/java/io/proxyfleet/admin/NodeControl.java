@@ -60,8 +60,12 @@ public interface NodeControl {
     /**
      * {@code PROXYSQL CLUSTER_NOTIFY}: a peer just loaded a module (ProxyFleet's fast path, beyond ProxySQL);
      * check the peers now instead of at the next poll.
+     *
+     * @param announcedInterfaces the admin interfaces the notifying connection announced with
+     *                            {@code PROXYSQL CLUSTER_NODE_UUID} (a peer's monitor does), or null: then check
+     *                            every peer
      */
-    default void clusterNotified() {
+    default void clusterNotified(String announcedInterfaces) {
     }
 
     /**

@@ -24,7 +24,9 @@ import java.util.function.Supplier;
  *   <li>{@code admin-proxyfleet_cluster_tls_client_cert} (false): present this node's own
  *       {@code proxysql-cert.pem} / {@code proxysql-key.pem} (mutual TLS).</li>
  * </ul>
- * Peers that connect to this node (ProxySQL's included) are unaffected: the admin port keeps offering TLS and
+ * These settings only change how this node connects out. Peers that connect to this node (ProxySQL's included) are
+ * affected only by {@code admin-proxyfleet_cluster_tls_require_client_cert}, which the admin port applies
+ * ({@code io.proxyfleet.admin.ClusterPeerCertificates}); without it, the admin port keeps offering TLS and
  * accepting plain logins as before.
  *
  * <p>Threads: called by the monitors' virtual threads and the notify threads; the built context is cached in a

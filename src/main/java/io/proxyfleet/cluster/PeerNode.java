@@ -4,11 +4,13 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One entry of this node's runtime {@code proxysql_servers}: what the peer last reported and its metrics. The
- * mutable fields are guarded by the {@link ClusterManager}'s state lock; {@link #removed} and {@link #fastChecks}
- * are also read by the peer's monitor without it, hence volatile.
+ * mutable fields are guarded by the {@link ClusterManager}'s state lock; {@link #removed}, {@link #fastChecks},
+ * {@link #connected} and {@link #notifyPending} are also used by the peer's monitor without it, hence volatile or
+ * atomic.
  */
 final class PeerNode {
     final PeerAddress address;
@@ -29,6 +31,10 @@ final class PeerNode {
     volatile boolean removed;
     /** Checks still to run at the short interval after a notify (fast path). */
     volatile int fastChecks;
+    /** Whether the monitor holds a logged-in connection to the peer, which a notify can use. */
+    volatile boolean connected;
+    /** A {@code PROXYSQL CLUSTER_NOTIFY} the monitor is to send on its connection before its next check. */
+    final AtomicBoolean notifyPending = new AtomicBoolean();
     private final Semaphore wake = new Semaphore(0);
 
     PeerNode(PeerAddress address, int weight, String comment) {

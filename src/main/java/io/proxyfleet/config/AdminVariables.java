@@ -41,6 +41,7 @@ public final class AdminVariables {
         d.put("proxyfleet_cluster_tls_required", "false");
         d.put("proxyfleet_cluster_tls_ca", "");
         d.put("proxyfleet_cluster_tls_client_cert", "false");
+        d.put("proxyfleet_cluster_tls_require_client_cert", "false");
         // docs/cluster.md "Conflicts" and "History and rollback"
         d.put("proxyfleet_cluster_conflict_strict", "false");
         d.put("proxyfleet_cluster_history_size", "10");

@@ -56,6 +56,21 @@ class AdminEngineTest {
     }
 
     @Test
+    void theChecksumQueriesPeersSendAreAnsweredFromMemoryAsSqliteAnswersThem() throws Exception {
+        t.open(dir);
+        t.ok("INSERT INTO mysql_users (username, password) VALUES ('u1', 'p1')");
+        t.ok("LOAD MYSQL USERS TO RUNTIME");
+        // The exact texts peers send take the in-memory path; any other spelling goes through SQLite.
+        var fast = t.rows(ClusterChecksumAnswers.CHECKSUMS);
+        var sql = t.rows("select * from runtime_checksums_values order by name");
+        assertThat(fast.columns()).isEqualTo(sql.columns());
+        assertThat(fast.rows()).isEqualTo(sql.rows()).hasSize(7);
+        assertThat(fast.rows()).filteredOn(r -> r.getFirst().equals("mysql_users")).singleElement()
+                .satisfies(r -> assertThat(r.get(1)).isEqualTo("2"));
+        assertThat(t.rows(ClusterChecksumAnswers.GLOBAL_CHECKSUM)).isEqualTo(t.rows("select global_checksum()"));
+    }
+
+    @Test
     void tutorialFlow() throws Exception {
         t.open(dir);
         t.ok("INSERT INTO mysql_servers (hostgroup_id, hostname, port) VALUES (0, '10.0.0.1', 3306)");

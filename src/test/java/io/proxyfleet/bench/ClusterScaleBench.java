@@ -28,8 +28,11 @@ import java.util.concurrent.TimeUnit;
  * {@code PROXYFLEET WAIT CLUSTER} reports for the core; then the cluster's idle CPU over {@code --idle-seconds}.
  * {@code --warmup W} changes first, not measured, let the JIT compile the paths involved (long-running nodes are
  * warm).
- * Prints one line: {@code core=C satellites=S changes=K p50_ms= p99_ms= max_ms= ack_p99_ms= idle_cpu_pct=
- * threads=}. The idle CPU is the whole JVM's CPU time over wall time, in percent of one core.
+ * Prints one line: {@code core=C satellites=S changes=K p50_ms= p99_ms= max_ms= ack_p99_ms= cpu_per_change_ms=
+ * idle_cpu_pct= threads= load=}. The CPU per change is the median of the whole JVM's CPU time from the LOAD until
+ * every node converged and the core acknowledged (less noisy than wall time on a shared machine; it includes the
+ * bench's own polling); the idle CPU is the JVM's CPU time over wall time, in percent of one core; load is the
+ * one-minute load average at the end.
  *
  * <p>Threads: the main thread drives everything; the nodes run their own threads.
  */
@@ -82,30 +85,35 @@ public final class ClusterScaleBench {
 
             long[] converge = new long[changes];
             long[] acks = new long[changes];
+            long[] cpu = new long[changes];
             for (int k = -warmup; k < changes; k++) {
                 String user = "scale_" + (k + warmup);
                 sql(nodes.getFirst(), "INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('"
                         + user + "', 'pw', 0)");
                 sleepToNextSecond();
+                long cpu0 = processCpuNanos();
                 long t0 = System.nanoTime();
                 sql(nodes.getFirst(), "LOAD MYSQL USERS TO RUNTIME");
                 String target = checksum(nodes.getFirst());
                 long converged = awaitEverywhere(nodes, target, t0);
                 long acked = ackMillis(sql(nodes.getFirst(), "PROXYFLEET WAIT CLUSTER mysql_users TIMEOUT 30000"));
-                log("%s %d: all %d nodes in %d ms, core acks within %d ms", k < 0 ? "warm-up" : "change",
-                        k < 0 ? k + warmup + 1 : k + 1, nodes.size(), converged, acked);
+                long cpuMillis = (processCpuNanos() - cpu0) / 1_000_000;
+                log("%s %d: all %d nodes in %d ms, core acks within %d ms, %d ms of CPU", k < 0 ? "warm-up" : "change",
+                        k < 0 ? k + warmup + 1 : k + 1, nodes.size(), converged, acked, cpuMillis);
                 if (k >= 0) {
                     converge[k] = converged;
                     acks[k] = acked;
+                    cpu[k] = cpuMillis;
                 }
             }
             double idle = idleCpuPercent(idleSeconds);
             Arrays.sort(converge);
             Arrays.sort(acks);
+            Arrays.sort(cpu);
             System.out.printf("core=%d satellites=%d changes=%d warmup=%d p50_ms=%d p99_ms=%d max_ms=%d ack_p99_ms=%d"
-                            + " idle_cpu_pct=%.1f threads=%d%n", core, satellites, changes, warmup, percentile(converge, 0.5),
-                    percentile(converge, PERCENTILE_99), converge[changes - 1], percentile(acks, PERCENTILE_99), idle,
-                    Thread.activeCount());
+                            + " cpu_per_change_ms=%d idle_cpu_pct=%.1f threads=%d load=%s%n", core, satellites, changes,
+                    warmup, percentile(converge, 0.5), percentile(converge, PERCENTILE_99), converge[changes - 1],
+                    percentile(acks, PERCENTILE_99), percentile(cpu, 0.5), idle, Thread.activeCount(), loadAverage());
         } finally {
             for (ProxyFleetNode n : nodes.reversed()) {
                 n.close();
@@ -185,6 +193,16 @@ public final class ClusterScaleBench {
             worst = Math.max(worst, Long.parseLong(row.get(3)));
         }
         return worst;
+    }
+
+    /** The whole JVM's CPU time: every node's threads, the bench's own polling included. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    private static String loadAverage() {
+        return String.format("%.1f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     private static double idleCpuPercent(int seconds) throws InterruptedException {

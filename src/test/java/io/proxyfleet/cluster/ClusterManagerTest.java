@@ -77,4 +77,23 @@ class ClusterManagerTest {
             assertThat(m.metricsStatus()).singleElement().satisfies(x -> assertThat(x.lastCheckMs()).isZero());
         }
     }
+
+    @Test
+    void aNotifyFromAnAnnouncedPeerSpeedsUpOnlyThatPeersChecks() {
+        PeerAddress other = new PeerAddress("127.0.0.1", 2);
+        RecordingNode node = new RecordingNode("v", List.of(new ProxySqlServer("127.0.0.1", 1, 0, ""),
+                new ProxySqlServer("127.0.0.1", 2, 0, "")), settings(3, 1));
+        // No cluster user: the monitors idle, so nothing consumes the fast checks set here.
+        try (ClusterManager m = new ClusterManager(node, PeerConnector.standard(), () -> 1000, Duration.ZERO)) {
+            m.reconcile();
+            m.peer(CLOSED).fastChecks = 0;
+            m.peer(other).fastChecks = 0;
+            m.checkNow("127.0.0.1:2;[::1]:7");
+            assertThat(m.peer(other).fastChecks).isEqualTo(ClusterManager.fastBurst(settings(3, 1)));
+            assertThat(m.peer(CLOSED).fastChecks).isZero();
+
+            m.checkNow("0.0.0.0:6032"); // a wildcard names no listed peer: every peer is checked
+            assertThat(m.peer(CLOSED).fastChecks).isEqualTo(ClusterManager.fastBurst(settings(3, 1)));
+        }
+    }
 }

@@ -11,6 +11,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.proxyfleet.NodeFixture;
+import io.proxyfleet.admin.ClusterPeerCertificates;
 import io.proxyfleet.config.AdminVariables;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.config.ProxySqlServer;
@@ -59,12 +60,17 @@ class ClusterTlsTest {
                 proxyfleet_cluster_tls_required="true"
                 proxyfleet_cluster_tls_client_cert="true"
             """;
+    /** Mutual TLS: also require cluster peers logging in here to present a certificate of the cluster CA. */
+    private static final String MUTUAL_TLS = REQUIRE_TLS + """
+                proxyfleet_cluster_tls_require_client_cert="true"
+            """;
 
     @TempDir
     Path tmp;
     private final List<AutoCloseable> open = new ArrayList<>();
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private final Logger clusterLogger = (Logger) LoggerFactory.getLogger("io.proxyfleet.cluster");
+    private final Logger peerCertLogger = (Logger) LoggerFactory.getLogger(ClusterPeerCertificates.class);
     private Level previousLevel;
 
     @BeforeEach
@@ -73,6 +79,7 @@ class ClusterTlsTest {
         previousLevel = clusterLogger.getLevel();
         clusterLogger.setLevel(Level.DEBUG);
         clusterLogger.addAppender(logs);
+        peerCertLogger.addAppender(logs);
     }
 
     @AfterEach
@@ -81,6 +88,7 @@ class ClusterTlsTest {
             c.close();
         }
         clusterLogger.detachAppender(logs);
+        peerCertLogger.detachAppender(logs);
         clusterLogger.setLevel(previousLevel);
     }
 
@@ -134,14 +142,14 @@ class ClusterTlsTest {
     }
 
     @Test
-    void requiredTlsWithCertificatesOfTheClusterCaSyncs() throws Exception {
+    void mutualTlsWithCertificatesOfTheClusterCaSyncs() throws Exception {
         TestCertificates ca = TestCertificates.newCa("cluster-ca");
         int a = FreePorts.loopback();
         int b = FreePorts.loopback();
         ca.issueTo(tmp.resolve("a"));
         ca.issueTo(tmp.resolve("b"));
-        node("a", a, REQUIRE_TLS, a, b);
-        node("b", b, REQUIRE_TLS, a, b);
+        node("a", a, MUTUAL_TLS, a, b);
+        node("b", b, MUTUAL_TLS, a, b);
 
         admin(a, "INSERT INTO mysql_users (username, password) VALUES ('app_a', 'pw')", "LOAD MYSQL USERS TO RUNTIME");
         await().atMost(WAIT).untilAsserted(() -> assertThat(userOn(b)).isEqualTo("app_a\n"));
@@ -149,6 +157,53 @@ class ClusterTlsTest {
         awaitLog(Level.DEBUG, "Cluster: connected to peer 127.0.0.1:" + b + " over TLS");
         // (b's own start comes after a's first attempts, which are refused at the TCP level.)
         assertThat(messages(Level.WARN)).noneSatisfy(m -> assertThat(m).contains("TLS"));
+    }
+
+    @Test
+    void mutualTlsRefusesAndLogsPeersWithoutACertificateOfTheClusterCa() throws Exception {
+        TestCertificates ca = TestCertificates.newCa("cluster-ca");
+        int a = FreePorts.loopback();
+        int noCert = FreePorts.loopback();
+        int stranger = FreePorts.loopback();
+        ca.issueTo(tmp.resolve("a"));
+        ca.issueTo(tmp.resolve("nocert"));
+        TestCertificates.newCa("other-ca").issueTo(tmp.resolve("stranger"));
+        node("a", a, MUTUAL_TLS, a);
+        // Checks a's certificate against the cluster CA, but presents none of its own.
+        node("nocert", noCert, "    proxyfleet_cluster_tls_required=\"true\"\n", a);
+        // Presents a certificate that another CA signed.
+        node("stranger", stranger, "    proxyfleet_cluster_tls_client_cert=\"true\"\n", a);
+        admin(a, "INSERT INTO mysql_users (username, password) VALUES ('app_a', 'pw')", "LOAD MYSQL USERS TO RUNTIME");
+
+        awaitLog(Level.WARN, "Cluster: unable to connect to peer 127.0.0.1:" + a + " . Error: 1045 (28000)",
+                "client certificate of the cluster CA; no client certificate was presented");
+        awaitLog(Level.WARN, "Admin: refused cluster peer login of 'cluster1' from 127.0.0.1:",
+                "no client certificate was presented");
+        awaitLog(Level.WARN, "Cluster: unable to connect to peer 127.0.0.1:" + a + " . Error: 1045 (28000)",
+                "is not trusted by");
+        for (int port : new int[] {noCert, stranger}) {
+            assertThat(admin(port, "SELECT updated_at FROM stats_proxysql_servers_checksums WHERE port = " + a
+                    + " AND name = 'mysql_users'")).isEqualTo("0\n");
+            assertThat(userOn(port)).isEmpty();
+        }
+
+        // What an operator sees logging in as the cluster user without a certificate, over TLS or not...
+        MysqlCli.Result tls = MysqlCli.run(MysqlCli.loginArgs("127.0.0.1", a, "cluster1", "clusterpass", "--ssl",
+                "-e", "SELECT 1"), "", MysqlCli.DEFAULT_TIMEOUT);
+        assertThat(tls.stderr()).contains("ERROR 1045 (28000)", "cluster peers must log in over TLS with a client"
+                + " certificate of the cluster CA; no client certificate was presented");
+        MysqlCli.Result plain = MysqlCli.run(MysqlCli.loginArgs("127.0.0.1", a, "cluster1", "clusterpass",
+                "--skip-ssl", "-e", "SELECT 1"), "", MysqlCli.DEFAULT_TIMEOUT);
+        assertThat(plain.stderr()).contains("ERROR 1045 (28000)", "the connection does not use TLS");
+        // ...and with the cluster CA's certificate; other admin users need none.
+        Path certs = tmp.resolve("nocert");
+        MysqlCli.Result mutual = MysqlCli.run(MysqlCli.loginArgs("127.0.0.1", a, "cluster1", "clusterpass",
+                "--ssl-cert=" + certs.resolve("proxysql-cert.pem"), "--ssl-key=" + certs.resolve("proxysql-key.pem"),
+                "-N", "-e", "SELECT DISTINCT username FROM runtime_mysql_users"), "", MysqlCli.DEFAULT_TIMEOUT);
+        assertThat(mutual.stdout()).as(mutual.toString()).isEqualTo("app_a\n");
+        MysqlCli.Result adminOverTls = MysqlCli.run(MysqlCli.loginArgs("127.0.0.1", a, "admin", "admin", "--ssl",
+                "-N", "-e", "SELECT 1"), "", MysqlCli.DEFAULT_TIMEOUT);
+        assertThat(adminOverTls.stdout()).as(adminOverTls.toString()).isEqualTo("1\n");
     }
 
     @Test

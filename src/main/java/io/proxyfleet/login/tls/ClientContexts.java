@@ -86,8 +86,11 @@ public final class ClientContexts {
         return kmf.getKeyManagers();
     }
 
-    /** Accepts every chain; used only where the caller chose encryption without authentication. */
-    private static final class AcceptAny extends X509ExtendedTrustManager {
+    /**
+     * Accepts every chain; used only where the caller chose encryption without authentication, or checks the chain
+     * itself after the handshake ({@link TlsFiles#serverContextAskingForCertificates()}).
+     */
+    static final class AcceptAny extends X509ExtendedTrustManager {
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
         }

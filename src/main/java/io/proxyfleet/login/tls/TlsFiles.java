@@ -1,5 +1,6 @@
 package io.proxyfleet.login.tls;
 
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -44,9 +45,14 @@ public final class TlsFiles {
     private final Path certFile;
     private final Path keyFile;
     private volatile Loaded current;
+    /** {@link #serverContextAskingForCertificates()}, built from {@code from} on first use. */
+    private volatile Asking asking;
 
-    /** One consistent load: the context and the certificates it was built from. */
-    private record Loaded(SslContext context, List<X509Certificate> chain) {
+    /** One consistent load: the context, and the certificates and key it was built from. */
+    private record Loaded(SslContext context, List<X509Certificate> chain, PrivateKey key) {
+    }
+
+    private record Asking(Loaded from, SslContext context) {
     }
 
     private TlsFiles(Path dataDir) {
@@ -71,6 +77,32 @@ public final class TlsFiles {
     /** The context for new TLS sessions. */
     public SslContext serverContext() {
         return current.context();
+    }
+
+    /**
+     * Like {@link #serverContext()}, but the handshake also asks the client for a certificate (optionally: a client
+     * without one still connects). Any chain a client presents is accepted here, once it proved that it holds the
+     * key; whether it is trusted is for the caller to decide after the handshake, where it can answer with a MySQL
+     * error instead of a TLS alert. Built from the current files on first use (no file I/O).
+     */
+    public SslContext serverContextAskingForCertificates() {
+        Loaded l = current;
+        Asking a = asking;
+        if (a != null && a.from() == l) {
+            return a.context();
+        }
+        try {
+            SslContext context = SslContextBuilder.forServer(l.key(), l.chain())
+                    .sslProvider(SslProvider.JDK)
+                    .protocols(PROTOCOLS)
+                    .trustManager(new ClientContexts.AcceptAny())
+                    .clientAuth(ClientAuth.OPTIONAL)
+                    .build();
+            asking = new Asking(l, context);
+            return context;
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new TlsMaterialException("cannot use " + certFile + " with " + keyFile + ": " + e.getMessage(), e);
+        }
     }
 
     /** The server certificate chain currently presented, leaf first. */
@@ -139,7 +171,7 @@ public final class TlsFiles {
                     .sslProvider(SslProvider.JDK)
                     .protocols(PROTOCOLS)
                     .build();
-            return new Loaded(context, chain);
+            return new Loaded(context, chain, key);
         } catch (SSLException | IllegalArgumentException e) {
             throw new TlsMaterialException("cannot use " + certFile + " with " + keyFile + ": " + e.getMessage(), e);
         }
