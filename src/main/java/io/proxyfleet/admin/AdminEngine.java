@@ -438,14 +438,35 @@ public final class AdminEngine implements AutoCloseable {
                                                             String peer, List<PeerChecksum> advertised,
                                                             boolean saveToDisk) {
         Map<String, QueryResult.Rows> copy = Map.copyOf(tables);
-        LoadOrigin.Pulled origin = new LoadOrigin.Pulled(peer, advertised);
+        return onAdminThreadWithin(origin -> modules.applyPulled(module, copy, origin, saveToDisk),
+                new LoadOrigin.Pulled(peer, advertised));
+    }
+
+    /**
+     * As {@link #applyPulled}, with the rows of {@code module} that changed since the checksum this node runs
+     * ({@code change} column first, as {@code PROXYFLEET CLUSTER DELTA} answers): applied to {@code main}, loaded,
+     * and refused unless the checksum computed here from all the rows is the advertised one.
+     */
+    public QueuedWork<Map<String, ModuleVersion>> applyPulledDelta(AdminModule module, QueryResult.Rows changes,
+                                                                 String peer, List<PeerChecksum> advertised,
+                                                                 boolean saveToDisk) {
+        return onAdminThreadWithin(origin -> modules.applyPulledDelta(module, changes, origin, saveToDisk),
+                new LoadOrigin.Pulled(peer, advertised));
+    }
+
+    /** One pull's apply on the admin thread. */
+    private interface PulledApply {
+        void run(LoadOrigin.Pulled origin) throws SQLException, AdminException;
+    }
+
+    private QueuedWork<Map<String, ModuleVersion>> onAdminThreadWithin(PulledApply apply, LoadOrigin.Pulled origin) {
         QueuedWork<Map<String, ModuleVersion>> work = new QueuedWork<>();
         Runnable task = () -> {
             if (!work.start()) {
                 return;
             }
             try {
-                modules.applyPulled(module, copy, origin, saveToDisk);
+                apply.run(origin);
                 work.complete(modules.versions());
             } catch (SQLException e) {
                 work.fail(new IllegalStateException(AdminDatabase.sqliteMessage(e), e));

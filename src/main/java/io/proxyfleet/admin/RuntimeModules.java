@@ -105,6 +105,7 @@ final class RuntimeModules {
     private static final List<String> VARIABLE_COLUMNS = List.of("variable_name", "variable_value");
     private final ClusterHistory history;
     private final PulledTables pulledTables;
+    private final ClusterDelta delta;
 
     RuntimeModules(AdminDatabase db, ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
                    NodeControl control, boolean syncInterfaces) {
@@ -115,6 +116,7 @@ final class RuntimeModules {
         this.control = control;
         this.history = new ClusterHistory(db);
         this.pulledTables = new PulledTables(db, syncInterfaces);
+        this.delta = new ClusterDelta(history);
         this.versions = new ModuleVersions(CHECKSUM_MODULES, history);
     }
 
@@ -244,10 +246,35 @@ final class RuntimeModules {
         if (versions.alreadyLoaded(origin.advertised())) {
             return;
         }
-        rewriteAndLoad(module, tables, origin);
+        rewriteAndLoad(module, () -> pulledTables.rewrite(module, tables), origin);
         if (saveToDisk) {
             saveToDisk(module);
         }
+    }
+
+    /**
+     * As {@link #applyPulled}, with only the rows that changed since what runs here ({@link ClusterDelta}): they
+     * are applied to {@code main}, the module is loaded to runtime and its checksum computed here from all its
+     * rows, which must be the advertised one; otherwise nothing changes.
+     */
+    void applyPulledDelta(AdminModule module, QueryResult.Rows changes, LoadOrigin.Pulled origin,
+                          boolean saveToDisk) throws SQLException, AdminException {
+        if (versions.alreadyLoaded(origin.advertised())) {
+            return;
+        }
+        rewriteAndLoad(module, () -> pulledTables.applyDelta(module, changes), origin);
+        if (saveToDisk) {
+            saveToDisk(module);
+        }
+    }
+
+    /** {@code PROXYFLEET CLUSTER DELTA <module> FROM <checksum>}: what a ProxyFleet peer at that checksum lacks. */
+    AdminResponse.ResultSet delta(String module, String baseChecksum) throws SQLException, AdminException {
+        Table current = clusterResults.get("runtime_mysql_users");
+        if (current == null) {
+            throw new AdminException("no " + module + " loaded yet");
+        }
+        return delta.delta(module, baseChecksum, current);
     }
 
     /**
@@ -266,16 +293,23 @@ final class RuntimeModules {
         if (module == null) {
             throw new AdminException("history entry " + id + " is of unknown module " + entry.module());
         }
-        rewriteAndLoad(module, entry.rows(), new LoadOrigin.Local(adminUser));
+        Map<String, QueryResult.Rows> rows = entry.rows();
+        AdminModule target = module;
+        rewriteAndLoad(module, () -> pulledTables.rewrite(target, rows), new LoadOrigin.Local(adminUser));
         LOG.info("Cluster: {} rolled back to history entry {} by {}", module.moduleName(), id, adminUser);
     }
 
-    private void rewriteAndLoad(AdminModule module, Map<String, QueryResult.Rows> tables, LoadOrigin origin)
+    /** Changes {@code main}'s rows of a module, inside the transaction that then loads it. */
+    private interface Rewrite {
+        void run() throws SQLException, AdminException;
+    }
+
+    private void rewriteAndLoad(AdminModule module, Rewrite rewrite, LoadOrigin origin)
             throws SQLException, AdminException {
         try {
             db.inTransaction(() -> {
                 try {
-                    pulledTables.rewrite(module, tables);
+                    rewrite.run();
                     loadToRuntime(module, origin);
                 } catch (AdminException e) {
                     throw new SQLException(e.getMessage(), e);
@@ -346,7 +380,9 @@ final class RuntimeModules {
                     flag(u.transactionPersistent()), flag(u.fastForward()), flag(u.backend()), flag(u.frontend()),
                     Integer.toString(u.maxConnections()), u.attributes(), u.comment()));
         }
-        clusterResults.put("runtime_mysql_users", new Table(List.of(USER_COLUMNS.split(", ")), fetched));
+        Table served = new Table(List.of(USER_COLUMNS.split(", ")), fetched);
+        clusterResults.put("runtime_mysql_users", served);
+        delta.served(checksum, served);
         logChecksum("LOAD MYSQL USERS TO RUNTIME", version);
     }
 

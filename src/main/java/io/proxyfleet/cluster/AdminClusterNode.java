@@ -95,12 +95,28 @@ public final class AdminClusterNode implements LocalNode {
         if (pulled.module() == ClusterModule.MYSQL_SERVERS) {
             throw new UnsupportedOperationException("runtime-only server pulls need a runtime server API");
         }
+        engine.applyPulled(adminModule(pulled.module()), pulled.tables(), pulled.source().toString(),
+                adopted(pulled), pulled.saveToDisk()).await(adminTimeout);
+    }
+
+    @Override
+    public boolean supportsDelta() {
+        return true;
+    }
+
+    /** A delta pull's apply ({@link AdminEngine#applyPulledDelta}), bounded like {@link #apply}. */
+    @Override
+    public void applyDelta(PulledModule pulled) throws Exception {
+        engine.applyPulledDelta(adminModule(pulled.module()), pulled.tables().values().iterator().next(),
+                pulled.source().toString(), adopted(pulled), pulled.saveToDisk()).await(adminTimeout);
+    }
+
+    private static List<PeerChecksum> adopted(PulledModule pulled) {
         List<PeerChecksum> adopt = new ArrayList<>();
         for (PulledModule.Adopted a : pulled.adopt()) {
             adopt.add(new PeerChecksum(a.checksumName(), a.epoch(), a.checksum()));
         }
-        engine.applyPulled(adminModule(pulled.module()), pulled.tables(), pulled.source().toString(), adopt,
-                pulled.saveToDisk()).await(adminTimeout);
+        return adopt;
     }
 
     @Override

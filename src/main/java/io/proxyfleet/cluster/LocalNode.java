@@ -54,6 +54,23 @@ public interface LocalNode {
         return false;
     }
 
+    /**
+     * Whether {@link #applyDelta} works here: then {@code mysql_users} is first asked of ProxyFleet peers as a delta
+     * since the checksum this node runs (beyond ProxySQL; ProxySQL peers are never asked).
+     */
+    default boolean supportsDelta() {
+        return false;
+    }
+
+    /**
+     * As {@link #apply}, with {@code pulled.tables()} holding one table: the rows that changed since what runs here,
+     * a {@code change} column ({@code -} or {@code +}) first. Refused, with nothing changed, unless the checksum
+     * computed here over all the module's rows afterwards is the advertised one.
+     */
+    default void applyDelta(PulledModule pulled) throws Exception {
+        throw new UnsupportedOperationException("delta sync");
+    }
+
     /** Pulls of {@code module} whose rows did not hash here to the checksum the peer advertised. */
     default long checksumMismatches(ClusterModule module) {
         return 0;
