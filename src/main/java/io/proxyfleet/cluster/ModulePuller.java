@@ -117,6 +117,9 @@ final class ModulePuller {
             if (applyDelta(peer, module, plan, settings, delta)) {
                 return true;
             }
+            if (Thread.currentThread().isInterrupted()) {
+                return false;
+            }
             deltaFallbacks.increment();
             return fetchVerifyApply(peer, module, plan, settings, false);
         }
@@ -206,6 +209,10 @@ final class ModulePuller {
         try {
             node.applyDelta(new PulledModule(module, peer, Map.of(module.checksumName(), delta),
                     List.of(new PulledModule.Adopted(module.checksumName(), exp.checksum(), exp.epoch())), save));
+        } catch (InterruptedException e) {
+            // the monitor is closing: no fallback to start
+            Thread.currentThread().interrupt();
+            return false;
         } catch (Exception e) {
             LOG.error("Cluster: Loading to runtime {} from peer {} as a delta failed: {}; fetching the whole table",
                     plan.label(), peer, e.toString());

@@ -65,7 +65,7 @@ class ClusterPullBench {
 
             AdminClusterNode targetNode = new AdminClusterNode(target.engine, target.holder, false, true);
             ModulePuller deltaPuller = new ModulePuller(targetNode, PATIENT, Duration.ZERO);
-            ModulePuller wholePuller = new ModulePuller(new WholeTablesOnly(targetNode), PATIENT, Duration.ZERO);
+            ModulePuller wholePuller = new ModulePuller(new ClusterDeltaTest.WholeTablesOnly(targetNode), PATIENT, Duration.ZERO);
             PeerAddress peer = new PeerAddress("127.0.0.1", source.adminPort());
             List<Long> fetch = new ArrayList<>();
             List<Long> whole = new ArrayList<>();
@@ -113,49 +113,6 @@ class ClusterPullBench {
                     + " %d / %d ms | %d / %d ms |%n%n", USERS, bytes, loadMillis, median(loads), median(fetch),
                     Collections.max(fetch), median(whole), Collections.max(whole), median(delta),
                     Collections.max(delta), median(endToEnd), Collections.max(endToEnd));
-        }
-    }
-
-    /** The target node as a node without delta sync, so that the same puller code fetches whole tables. */
-    private record WholeTablesOnly(LocalNode node) implements LocalNode {
-        @Override
-        public String version() {
-            return node.version();
-        }
-
-        @Override
-        public String uuid() {
-            return node.uuid();
-        }
-
-        @Override
-        public String adminInterfaces() {
-            return node.adminInterfaces();
-        }
-
-        @Override
-        public boolean syncInterfaces() {
-            return node.syncInterfaces();
-        }
-
-        @Override
-        public ClusterSettings settings() {
-            return node.settings();
-        }
-
-        @Override
-        public java.util.Map<String, ModuleVersion> checksums() {
-            return node.checksums();
-        }
-
-        @Override
-        public List<io.proxyfleet.config.ProxySqlServer> peers() {
-            return node.peers();
-        }
-
-        @Override
-        public void apply(PulledModule pulled) throws Exception {
-            node.apply(pulled);
         }
     }
 
