@@ -181,7 +181,7 @@ final class RuntimeModules {
         if (module == AdminModule.ADMIN_VARIABLES) {
             history.applySettings();
         }
-        Map<String, QueryResult.Rows> rows = historyRows(module);
+        Map<String, Table> rows = historyRows(module);
         if (rows != null) {
             ModuleVersion v = versions.get(primaryChecksum(module));
             String source = switch (origin) {
@@ -205,33 +205,29 @@ final class RuntimeModules {
     }
 
     /** The rows of a synchronised module as peers fetch them, keyed as a pull delivers them; null otherwise. */
-    private Map<String, QueryResult.Rows> historyRows(AdminModule module) {
-        Map<String, QueryResult.Rows> out = new LinkedHashMap<>();
+    private Map<String, Table> historyRows(AdminModule module) {
+        Map<String, Table> out = new LinkedHashMap<>();
         switch (module) {
-            case MYSQL_USERS -> out.put("mysql_users", rows(clusterResults.get("runtime_mysql_users")));
+            case MYSQL_USERS -> out.put("mysql_users", clusterResults.get("runtime_mysql_users"));
             case MYSQL_QUERY_RULES -> {
-                out.put("mysql_query_rules", rows(clusterResults.get("runtime_mysql_query_rules")));
+                out.put("mysql_query_rules", clusterResults.get("runtime_mysql_query_rules"));
                 out.put("mysql_query_rules_fast_routing",
-                        rows(clusterResults.get("runtime_mysql_query_rules_fast_routing")));
+                        clusterResults.get("runtime_mysql_query_rules_fast_routing"));
             }
             case MYSQL_SERVERS -> {
-                out.put("mysql_servers", rows(clusterResults.get("mysql_servers_v2")));
+                out.put("mysql_servers", clusterResults.get("mysql_servers_v2"));
                 for (String table : HOSTGROUP_TABLES.keySet()) {
-                    out.put(table, rows(clusterResults.get("runtime_" + table)));
+                    out.put(table, clusterResults.get("runtime_" + table));
                 }
             }
             case MYSQL_VARIABLES, ADMIN_VARIABLES -> out.put("global_variables",
-                    rows(hashedRows.get(module.moduleName())));
-            case PROXYSQL_SERVERS -> out.put("proxysql_servers", rows(hashedRows.get(module.moduleName())));
+                    hashedRows.get(module.moduleName()));
+            case PROXYSQL_SERVERS -> out.put("proxysql_servers", hashedRows.get(module.moduleName()));
             case SCHEDULER, MYSQL_FIREWALL, RESTAPI -> {
                 return null;
             }
         }
         return out;
-    }
-
-    private static QueryResult.Rows rows(Table t) {
-        return new QueryResult.Rows(t.columns(), t.textRows());
     }
 
     /**
