@@ -17,8 +17,9 @@ import java.util.Map;
  * it to its own rows and must compute the checksum this node advertises, or it pulls the whole table.
  *
  * <p>The base rows come from the version served just before the current one (kept in memory: the usual case, a peer
- * one change behind) or else from the history ({@link ClusterHistory}). An unknown base, or a delta larger than
- * {@link #MAX_DELTA_SHARE} of the table, is refused with an error, and the peer falls back to the whole table.
+ * one change behind) or else from the history ({@link ClusterHistory}). A table of fewer than {@link #MIN_DELTA_ROWS}
+ * rows, an unknown base, or a delta larger than {@link #MAX_DELTA_SHARE} of the table is refused with an error, and
+ * the peer falls back to the whole table.
  *
  * <p>Thread ownership: the engine's admin thread only.
  */
@@ -30,6 +31,8 @@ final class ClusterDelta {
     static final String MODULE = "mysql_users";
     /** Past this share of the table's rows a delta costs about as much as the table itself. */
     private static final double MAX_DELTA_SHARE = 0.5;
+    /** Smaller tables travel whole, as in ProxySQL: a whole pull of them is already cheap. */
+    static final int MIN_DELTA_ROWS = 1_000;
 
     private final ClusterHistory history;
     private String previousChecksum;
@@ -57,6 +60,10 @@ final class ClusterDelta {
     AdminResponse.ResultSet delta(String module, String base, Table current) throws SQLException, AdminException {
         if (!MODULE.equals(module)) {
             throw new AdminException("no delta sync for module " + module);
+        }
+        if (current.rows().size() < MIN_DELTA_ROWS) {
+            throw new AdminException(module + " has " + current.rows().size() + " rows, fewer than "
+                    + MIN_DELTA_ROWS + "; fetch the whole table");
         }
         List<? extends List<?>> baseRows = base.equals(previousChecksum) ? previousRows
                 : base.equals(currentChecksum) ? currentRows : fromHistory(base);

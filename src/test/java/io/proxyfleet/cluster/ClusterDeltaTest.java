@@ -252,6 +252,29 @@ class ClusterDeltaTest {
     }
 
     @Test
+    void aPeerThatSendsTooMuchOrHangsUpMidDeltaChangesNothing() throws Exception {
+        TestNode source = source();
+        TestNode target = node("target", (sql, r) -> r);
+        ModulePuller puller = deltaPuller(target);
+        assertThat(pull(puller, source)).isTrue();
+        String before = users(target);
+        changeThreeUsers(source, "next");
+
+        source.listener.flood = sql -> sql.startsWith(DELTA);
+        assertThat(pull(puller, source)).isFalse();
+        assertThat(users(target)).isEqualTo(before);
+        source.listener.flood = sql -> false;
+        source.listener.dropMidResult = sql -> sql.startsWith(DELTA);
+        assertThat(pull(puller, source)).isFalse();
+        assertThat(users(target)).isEqualTo(before);
+
+        source.listener.dropMidResult = sql -> false;
+        assertThat(pull(puller, source)).isTrue();
+        assertThat(puller.deltaPulls()).isEqualTo(1);
+        assertThat(target.module("mysql_users").checksum()).isEqualTo(source.module("mysql_users").checksum());
+    }
+
+    @Test
     void aPeerThatIsNotProxyFleetIsNeverSentTheDeltaCommand() throws Exception {
         TestNode source = source();
         // the source answers the probe as ProxySQL does: it has no ProxyFleet variables
