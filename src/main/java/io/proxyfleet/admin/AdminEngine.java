@@ -90,6 +90,8 @@ public final class AdminEngine implements AutoCloseable {
     /** File name of the disk schema inside the data directory, as ProxySQL names it. */
     public static final String DB_FILE = "proxysql.db";
     private static final long CLOSE_WAIT_SECONDS = 10;
+    /** {@code mysql_users} tables smaller than this are not served as deltas: a whole pull of them is cheap. */
+    public static final int DELTA_MIN_ROWS = ClusterDelta.MIN_DELTA_ROWS;
 
     private final ExecutorService thread;
     private final AdminDatabase db;

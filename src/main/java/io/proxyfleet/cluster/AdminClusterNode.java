@@ -100,8 +100,10 @@ public final class AdminClusterNode implements LocalNode {
     }
 
     @Override
-    public boolean supportsDelta() {
-        return true;
+    public boolean deltaWorthwhile(ClusterModule module) {
+        // a node with a small table asks for the whole one: deltas are refused below this size anyway
+        return module == ClusterModule.MYSQL_USERS
+                && holder.current().users().rows().size() >= AdminEngine.DELTA_MIN_ROWS;
     }
 
     /** A delta pull's apply ({@link AdminEngine#applyPulledDelta}), bounded like {@link #apply}. */

@@ -55,10 +55,11 @@ public interface LocalNode {
     }
 
     /**
-     * Whether {@link #applyDelta} works here: then {@code mysql_users} is first asked of ProxyFleet peers as a delta
-     * since the checksum this node runs (beyond ProxySQL; ProxySQL peers are never asked).
+     * Whether {@code module} is first asked of ProxyFleet peers as a delta since the checksum this node runs, to
+     * apply with {@link #applyDelta} (beyond ProxySQL; ProxySQL peers are never asked): only where deltas work and
+     * the module is large enough for a delta to pay off.
      */
-    default boolean supportsDelta() {
+    default boolean deltaWorthwhile(ClusterModule module) {
         return false;
     }
 

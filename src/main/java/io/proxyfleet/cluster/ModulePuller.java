@@ -82,8 +82,7 @@ final class ModulePuller {
         ReentrantLock lock = locks.get(module);
         lock.lock();
         try {
-            boolean ok = fetchVerifyApply(peer, module, plan, settings, node.supportsDelta()
-                    && module == ClusterModule.MYSQL_USERS);
+            boolean ok = fetchVerifyApply(peer, module, plan, settings, node.deltaWorthwhile(module));
             (ok ? successes : failures).get(module).increment();
             if (!ok) {
                 pause();
