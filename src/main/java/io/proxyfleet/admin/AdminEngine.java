@@ -71,6 +71,10 @@ import org.slf4j.LoggerFactory;
  *       to runtime, and saved to disk if asked. The checksum is always computed here; the peer's epoch is adopted
  *       only when it equals the advertised one, and otherwise the pull is refused (variables: ProxySQL's rule,
  *       loaded with a new epoch). A wait that times out withdraws the work ({@link QueuedWork}).</li>
+ *   <li>{@link #applyPulledDelta}: the same for a delta of {@code mysql_users} from a ProxyFleet peer (only the
+ *       rows changed since what runs here, as this engine answers {@code PROXYFLEET CLUSTER DELTA mysql_users FROM
+ *       <checksum>} to its own peers); refused unless the checksum computed here over all the rows is the
+ *       advertised one.</li>
  *   <li>{@link #clusterView(ClusterView)}: the cluster layer's view of its peers, for concurrent-edit detection
  *       and for telling peers about local loads only.</li>
  *   <li>{@link #saveToDisk(AdminModule)}: {@code SAVE <module> TO DISK}, one SQLite transaction.</li>
