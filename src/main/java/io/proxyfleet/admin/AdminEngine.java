@@ -72,6 +72,10 @@ import org.slf4j.LoggerFactory;
  *       to runtime, and saved to disk if asked. The checksum is always computed here; the peer's epoch is adopted
  *       only when it equals the advertised one, and otherwise the pull is refused (variables: ProxySQL's rule,
  *       loaded with a new epoch). A wait that times out withdraws the work ({@link QueuedWork}).</li>
+ *   <li>{@link #applyPulledDelta}: the same for a delta of {@code mysql_users} from a ProxyFleet peer (only the
+ *       rows changed since what runs here, as this engine answers {@code PROXYFLEET CLUSTER DELTA mysql_users FROM
+ *       <checksum>} to its own peers); refused unless the checksum computed here over all the rows is the
+ *       advertised one.</li>
  *   <li>{@link #clusterView(ClusterView)}: the cluster layer's view of its peers, for concurrent-edit detection
  *       and for telling peers about local loads only.</li>
  *   <li>{@link #saveToDisk(AdminModule)}: {@code SAVE <module> TO DISK}, one SQLite transaction.</li>
@@ -91,6 +95,8 @@ public final class AdminEngine implements AutoCloseable {
     /** File name of the disk schema inside the data directory, as ProxySQL names it. */
     public static final String DB_FILE = "proxysql.db";
     private static final long CLOSE_WAIT_SECONDS = 10;
+    /** {@code mysql_users} tables smaller than this are not served as deltas: a whole pull of them is cheap. */
+    public static final int DELTA_MIN_ROWS = ClusterDelta.MIN_DELTA_ROWS;
 
     private final ExecutorService thread;
     private final AdminDatabase db;
@@ -456,14 +462,35 @@ public final class AdminEngine implements AutoCloseable {
                                                             String peer, List<PeerChecksum> advertised,
                                                             boolean saveToDisk) {
         Map<String, QueryResult.Rows> copy = Map.copyOf(tables);
-        LoadOrigin.Pulled origin = new LoadOrigin.Pulled(peer, advertised);
+        return onAdminThreadWithin(origin -> modules.applyPulled(module, copy, origin, saveToDisk),
+                new LoadOrigin.Pulled(peer, advertised));
+    }
+
+    /**
+     * As {@link #applyPulled}, with the rows of {@code module} that changed since the checksum this node runs
+     * ({@code change} column first, as {@code PROXYFLEET CLUSTER DELTA} answers): applied to {@code main}, loaded,
+     * and refused unless the checksum computed here from all the rows is the advertised one.
+     */
+    public QueuedWork<Map<String, ModuleVersion>> applyPulledDelta(AdminModule module, QueryResult.Rows changes,
+                                                                 String peer, List<PeerChecksum> advertised,
+                                                                 boolean saveToDisk) {
+        return onAdminThreadWithin(origin -> modules.applyPulledDelta(module, changes, origin, saveToDisk),
+                new LoadOrigin.Pulled(peer, advertised));
+    }
+
+    /** One pull's apply on the admin thread. */
+    private interface PulledApply {
+        void run(LoadOrigin.Pulled origin) throws SQLException, AdminException;
+    }
+
+    private QueuedWork<Map<String, ModuleVersion>> onAdminThreadWithin(PulledApply apply, LoadOrigin.Pulled origin) {
         QueuedWork<Map<String, ModuleVersion>> work = new QueuedWork<>();
         Runnable task = () -> {
             if (!work.start()) {
                 return;
             }
             try {
-                modules.applyPulled(module, copy, origin, saveToDisk);
+                apply.run(origin);
                 work.complete(modules.versions());
             } catch (SQLException e) {
                 work.fail(new IllegalStateException(AdminDatabase.sqliteMessage(e), e));

@@ -39,6 +39,9 @@ final class AdminStatements {
     /** ProxyFleet's own: {@code PROXYFLEET CLUSTER DIFF <id> <id>}, {@code PROXYFLEET CLUSTER ROLLBACK TO <id>}. */
     private static final Pattern CLUSTER_HISTORY = Pattern.compile(
             "^PROXYFLEET CLUSTER (?:DIFF (\\d{1,18}) (\\d{1,18})|ROLLBACK TO (\\d{1,18}))$");
+    /** ProxyFleet's own, sent by ProxyFleet peers only: {@code PROXYFLEET CLUSTER DELTA <module> FROM <checksum>}. */
+    private static final Pattern CLUSTER_DELTA =
+            Pattern.compile("^PROXYFLEET CLUSTER DELTA (\\w+) FROM (0X[0-9A-F]+)$");
     private static final Pattern LOAD_ONE_USER = Pattern.compile("(?i)^LOAD MYSQL USER (\\S+) TO RUNTIME$");
     private static final Pattern VALID_USER_NAME = Pattern.compile("[A-Za-z0-9+_-]+");
     private static final Pattern KILL = Pattern.compile("^KILL (CONNECTION |QUERY )?(\\d+)$");
@@ -244,6 +247,10 @@ final class AdminStatements {
             }
             modules.rollback(Long.parseLong(history.group(3)), who.username());
             return Ok.empty();
+        }
+        Matcher delta = CLUSTER_DELTA.matcher(upper);
+        if (delta.matches()) {
+            return modules.delta(delta.group(1).toLowerCase(Locale.ROOT), "0x" + delta.group(2).substring(2));
         }
         Matcher loadSave = LOAD_SAVE.matcher(upper);
         if (loadSave.matches()) {

@@ -71,6 +71,62 @@ final class PulledTables {
         }
     }
 
+    /**
+     * Applies a delta of {@code mysql_users} (see {@link ClusterDelta}): each row's first cell says whether it is
+     * removed ({@code -}) or added ({@code +}), the other cells are the row as peers fetch it. A removed row must
+     * be an active row of {@code main} (matched by username, backend and frontend), an added one must not clash
+     * with a row kept; anything else means this node's {@code main} is not the base of the delta.
+     *
+     * @throws AdminException an unknown column, an unknown change, or rows that do not fit {@code main}; the
+     *                        caller's transaction then changes nothing
+     */
+    void applyDelta(AdminModule module, QueryResult.Rows delta) throws SQLException, AdminException {
+        if (module != AdminModule.MYSQL_USERS) {
+            throw new AdminException("no delta sync for module " + module.moduleName());
+        }
+        String table = "mysql_users";
+        if (delta == null || delta.columns().isEmpty()
+                || !ClusterDelta.CHANGE_COLUMN.equalsIgnoreCase(delta.columns().getFirst())) {
+            throw new AdminException("a delta of " + table + " must start with the column "
+                    + ClusterDelta.CHANGE_COLUMN);
+        }
+        List<List<String>> removed = new ArrayList<>();
+        List<List<String>> added = new ArrayList<>();
+        for (List<String> row : delta.rows()) {
+            String change = row.isEmpty() ? null : row.getFirst();
+            if (ClusterDelta.REMOVED.equals(change)) {
+                removed.add(row.subList(1, row.size()));
+            } else if (ClusterDelta.ADDED.equals(change)) {
+                added.add(row.subList(1, row.size()));
+            } else {
+                throw new AdminException("a delta of " + table + " has the change '" + change + "'");
+            }
+        }
+        QueryResult.Rows cells = new QueryResult.Rows(delta.columns().subList(1, delta.columns().size()), List.of());
+        List<String> columns = localColumns(table, cells);
+        int user = columns.indexOf("username");
+        int backend = columns.indexOf("backend");
+        int frontend = columns.indexOf("frontend");
+        if (user < 0 || backend < 0 || frontend < 0) {
+            throw new AdminException("a delta of " + table + " needs the columns username, backend and frontend");
+        }
+        for (List<String> row : delta.rows()) {
+            if (row.size() != columns.size() + 1) {
+                throw new AdminException("a row of the delta of " + table + " has " + row.size() + " cells for "
+                        + (columns.size() + 1) + " columns");
+            }
+        }
+        for (List<String> row : removed) {
+            long n = db.update("DELETE FROM main.mysql_users WHERE active = 1 AND username = ? AND backend = ?"
+                    + " AND frontend = ?", row.get(user), row.get(backend), row.get(frontend));
+            if (n != 1) {
+                throw new AdminException("the delta removes a row of " + table + " this node does not have ("
+                        + row.get(user) + ")");
+            }
+        }
+        insert(table, columns, new QueryResult.Rows(cells.columns(), added), true);
+    }
+
     private static boolean writtenActive(String table) {
         return table.equals("mysql_users") || table.equals("mysql_query_rules");
     }

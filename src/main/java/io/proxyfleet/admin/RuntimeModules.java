@@ -83,6 +83,7 @@ final class RuntimeModules {
     private final PulledTables pulledTables;
     private final VariablesModule variables;
     private final PeersModule peers;
+    private final ClusterDelta delta;
     private RuntimeStatsSource liveStatus = RuntimeStatsSource.NONE;
 
     RuntimeModules(AdminDatabase db, ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
@@ -94,6 +95,7 @@ final class RuntimeModules {
         this.control = control;
         this.history = new ClusterHistory(db);
         this.pulledTables = new PulledTables(db, syncInterfaces);
+        this.delta = new ClusterDelta(history);
         this.versions = new ModuleVersions(CHECKSUM_MODULES, history);
         this.variables = new VariablesModule(db, holder, control, versions, syncInterfaces);
         this.peers = new PeersModule(db, holder, versions);
@@ -159,7 +161,7 @@ final class RuntimeModules {
         if (module == AdminModule.ADMIN_VARIABLES) {
             history.applySettings();
         }
-        Map<String, QueryResult.Rows> rows = historyRows(module);
+        Map<String, Table> rows = historyRows(module);
         if (rows != null) {
             ModuleVersion v = versions.get(primaryChecksum(module));
             String source = switch (origin) {
@@ -183,32 +185,28 @@ final class RuntimeModules {
     }
 
     /** The rows of a synchronised module as peers fetch them, keyed as a pull delivers them; null otherwise. */
-    private Map<String, QueryResult.Rows> historyRows(AdminModule module) {
-        Map<String, QueryResult.Rows> out = new LinkedHashMap<>();
+    private Map<String, Table> historyRows(AdminModule module) {
+        Map<String, Table> out = new LinkedHashMap<>();
         switch (module) {
-            case MYSQL_USERS -> out.put("mysql_users", rows(clusterResults.get("runtime_mysql_users")));
+            case MYSQL_USERS -> out.put("mysql_users", clusterResults.get("runtime_mysql_users"));
             case MYSQL_QUERY_RULES -> {
-                out.put("mysql_query_rules", rows(clusterResults.get("runtime_mysql_query_rules")));
+                out.put("mysql_query_rules", clusterResults.get("runtime_mysql_query_rules"));
                 out.put("mysql_query_rules_fast_routing",
-                        rows(clusterResults.get("runtime_mysql_query_rules_fast_routing")));
+                        clusterResults.get("runtime_mysql_query_rules_fast_routing"));
             }
             case MYSQL_SERVERS -> {
-                out.put("mysql_servers", rows(clusterResults.get("mysql_servers_v2")));
+                out.put("mysql_servers", clusterResults.get("mysql_servers_v2"));
                 for (String table : HOSTGROUP_TABLES.keySet()) {
-                    out.put(table, rows(clusterResults.get("runtime_" + table)));
+                    out.put(table, clusterResults.get("runtime_" + table));
                 }
             }
-            case MYSQL_VARIABLES, ADMIN_VARIABLES -> out.put("global_variables", rows(variables.hashedRows(module)));
-            case PROXYSQL_SERVERS -> out.put("proxysql_servers", rows(peers.hashedRows()));
+            case MYSQL_VARIABLES, ADMIN_VARIABLES -> out.put("global_variables", variables.hashedRows(module));
+            case PROXYSQL_SERVERS -> out.put("proxysql_servers", peers.hashedRows());
             case SCHEDULER, MYSQL_FIREWALL, RESTAPI -> {
                 return null;
             }
         }
         return out;
-    }
-
-    private static QueryResult.Rows rows(Table t) {
-        return new QueryResult.Rows(t.columns(), t.textRows());
     }
 
     /**
@@ -223,10 +221,35 @@ final class RuntimeModules {
         if (versions.alreadyLoaded(origin.advertised())) {
             return;
         }
-        rewriteAndLoad(module, tables, origin);
+        rewriteAndLoad(module, () -> pulledTables.rewrite(module, tables), origin);
         if (saveToDisk) {
             saveToDisk(module);
         }
+    }
+
+    /**
+     * As {@link #applyPulled}, with only the rows that changed since what runs here ({@link ClusterDelta}): they
+     * are applied to {@code main}, the module is loaded to runtime and its checksum computed here from all its
+     * rows, which must be the advertised one; otherwise nothing changes.
+     */
+    void applyPulledDelta(AdminModule module, QueryResult.Rows changes, LoadOrigin.Pulled origin,
+                          boolean saveToDisk) throws SQLException, AdminException {
+        if (versions.alreadyLoaded(origin.advertised())) {
+            return;
+        }
+        rewriteAndLoad(module, () -> pulledTables.applyDelta(module, changes), origin);
+        if (saveToDisk) {
+            saveToDisk(module);
+        }
+    }
+
+    /** {@code PROXYFLEET CLUSTER DELTA <module> FROM <checksum>}: what a ProxyFleet peer at that checksum lacks. */
+    AdminResponse.ResultSet delta(String module, String baseChecksum) throws SQLException, AdminException {
+        Table current = clusterResults.get("runtime_mysql_users");
+        if (current == null) {
+            throw new AdminException("no " + module + " loaded yet");
+        }
+        return delta.delta(module, baseChecksum, current);
     }
 
     /**
@@ -245,16 +268,23 @@ final class RuntimeModules {
         if (module == null) {
             throw new AdminException("history entry " + id + " is of unknown module " + entry.module());
         }
-        rewriteAndLoad(module, entry.rows(), new LoadOrigin.Local(adminUser));
+        Map<String, QueryResult.Rows> rows = entry.rows();
+        AdminModule target = module;
+        rewriteAndLoad(module, () -> pulledTables.rewrite(target, rows), new LoadOrigin.Local(adminUser));
         LOG.info("Cluster: {} rolled back to history entry {} by {}", module.moduleName(), id, adminUser);
     }
 
-    private void rewriteAndLoad(AdminModule module, Map<String, QueryResult.Rows> tables, LoadOrigin origin)
+    /** Changes {@code main}'s rows of a module, inside the transaction that then loads it. */
+    private interface Rewrite {
+        void run() throws SQLException, AdminException;
+    }
+
+    private void rewriteAndLoad(AdminModule module, Rewrite rewrite, LoadOrigin origin)
             throws SQLException, AdminException {
         try {
             db.inTransaction(() -> {
                 try {
-                    pulledTables.rewrite(module, tables);
+                    rewrite.run();
                     loadToRuntime(module, origin);
                 } catch (AdminException e) {
                     throw new SQLException(e.getMessage(), e);
@@ -325,7 +355,9 @@ final class RuntimeModules {
                     flag(u.transactionPersistent()), flag(u.fastForward()), flag(u.backend()), flag(u.frontend()),
                     Integer.toString(u.maxConnections()), u.attributes(), u.comment()));
         }
-        clusterResults.put("runtime_mysql_users", new Table(List.of(USER_COLUMNS.split(", ")), fetched));
+        Table served = new Table(List.of(USER_COLUMNS.split(", ")), fetched);
+        clusterResults.put("runtime_mysql_users", served);
+        delta.served(checksum, served);
         logChecksum("LOAD MYSQL USERS TO RUNTIME", version);
     }
 

@@ -95,12 +95,30 @@ public final class AdminClusterNode implements LocalNode {
         if (pulled.module() == ClusterModule.MYSQL_SERVERS) {
             throw new UnsupportedOperationException("runtime-only server pulls need a runtime server API");
         }
+        engine.applyPulled(adminModule(pulled.module()), pulled.tables(), pulled.source().toString(),
+                adopted(pulled), pulled.saveToDisk()).await(adminTimeout);
+    }
+
+    @Override
+    public boolean deltaWorthwhile(ClusterModule module) {
+        // a node with a small table asks for the whole one: deltas are refused below this size anyway
+        return module == ClusterModule.MYSQL_USERS
+                && holder.current().users().rows().size() >= AdminEngine.DELTA_MIN_ROWS;
+    }
+
+    /** A delta pull's apply ({@link AdminEngine#applyPulledDelta}), bounded like {@link #apply}. */
+    @Override
+    public void applyDelta(PulledModule pulled) throws Exception {
+        engine.applyPulledDelta(adminModule(pulled.module()), pulled.tables().values().iterator().next(),
+                pulled.source().toString(), adopted(pulled), pulled.saveToDisk()).await(adminTimeout);
+    }
+
+    private static List<PeerChecksum> adopted(PulledModule pulled) {
         List<PeerChecksum> adopt = new ArrayList<>();
         for (PulledModule.Adopted a : pulled.adopt()) {
             adopt.add(new PeerChecksum(a.checksumName(), a.epoch(), a.checksum()));
         }
-        engine.applyPulled(adminModule(pulled.module()), pulled.tables(), pulled.source().toString(), adopt,
-                pulled.saveToDisk()).await(adminTimeout);
+        return adopt;
     }
 
     @Override

@@ -13,6 +13,14 @@ final class ClusterQueries {
     static final String METRICS = "SELECT * FROM stats_mysql_global ORDER BY Variable_Name";
     /** ProxyFleet only: asks a peer to check this node now (fast path; polling still repairs anything missed). */
     static final String NOTIFY = "PROXYSQL CLUSTER_NOTIFY";
+    /**
+     * Plain SQL that tells a ProxyFleet peer from a ProxySQL one before anything ProxyFleet-only is sent: 1 on a
+     * ProxyFleet node with cluster history, 0 on ProxySQL, which has no such variable.
+     */
+    static final String PROXYFLEET_PROBE = "SELECT COUNT(*) FROM global_variables WHERE variable_name ="
+            + " 'admin-proxyfleet_cluster_history_size'";
+    /** ProxyFleet only: the rows of a module changed since a checksum; followed by the module and the checksum. */
+    static final String DELTA = "PROXYFLEET CLUSTER DELTA ";
 
     static final String QUERY_RULES = "PROXY_SELECT rule_id, username, schemaname, flagIN, client_addr, proxy_addr,"
             + " proxy_port, digest, match_digest, match_pattern, negate_match_pattern, re_modifiers, flagOUT,"

@@ -54,6 +54,24 @@ public interface LocalNode {
         return false;
     }
 
+    /**
+     * Whether {@code module} is first asked of ProxyFleet peers as a delta since the checksum this node runs, to
+     * apply with {@link #applyDelta} (beyond ProxySQL; ProxySQL peers are never asked): only where deltas work and
+     * the module is large enough for a delta to pay off.
+     */
+    default boolean deltaWorthwhile(ClusterModule module) {
+        return false;
+    }
+
+    /**
+     * As {@link #apply}, with {@code pulled.tables()} holding one table: the rows that changed since what runs here,
+     * a {@code change} column ({@code -} or {@code +}) first. Refused, with nothing changed, unless the checksum
+     * computed here over all the module's rows afterwards is the advertised one.
+     */
+    default void applyDelta(PulledModule pulled) throws Exception {
+        throw new UnsupportedOperationException("delta sync");
+    }
+
     /** Pulls of {@code module} whose rows did not hash here to the checksum the peer advertised. */
     default long checksumMismatches(ClusterModule module) {
         return 0;

@@ -1,10 +1,13 @@
 package io.proxyfleet.cluster;
 
+import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.config.MysqlUser;
 import io.proxyfleet.config.checksum.Checksums;
 import io.proxyfleet.protocol.client.BlockingMysqlClient;
+import io.proxyfleet.protocol.client.MysqlErrorException;
 import io.proxyfleet.protocol.client.QueryResult;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -40,6 +43,8 @@ final class ModulePuller {
     private final Map<ClusterModule, ReentrantLock> locks = new EnumMap<>(ClusterModule.class);
     private final Map<ClusterModule, LongAdder> successes = new EnumMap<>(ClusterModule.class);
     private final Map<ClusterModule, LongAdder> failures = new EnumMap<>(ClusterModule.class);
+    private final LongAdder deltas = new LongAdder();
+    private final LongAdder deltaFallbacks = new LongAdder();
 
     ModulePuller(LocalNode node, PeerConnector connector, Duration failurePause) {
         this.node = node;
@@ -77,7 +82,7 @@ final class ModulePuller {
         ReentrantLock lock = locks.get(module);
         lock.lock();
         try {
-            boolean ok = fetchVerifyApply(peer, module, plan, settings);
+            boolean ok = fetchVerifyApply(peer, module, plan, settings, node.deltaWorthwhile(module));
             (ok ? successes : failures).get(module).increment();
             if (!ok) {
                 pause();
@@ -88,19 +93,34 @@ final class ModulePuller {
         }
     }
 
-    private boolean fetchVerifyApply(PeerAddress peer, ClusterModule module, Plan plan, ClusterSettings settings) {
+    private boolean fetchVerifyApply(PeerAddress peer, ClusterModule module, Plan plan, ClusterSettings settings,
+                                     boolean tryDelta) {
         String label = plan.label();
         LOG.info("Cluster: Fetching {} from peer {} started. Expected checksum: {}", label, peer,
                 plan.expected().getFirst().checksum());
         Map<String, QueryResult.Rows> tables = new LinkedHashMap<>();
+        QueryResult.Rows delta = null;
         try (BlockingMysqlClient client = connector.open(peer, settings)) {
             client.limitResultBytes(MAX_PULL_BYTES);
-            for (Fetch f : plan.fetches()) {
-                tables.put(f.table(), client.select(f.query()));
+            delta = tryDelta ? fetchDelta(client, peer, module, label) : null;
+            if (delta == null) {
+                for (Fetch f : plan.fetches()) {
+                    tables.put(f.table(), client.select(f.query()));
+                }
             }
         } catch (Exception e) {
             LOG.error("Cluster: Fetching {} from peer {} failed: {}", label, peer, e.getMessage());
             return false;
+        }
+        if (delta != null) {
+            if (applyDelta(peer, module, plan, settings, delta)) {
+                return true;
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                return false;
+            }
+            deltaFallbacks.increment();
+            return fetchVerifyApply(peer, module, plan, settings, false);
         }
         LOG.info("Cluster: Fetching {} from peer {} completed", label, peer);
         List<PulledModule.Adopted> adopt = new ArrayList<>();
@@ -146,6 +166,71 @@ final class ModulePuller {
             LOG.info("Cluster: NOT saving to disk {} from peer {}", label, peer);
         }
         return true;
+    }
+
+    /**
+     * Asks a ProxyFleet peer for the rows changed since the checksum this node runs ({@link ClusterQueries#DELTA});
+     * null, so that the whole table is fetched on the same connection, when the peer is not ProxyFleet (it is never
+     * sent anything ProxyFleet-only), this node has nothing loaded, or the peer cannot answer (an unknown base).
+     *
+     * @throws IOException the connection failed: the pull fails, as a whole-table fetch would
+     */
+    private QueryResult.Rows fetchDelta(BlockingMysqlClient client, PeerAddress peer, ClusterModule module,
+                                        String label) throws IOException {
+        ModuleVersion own = node.checksums().get(module.checksumName());
+        if (own == null || own.version() == 0 || own.checksum().isEmpty()) {
+            return null;
+        }
+        QueryResult.Rows probe = client.select(ClusterQueries.PROXYFLEET_PROBE);
+        if (probe.rows().isEmpty() || !"1".equals(probe.rows().getFirst().getFirst())) {
+            return null;
+        }
+        try {
+            QueryResult.Rows delta = client.select(ClusterQueries.DELTA + module.checksumName() + " FROM "
+                    + own.checksum());
+            LOG.info("Cluster: Fetching {} from peer {} as a delta since {}: {} changed rows", label, peer,
+                    own.checksum(), delta.rows().size());
+            return delta;
+        } catch (MysqlErrorException e) {
+            deltaFallbacks.increment();
+            LOG.info("Cluster: peer {} has no delta of {} since {} ({}); fetching the whole table", peer, label,
+                    own.checksum(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** Applies a fetched delta; false (logged) when it is refused, and nothing changed then. */
+    private boolean applyDelta(PeerAddress peer, ClusterModule module, Plan plan, ClusterSettings settings,
+                               QueryResult.Rows delta) {
+        Expected exp = plan.expected().getFirst();
+        boolean save = settings.saveToDisk(module);
+        LOG.info("Cluster: Loading to runtime {} from peer {} (delta)", plan.label(), peer);
+        try {
+            node.applyDelta(new PulledModule(module, peer, Map.of(module.checksumName(), delta),
+                    List.of(new PulledModule.Adopted(module.checksumName(), exp.checksum(), exp.epoch())), save));
+        } catch (InterruptedException e) {
+            // the monitor is closing: no fallback to start
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (Exception e) {
+            LOG.error("Cluster: Loading to runtime {} from peer {} as a delta failed: {}; fetching the whole table",
+                    plan.label(), peer, e.toString());
+            return false;
+        }
+        deltas.increment();
+        LOG.info("Cluster: {} from peer {} applied as a delta of {} rows; {} to disk", plan.label(), peer,
+                delta.rows().size(), save ? "saved" : "NOT saved");
+        return true;
+    }
+
+    /** Pulls applied as a delta ({@code mysql_users} from ProxyFleet peers). */
+    long deltaPulls() {
+        return deltas.sum();
+    }
+
+    /** Deltas that were not available or were refused, each followed by a whole-table fetch. */
+    long deltaFallbacks() {
+        return deltaFallbacks.sum();
     }
 
     private void pause() {

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 @EnabledIfSystemProperty(named = "bench", matches = "true")
 class ClusterPullBench {
     private static final int USERS = Integer.getInteger("bench.users", 100_000);
+    /** Rounds of each kind: whole pulls and delta pulls alternate. */
     private static final int ROUNDS = 5;
     private static final Duration STATEMENT_TIMEOUT = Duration.ofMinutes(5);
     /** Generous: on a machine shared with other jobs one 100,000-row answer can take longer than the 10 s default. */
@@ -62,40 +63,56 @@ class ClusterPullBench {
             exec(source, "LOAD MYSQL USERS TO RUNTIME");
             long loadMillis = Duration.ofNanos(System.nanoTime() - started).toMillis();
 
-            ModulePuller puller = new ModulePuller(new AdminClusterNode(target.engine, target.holder, false, true),
-                    PATIENT, Duration.ZERO);
+            AdminClusterNode targetNode = new AdminClusterNode(target.engine, target.holder, false, true);
+            ModulePuller deltaPuller = new ModulePuller(targetNode, PATIENT, Duration.ZERO);
+            ModulePuller wholePuller = new ModulePuller(new ClusterDeltaTest.WholeTablesOnly(targetNode), PATIENT, Duration.ZERO);
             PeerAddress peer = new PeerAddress("127.0.0.1", source.adminPort());
             List<Long> fetch = new ArrayList<>();
-            List<Long> pull = new ArrayList<>();
+            List<Long> whole = new ArrayList<>();
+            List<Long> delta = new ArrayList<>();
+            List<Long> endToEnd = new ArrayList<>();
             long bytes = 0;
             List<Long> loads = new ArrayList<>();
-            for (int round = 0; round < ROUNDS; round++) {
+            // round 0 brings the target to the source's rows; then whole and delta pulls alternate
+            for (int round = 0; round <= 2 * ROUNDS; round++) {
                 exec(source, "UPDATE mysql_users SET comment = 'round " + round + "' WHERE username = 'user1'");
                 long l0 = System.nanoTime();
                 exec(source, "LOAD MYSQL USERS TO RUNTIME");
-                loads.add(Duration.ofNanos(System.nanoTime() - l0).toMillis());
+                long loadNanos = System.nanoTime() - l0;
+                loads.add(Duration.ofNanos(loadNanos).toMillis());
                 ModuleVersion advertised = source.admin().moduleVersions().get("mysql_users");
-
-                long t0 = System.nanoTime();
-                try (BlockingMysqlClient c = PATIENT.open(peer, SETTINGS)) {
-                    var rows = c.select(ClusterQueries.USERS);
-                    bytes = rows.rows().stream().flatMap(List::stream).mapToLong(s -> s == null ? 0 : s.length())
-                            .sum();
+                boolean useDelta = round % 2 == 0 && round > 0;
+                if (!useDelta) {
+                    long t0 = System.nanoTime();
+                    try (BlockingMysqlClient c = PATIENT.open(peer, SETTINGS)) {
+                        var rows = c.select(ClusterQueries.USERS);
+                        bytes = rows.rows().stream().flatMap(List::stream)
+                                .mapToLong(x -> x == null ? 0 : x.length()).sum();
+                    }
+                    fetch.add(Duration.ofNanos(System.nanoTime() - t0).toMillis());
                 }
-                fetch.add(Duration.ofNanos(System.nanoTime() - t0).toMillis());
-
+                long deltasBefore = deltaPuller.deltaPulls();
                 long t1 = System.nanoTime();
-                boolean ok = puller.pull(peer, List.of(new ModulePuller.Expected(ClusterModule.MYSQL_USERS,
-                        advertised.checksum(), advertised.epoch())), SETTINGS);
-                pull.add(Duration.ofNanos(System.nanoTime() - t1).toMillis());
+                boolean ok = (useDelta ? deltaPuller : wholePuller).pull(peer, List.of(new ModulePuller.Expected(
+                        ClusterModule.MYSQL_USERS, advertised.checksum(), advertised.epoch())), SETTINGS);
+                long pullNanos = System.nanoTime() - t1;
                 assertThat(ok).isTrue();
                 assertThat(target.module("mysql_users").checksum()).isEqualTo(advertised.checksum());
+                if (round > 0) {
+                    (useDelta ? delta : whole).add(Duration.ofNanos(pullNanos).toMillis());
+                }
+                if (useDelta) {
+                    assertThat(deltaPuller.deltaPulls()).as("applied as a delta").isEqualTo(deltasBefore + 1);
+                    endToEnd.add(Duration.ofNanos(loadNanos + pullNanos).toMillis());
+                }
             }
             System.out.printf("%n| users | cell bytes | first LOAD | LOAD of one change (median) |"
-                    + " fetch only (median/max) | whole pull: fetch+verify+apply+save (median/max) |%n"
-                    + "|---|---|---|---|---|---|%n| %d | %d | %d ms | %d ms | %d / %d ms | %d / %d ms |%n%n", USERS,
-                    bytes, loadMillis, median(loads), median(fetch), Collections.max(fetch), median(pull),
-                    Collections.max(pull));
+                    + " fetch only (median/max) | whole pull: fetch+verify+apply+save (median/max) |"
+                    + " delta pull (median/max) | LOAD + delta pull (median/max) |%n"
+                    + "|---|---|---|---|---|---|---|---|%n| %d | %d | %d ms | %d ms | %d / %d ms | %d / %d ms |"
+                    + " %d / %d ms | %d / %d ms |%n%n", USERS, bytes, loadMillis, median(loads), median(fetch),
+                    Collections.max(fetch), median(whole), Collections.max(whole), median(delta),
+                    Collections.max(delta), median(endToEnd), Collections.max(endToEnd));
         }
     }
 
