@@ -1,8 +1,10 @@
 package io.proxyfleet.login.tls;
 
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +14,6 @@ import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,15 +135,12 @@ public final class TlsFiles {
         // Read so that a broken CA file is reported now, not when a client first asks for it.
         PemFiles.readCertificates(caFile);
         requireMatchingKey(chain.getFirst(), key);
-        try {
-            SslContext context = SslContextBuilder.forServer(key, chain)
-                    .sslProvider(SslProvider.JDK)
-                    .protocols(PROTOCOLS)
-                    .build();
-            return new Loaded(context, chain);
-        } catch (SSLException | IllegalArgumentException e) {
-            throw new TlsMaterialException("cannot use " + certFile + " with " + keyFile + ": " + e.getMessage(), e);
-        }
+        // Netty's SslContextBuilder would build the same JDK context but first probe for Bouncy Castle's TLS
+        // provider, about a second of CPU in a fresh JVM (docs/benchmarks.md, "Start-up").
+        SslContext context = new JdkSslContext(JdkServerTls.serverContext(chain, key, this), false, null,
+                IdentityCipherSuiteFilter.INSTANCE, ApplicationProtocolConfig.DISABLED, ClientAuth.NONE,
+                PROTOCOLS.toArray(String[]::new), false);
+        return new Loaded(context, chain);
     }
 
     /** A mismatched pair would only fail inside every client's handshake; refuse it at load instead. */
