@@ -10,8 +10,8 @@ import org.slf4j.Logger;
 /**
  * Logging until {@link Main} knows the data directory: INFO and above to stderr in ProxySQL's error-log format
  * ({@link LogSetup#PATTERN}); {@link LogSetup} then adds {@code <datadir>/proxysql.log}. Set up in code because
- * reading a {@code logback.xml} loads logback's XML configurator and the JDK's XML parser, about 700 classes and a
- * tenth of a node's start-up CPU (docs/benchmarks.md, "Start-up"). An operator's or a test's XML still wins: with
+ * reading a {@code logback.xml} loads logback's XML configurator and the JDK's XML parser, about 450 classes at
+ * every start (docs/benchmarks.md, issue 11 second pass). An operator's or a test's XML still wins: with
  * {@code -Dlogback.configurationFile} or a {@code logback-test.xml} / {@code logback.xml} on the class path, this
  * steps aside. Found by logback through {@code META-INF/services}; runs once, on the thread that logs first.
  */

@@ -196,8 +196,8 @@ public final class Main implements Callable<Integer> {
         }
         stop.started(node);
         // Start-up grows the heap to about twice what stays live; Serial GC gives the difference back only at a
-        // full collection (bin/jvm-options.sh: MaxHeapFreeRatio). One, once the node has settled, takes an idle
-        // node's RSS down by that much (docs/benchmarks.md, "Idle footprint").
+        // full collection (MaxHeapFreeRatio in bin/jvm.options). One, once the node has settled, takes an idle
+        // node's RSS down by that much (docs/benchmarks.md, "Issue 11: start-up and idle footprint, second pass").
         CompletableFuture.delayedExecutor(HEAP_SHRINK_DELAY_S, TimeUnit.SECONDS).execute(System::gc);
         try {
             node.awaitTermination();

@@ -136,11 +136,15 @@ public final class TlsFiles {
         PemFiles.readCertificates(caFile);
         requireMatchingKey(chain.getFirst(), key);
         // Netty's SslContextBuilder would build the same JDK context but first probe for Bouncy Castle's TLS
-        // provider, about a second of CPU in a fresh JVM (docs/benchmarks.md, "Start-up").
-        SslContext context = new JdkSslContext(JdkServerTls.serverContext(chain, key, this), false, null,
-                IdentityCipherSuiteFilter.INSTANCE, ApplicationProtocolConfig.DISABLED, ClientAuth.NONE,
-                PROTOCOLS.toArray(String[]::new), false);
-        return new Loaded(context, chain);
+        // provider, about a second of CPU in a fresh JVM (docs/benchmarks.md, issue 11 second pass).
+        try {
+            SslContext context = new JdkSslContext(JdkServerTls.serverContext(chain, key, this), false, null,
+                    IdentityCipherSuiteFilter.INSTANCE, ApplicationProtocolConfig.DISABLED, ClientAuth.NONE,
+                    PROTOCOLS.toArray(String[]::new), false);
+            return new Loaded(context, chain);
+        } catch (IllegalArgumentException e) {
+            throw new TlsMaterialException("cannot use " + certFile + " with " + keyFile + ": " + e.getMessage(), e);
+        }
     }
 
     /** A mismatched pair would only fail inside every client's handshake; refuse it at load instead. */
