@@ -6,21 +6,22 @@
 #   proxyfleet_java_command JAR   sets the array PROXYFLEET_JAVA_CMD: java, its options and -jar JAR
 #   proxyfleet_aot_build JAR      builds the cache for JAR in the foreground (used by the start-up benchmark)
 
-# Serial GC: on 2 cores with a live set of 15 to 50 MiB, G1 costs about 40 MiB of remembered sets and card tables
-# and commits a large heap up front. -Xms16m: the heap grows as it is needed instead of starting at 1/64 of RAM.
-# -Xmx512m: 10,000 idle clients use about 45 MiB of heap; results are relayed in direct buffers, not on the heap.
-# MaxDirectMemorySize: without it the limit is -Xmx; relaying and the query cache live in direct memory, and
-# reaching the limit makes allocations fail while a result streams.
-PROXYFLEET_JVM_GC=(-XX:+UseSerialGC)
-# Netty's leak detector samples 1 buffer in 128 and records a stack trace (Throwable.fillInStackTrace) when it
-# takes one and when it is released: 23 % of the heap allocated per statement under io_uring (issue 11). Tests keep
-# it on; PROXYFLEET_JAVA_OPTS=-Dio.netty.leakDetection.level=simple turns it back on for a node.
-PROXYFLEET_JVM_DEFAULTS=(-Xms16m -Xmx512m -XX:MaxDirectMemorySize=1g -Dio.netty.leakDetection.level=disabled)
-# Netty's epoll transport loads JNI code and uses sun.misc.Unsafe; allow both so Java 25 does not print warnings.
-PROXYFLEET_JVM_REQUIRED=(--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow)
-# glibc gives each thread that allocates its own 64 MiB malloc arena; freed direct buffers then stay resident in
-# many of them. Two arenas lower the peak of a streamed result (measured) and cost nothing measurable here.
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+# The defaults live in bin/jvm.options, which the package's launcher reads too: the "--" lines are what the JVM
+# needs to run ProxyFleet at all, the -XX:+Use...GC line the collector, the other options defaults, and NAME=VALUE
+# lines environment variables (MALLOC_ARENA_MAX).
+PROXYFLEET_JVM_REQUIRED=()
+PROXYFLEET_JVM_GC=()
+PROXYFLEET_JVM_DEFAULTS=()
+while read -r line; do
+    case "$line" in
+        ''|'#'*) ;;
+        --*) PROXYFLEET_JVM_REQUIRED+=("$line") ;;
+        -XX:+Use*GC) PROXYFLEET_JVM_GC+=("$line") ;;
+        -*) PROXYFLEET_JVM_DEFAULTS+=("$line") ;;
+        *=*) name="${line%%=*}"; [[ -n "${!name:-}" ]] || export "$line" ;;
+    esac
+done <"$(dirname "${BASH_SOURCE[0]}")/jvm.options"
+unset line name
 
 # The options without the AOT cache: required, defaults, then the user's (which win).
 proxyfleet_jvm_options() {

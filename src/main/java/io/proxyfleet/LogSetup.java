@@ -57,7 +57,7 @@ public final class LogSetup implements AutoCloseable {
         Path logFile = dataDir.resolve(LOG_FILE);
         List<Appender<ILoggingEvent>> installed = new ArrayList<>();
         if (alsoToStderr) {
-            installed.add(console(context));
+            installed.add(stderr(context));
         }
         installed.add(file(context, logFile));
         installed.forEach(root::addAppender);
@@ -99,7 +99,8 @@ public final class LogSetup implements AutoCloseable {
         previous.forEach(root::addAppender);
     }
 
-    private static Appender<ILoggingEvent> console(LoggerContext context) {
+    /** Stderr in {@link #PATTERN}; also {@link LogDefaults}' appender before the data directory is known. */
+    static Appender<ILoggingEvent> stderr(LoggerContext context) {
         ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
         appender.setContext(context);
         appender.setName("STDERR");
@@ -123,7 +124,7 @@ public final class LogSetup implements AutoCloseable {
     private static LayoutWrappingEncoder<ILoggingEvent> encoder(LoggerContext context) {
         PatternLayout layout = new PatternLayout();
         layout.setContext(context);
-        // Registered per layout so the format works whether or not logback.xml (which declares it too) was read.
+        // Registered per layout so the format works whatever configured logback first (LogDefaults or an XML file).
         layout.getInstanceConverterMap().put(LEVEL_WORD, ProxySqlLevelConverter::new);
         layout.setPattern(PATTERN);
         layout.start();

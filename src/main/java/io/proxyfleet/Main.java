@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +41,8 @@ public final class Main implements Callable<Integer> {
             List.of("proxysql.cnf", "proxysql.cfg", "/etc/proxysql.cnf", "/etc/proxysql.cfg");
     private static final int EXIT_OK = 0;
     private static final int EXIT_START_FAILED = 1;
+    /** Long enough for the background work of a start (RSA key, AOT cache check) to be done. */
+    private static final long HEAP_SHRINK_DELAY_S = 3;
     /** The signals that stop a node cleanly, by their names without "SIG". */
     private static final List<String> STOP_SIGNALS = List.of("TERM", "INT");
 
@@ -191,6 +195,10 @@ public final class Main implements Callable<Integer> {
             return EXIT_START_FAILED;
         }
         stop.started(node);
+        // Start-up grows the heap to about twice what stays live; Serial GC gives the difference back only at a
+        // full collection (MaxHeapFreeRatio in bin/jvm.options). One, once the node has settled, takes an idle
+        // node's RSS down by that much (docs/benchmarks.md, "Issue 11: start-up and idle footprint, second pass").
+        CompletableFuture.delayedExecutor(HEAP_SHRINK_DELAY_S, TimeUnit.SECONDS).execute(System::gc);
         try {
             node.awaitTermination();
         } catch (InterruptedException e) {

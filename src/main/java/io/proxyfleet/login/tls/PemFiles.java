@@ -26,8 +26,10 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 
 /**
  * Reads and writes the PEM files. Keys are accepted in both the OpenSSL ({@code RSA PRIVATE KEY}, what ProxySQL
- * writes) and PKCS#8 ({@code PRIVATE KEY}) forms, so an operator may drop in files made by either tool. Stateless;
- * blocking file I/O, never on an event loop.
+ * writes) and PKCS#8 ({@code PRIVATE KEY}) forms, so an operator may drop in files made by either tool. The usual
+ * files are read with the JDK alone ({@link JdkPem}); Bouncy Castle, whose signed jars cost a node's start-up
+ * several hundred milliseconds of CPU to load and verify, reads the rest and writes. Stateless; blocking file I/O,
+ * never on an event loop.
  */
 final class PemFiles {
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
@@ -37,6 +39,11 @@ final class PemFiles {
 
     /** Every certificate in {@code file}, in file order (server certificate first in a chain). */
     static List<X509Certificate> readCertificates(Path file) {
+        List<X509Certificate> plain = JdkPem.certificates(file);
+        return plain != null ? plain : readCertificatesWithBouncyCastle(file);
+    }
+
+    private static List<X509Certificate> readCertificatesWithBouncyCastle(Path file) {
         List<X509Certificate> certificates = new ArrayList<>();
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
              PEMParser parser = new PEMParser(reader)) {
@@ -57,6 +64,11 @@ final class PemFiles {
 
     /** The first private key in {@code file}; encrypted keys are refused because there is no passphrase. */
     static PrivateKey readPrivateKey(Path file) {
+        PrivateKey plain = JdkPem.privateKey(file);
+        return plain != null ? plain : readPrivateKeyWithBouncyCastle(file);
+    }
+
+    private static PrivateKey readPrivateKeyWithBouncyCastle(Path file) {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
              PEMParser parser = new PEMParser(reader)) {
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();

@@ -1,6 +1,9 @@
 package io.proxyfleet.login.tls;
 
+import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
+import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -166,13 +169,14 @@ public final class TlsFiles {
         // Read so that a broken CA file is reported now, not when a client first asks for it.
         PemFiles.readCertificates(caFile);
         requireMatchingKey(chain.getFirst(), key);
+        // Netty's SslContextBuilder would build the same JDK context but first probe for Bouncy Castle's TLS
+        // provider, about a second of CPU in a fresh JVM (docs/benchmarks.md, issue 11 second pass).
         try {
-            SslContext context = SslContextBuilder.forServer(key, chain)
-                    .sslProvider(SslProvider.JDK)
-                    .protocols(PROTOCOLS)
-                    .build();
+            SslContext context = new JdkSslContext(JdkServerTls.serverContext(chain, key, this), false, null,
+                    IdentityCipherSuiteFilter.INSTANCE, ApplicationProtocolConfig.DISABLED, ClientAuth.NONE,
+                    PROTOCOLS.toArray(String[]::new), false);
             return new Loaded(context, chain, key);
-        } catch (SSLException | IllegalArgumentException e) {
+        } catch (IllegalArgumentException e) {
             throw new TlsMaterialException("cannot use " + certFile + " with " + keyFile + ": " + e.getMessage(), e);
         }
     }
