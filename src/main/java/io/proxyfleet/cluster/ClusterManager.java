@@ -287,8 +287,8 @@ public final class ClusterManager implements AutoCloseable {
      * logged in gets it on that connection (the monitor sends it before its next check); the others on a new
      * connection from a short-lived virtual thread, as before. Reusing the monitor's connection saves a TCP
      * connection, a TLS handshake and a login on both sides per peer and change (at 10 core nodes, 9 of each on
-     * the loading node's single admin event loop). Failures are harmless (the peer's polling catches up) and only
-     * logged at DEBUG.
+     * the loading node's single admin event loop). ProxySQL peers are never sent the command. Failures are harmless
+     * (the peer's polling catches up) and only logged at DEBUG.
      */
     public void notifyPeers() {
         ClusterSettings settings = node.settings();
@@ -312,7 +312,9 @@ public final class ClusterManager implements AutoCloseable {
         for (PeerAddress target : targets) {
             Thread.ofVirtual().name("cluster-notify-" + target).start(() -> {
                 try (BlockingMysqlClient client = connector.open(target, settings)) {
-                    client.execute(ClusterQueries.NOTIFY);
+                    if (ModulePuller.isProxyFleet(client)) {
+                        client.execute(ClusterQueries.NOTIFY);
+                    }
                 } catch (Exception e) {
                     LOG.debug("Cluster: notifying peer {} failed: {}", target, e.getMessage());
                 }

@@ -80,17 +80,20 @@ final class ModulePuller {
         ClusterModule module = expected.getFirst().module();
         Plan plan = plan(module, expected);
         ReentrantLock lock = locks.get(module);
+        boolean ok;
         lock.lock();
         try {
-            boolean ok = fetchVerifyApply(peer, module, plan, settings, node.deltaWorthwhile(module));
-            (ok ? successes : failures).get(module).increment();
-            if (!ok) {
-                pause();
-            }
-            return ok;
+            ok = fetchVerifyApply(peer, module, plan, settings, node.deltaWorthwhile(module));
         } finally {
             lock.unlock();
         }
+        (ok ? successes : failures).get(module).increment();
+        if (!ok) {
+            // Outside the lock: the lock is not fair, so a monitor pausing under it could keep a monitor whose
+            // peer would succeed from pulling for as long as its own peer keeps failing.
+            pause();
+        }
+        return ok;
     }
 
     private boolean fetchVerifyApply(PeerAddress peer, ClusterModule module, Plan plan, ClusterSettings settings,
@@ -181,8 +184,7 @@ final class ModulePuller {
         if (own == null || own.version() == 0 || own.checksum().isEmpty()) {
             return null;
         }
-        QueryResult.Rows probe = client.select(ClusterQueries.PROXYFLEET_PROBE);
-        if (probe.rows().isEmpty() || !"1".equals(probe.rows().getFirst().getFirst())) {
+        if (!isProxyFleet(client)) {
             return null;
         }
         try {
@@ -231,6 +233,12 @@ final class ModulePuller {
     /** Deltas that were not available or were refused, each followed by a whole-table fetch. */
     long deltaFallbacks() {
         return deltaFallbacks.sum();
+    }
+
+    /** Whether the peer on {@code client} is a ProxyFleet node ({@link ClusterQueries#PROXYFLEET_PROBE}). */
+    static boolean isProxyFleet(BlockingMysqlClient client) throws IOException {
+        QueryResult.Rows probe = client.select(ClusterQueries.PROXYFLEET_PROBE);
+        return !probe.rows().isEmpty() && "1".equals(probe.rows().getFirst().getFirst());
     }
 
     private void pause() {

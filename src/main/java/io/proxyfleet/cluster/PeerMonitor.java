@@ -109,16 +109,24 @@ final class PeerMonitor implements Runnable {
         LOG.info("Cluster: clustering with peer {} . Remote version: {} . Self version: {}", peer.address, remote,
                 self);
         announce(client);
+        boolean proxyFleetPeer;
+        try {
+            proxyFleetPeer = ModulePuller.isProxyFleet(client);
+        } catch (IOException e) {
+            queryFailed(initial, ClusterQueries.PROXYFLEET_PROBE, 0, e);
+            peer.sleep(initial.checkInterval().toMillis());
+            return;
+        }
         peer.connected = true;
         try {
-            checkLoop(client);
+            checkLoop(client, proxyFleetPeer);
         } finally {
             peer.connected = false;
         }
     }
 
     /** Every check interval: a pending notify, the checksums, the decisions and pulls, sometimes the metrics. */
-    private void checkLoop(BlockingMysqlClient client) throws InterruptedException {
+    private void checkLoop(BlockingMysqlClient client, boolean proxyFleetPeer) throws InterruptedException {
         while (running()) {
             ClusterSettings settings = manager.node().settings();
             if (!settings.enabled()) {
@@ -128,7 +136,8 @@ final class PeerMonitor implements Runnable {
             long started = System.nanoTime();
             String query = ClusterQueries.NOTIFY;
             try {
-                if (peer.notifyPending.getAndSet(false)) {
+                // A ProxySQL peer is never sent ProxyFleet's own command; it finds the change by polling.
+                if (peer.notifyPending.getAndSet(false) && proxyFleetPeer) {
                     sendNotify(client);
                 }
                 query = ClusterQueries.GLOBAL_CHECKSUM;

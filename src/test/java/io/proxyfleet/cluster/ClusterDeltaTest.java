@@ -20,6 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Delta sync of {@code mysql_users} between ProxyFleet nodes (issue 13 item 6): a change of a few users among
@@ -289,6 +291,37 @@ class ClusterDeltaTest {
         assertThat(received).contains(ClusterQueries.PROXYFLEET_PROBE)
                 .noneSatisfy(sql -> assertThat(sql).startsWithIgnoringCase("PROXYFLEET"));
         assertThat(puller.deltaPulls()).isZero();
+    }
+
+    @ParameterizedTest(name = "peer is ProxyFleet: {0}")
+    @ValueSource(booleans = {true, false})
+    void onlyAProxyFleetPeerIsNotifiedOfALocalLoad(boolean proxyFleet) throws Exception {
+        TestNode source = source();
+        if (!proxyFleet) {
+            sourceTamper = (sql, r) -> sql.equals(ClusterQueries.PROXYFLEET_PROBE)
+                    ? new AdminResponse.ResultSet(List.of("COUNT(*)"), List.of(List.of("0"))) : r;
+        }
+        TestNode target = node("target", (sql, r) -> r);
+        target.exec("INSERT INTO proxysql_servers (hostname, port, weight, comment) VALUES ('127.0.0.1', "
+                + source.listener.port() + ", 0, 'source')");
+        target.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
+        target.startCluster();
+        await().atMost(WAIT).pollInterval(POLL).until(() -> target.module("mysql_users").checksum()
+                .equals(source.module("mysql_users").checksum()));
+
+        target.exec("UPDATE mysql_users SET comment = 'local' WHERE username = 'user3'");
+        target.exec("LOAD MYSQL USERS TO RUNTIME");
+        int afterLoad = received.size();
+        // Two more checks of the source after the load: the monitor has passed the point where it notifies.
+        await().atMost(WAIT).pollInterval(POLL).until(() -> received.subList(afterLoad, received.size()).stream()
+                .filter(ClusterQueries.GLOBAL_CHECKSUM::equals).count() >= 2);
+
+        if (proxyFleet) {
+            assertThat(received).contains(ClusterQueries.NOTIFY);
+        } else {
+            assertThat(received).doesNotContain(ClusterQueries.NOTIFY)
+                    .noneSatisfy(sql -> assertThat(sql).startsWithIgnoringCase("PROXYFLEET"));
+        }
     }
 
     /** A node as one without delta sync, so that the same puller fetches whole tables. */

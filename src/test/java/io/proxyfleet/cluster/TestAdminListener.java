@@ -186,7 +186,7 @@ final class TestAdminListener implements AutoCloseable {
     private AdminResponse answer(AdminPrincipal who, String sql) throws Exception {
         if (sql.strip().equalsIgnoreCase(ClusterQueries.NOTIFY)) {
             onNotify.run();
-            return new AdminResponse.Ok(0, "");
+            return tamper.apply(sql, new AdminResponse.Ok(0, ""));
         }
         return tamper.apply(sql, engine.execute(who, sql).get(30, TimeUnit.SECONDS));
     }
