@@ -199,6 +199,8 @@ public final class VipManager implements AutoCloseable {
         }
         if (higherPrioritySinceNanos < 0) {
             higherPrioritySinceNanos = now;
+            log.info("VIP {}: member {} has a higher priority; handing over once it has been in the group {} ms",
+                    settings.address(), higher, HANDOVER_AFTER_MILLIS);
         }
         int majority = settings.peers().size() / 2 + 1;
         if (now - higherPrioritySinceNanos < TimeUnit.MILLISECONDS.toNanos(HANDOVER_AFTER_MILLIS)
