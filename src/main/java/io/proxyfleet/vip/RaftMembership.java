@@ -44,9 +44,9 @@ final class RaftMembership implements AutoCloseable {
     private static final byte[] RENEWAL = new byte[0];
     private static final Options RENEWAL_OPTIONS = Options.create(true);
     /** Failure detection: a peer that sent no heartbeat for this long is suspected, then checked once more. */
-    private static final long HEARTBEAT_INTERVAL_MILLIS = 200;
-    private static final long SUSPECT_AFTER_MILLIS = 1_000;
-    private static final long VERIFY_SUSPECT_MILLIS = 150;
+    private static final long HEARTBEAT_INTERVAL_MILLIS = 250;
+    private static final long SUSPECT_AFTER_MILLIS = 1_200;
+    private static final long VERIFY_SUSPECT_MILLIS = 300;
     /** A partition that heals is merged back within these bounds. */
     private static final long MERGE_MIN_MILLIS = 1_000;
     private static final long MERGE_MAX_MILLIS = 3_000;
