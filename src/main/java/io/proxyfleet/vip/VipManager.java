@@ -362,10 +362,9 @@ public final class VipManager implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        AddressGuardian g = guardian;
-        guardian = null;
-        if (g != null) {
-            g.release();
+        boolean held = state == State.OWNER;
+        releaseGuardian();
+        if (held) {
             log.info("VIP {}: dropped the address on shutdown", settings.address());
         }
         raft.close();
