@@ -363,6 +363,10 @@ class VipNamespaceTest {
         command.addAll(JVM_FLAGS);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.proxyfleet.Main", "-f", "-D",
                 d.toString(), "-c", d.resolve("proxysql.cnf").toString()));
+        if (priority != 0) {
+            // Like ProxySQL, a node with a database reads its config file only with --initial.
+            command.add("--initial");
+        }
         nodes[i - 1] = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(d.resolve("console.log").toFile())).start();
     }
