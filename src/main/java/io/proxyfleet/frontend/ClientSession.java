@@ -204,14 +204,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     /**
-     * Drain, from any thread: closes the session if it is idle outside a transaction, deciding on its own loop so
-     * that no command can start in between. Completes with true once the session is gone.
+     * Drain, from any thread: closes the session if it has been idle outside a transaction for at least
+     * {@code minIdleNanos}, deciding on its own loop so that no command can start in between. Completes with true
+     * once the session is gone. The idle time matters because a client that just logged in or just finished a
+     * statement is about to send its next one: closing it then would fail that statement with 2013.
      */
-    public CompletableFuture<Boolean> closeIfIdle() {
+    public CompletableFuture<Boolean> closeIfIdle(long minIdleNanos) {
         var result = new CompletableFuture<Boolean>();
         if (!onLoop(() -> {
             boolean idle = state == State.CLOSED
-                    || state == State.READY && command == null && !pins.has(SessionPins.TRANSACTION);
+                    || state == State.READY && command == null && !pins.has(SessionPins.TRANSACTION)
+                    && System.nanoTime() - lastActivityNanos >= minIdleNanos;
             if (idle) {
                 close();
             }

@@ -39,6 +39,11 @@ public final class VipManager implements AutoCloseable {
     /** A node that left the group because it was unhealthy rejoins after being healthy this long. */
     private static final long REJOIN_AFTER_HEALTHY_MILLIS = 1_000;
     private static final long DRAIN_POLL_MILLIS = 50;
+    /**
+     * A drain closes a session only once it has been idle this long: a client that just logged in or just got its
+     * answer sends its next statement within milliseconds, and closing it in between would fail that statement.
+     */
+    private static final long DRAIN_IDLE_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     /** Where this node stands. */
     public enum State { DISABLED, FOLLOWER, WAITING, OWNER, LEFT, DRAINED }
@@ -221,8 +226,9 @@ public final class VipManager implements AutoCloseable {
     }
 
     /**
-     * PROXYFLEET DRAIN: stops accepting clients, closes each session once it is idle outside a transaction (or
-     * when {@code admin-proxyfleet_vip_drain_timeout_ms} ends), then hands the address over. Returns at once.
+     * PROXYFLEET DRAIN: stops accepting clients, closes each session once it has been idle outside a transaction
+     * for {@link #DRAIN_IDLE_GRACE_NANOS} (or when {@code admin-proxyfleet_vip_drain_timeout_ms} ends), then hands
+     * the address over. Returns at once.
      */
     public void drain() {
         Thread.ofVirtual().name("vip-drain").start(() -> {
@@ -243,11 +249,11 @@ public final class VipManager implements AutoCloseable {
         });
     }
 
-    /** Closes every idle session outside a transaction; true when none is left. */
+    /** Closes every session idle outside a transaction for the grace time; true when none is left. */
     private boolean closeIdleSessions() throws InterruptedException {
         List<CompletableFuture<Boolean>> closed = new ArrayList<>();
         for (ClientSession s : sessions.all()) {
-            closed.add(s.closeIfIdle());
+            closed.add(s.closeIfIdle(DRAIN_IDLE_GRACE_NANOS));
         }
         boolean all = true;
         for (CompletableFuture<Boolean> c : closed) {
