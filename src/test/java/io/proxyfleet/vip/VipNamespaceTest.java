@@ -93,7 +93,14 @@ class VipNamespaceTest {
             sampler.join(Duration.ofSeconds(5));
         }
         if (client != null) {
+            // The client loop is a grandchild (timeout, ip netns exec, bash): killing only the process we started
+            // left the loop running, connecting to a VIP that no longer exists, long after the test.
+            List<ProcessHandle> tree = new ArrayList<>(client.descendants().toList());
             client.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            for (ProcessHandle h : tree) {
+                h.destroyForcibly();
+                h.onExit().get(5, TimeUnit.SECONDS);
+            }
         }
         for (Process p : nodes) {
             if (p != null) {
