@@ -118,15 +118,8 @@ class ClusterEndToEndTest {
                 assertThat(n.rows("SELECT hostname, port FROM disk.mysql_servers"))
                         .containsExactly(List.of("127.0.0.1", Integer.toString(mariaDb.port())));
             });
-            assertThat(n.log()).contains(
-                    "Cluster: detected a new checksum for mysql_users from peer 127.0.0.1:" + node2.adminPort,
-                    "Cluster: Fetching MySQL Users from peer 127.0.0.1:" + node2.adminPort + " started",
-                    "Cluster: Loading to runtime MySQL Users from peer 127.0.0.1:" + node2.adminPort,
-                    "Cluster: Saving to disk MySQL Users from peer 127.0.0.1:" + node2.adminPort,
-                    "Cluster: detected a new checksum for mysql_servers_v2 from peer 127.0.0.1:" + node2.adminPort,
-                    "Cluster: Fetching MySQL Servers v2 from peer 127.0.0.1:" + node2.adminPort + " started",
-                    "Cluster: Loading to runtime MySQL Servers v2 from peer 127.0.0.1:" + node2.adminPort,
-                    "Cluster: Saving to disk MySQL Servers v2 from peer 127.0.0.1:" + node2.adminPort);
+            assertPulled(n, node2, "mysql_users", "MySQL Users");
+            assertPulled(n, node2, "mysql_servers_v2", "MySQL Servers v2");
         }
         await().atMost(SYNC_TIMEOUT).pollInterval(POLL).untilAsserted(() -> {
             MysqlCli.Result r = node3.traffic(APP_USER, APP_PASSWORD, "SELECT @@port, 6*7");
@@ -146,9 +139,7 @@ class ClusterEndToEndTest {
                 assertThat(n.rows("SELECT rule_id, active FROM disk.mysql_query_rules"))
                         .containsExactly(List.of("10", "1"));
             });
-            assertThat(n.log()).contains(
-                    "Cluster: Fetching MySQL Query Rules from peer 127.0.0.1:" + node2.adminPort + " started",
-                    "Cluster: Saving to disk MySQL Query Rules from peer 127.0.0.1:" + node2.adminPort);
+            assertPulled(n, node2, "mysql_query_rules", "MySQL Query Rules");
         }
         awaitSame(ALL_COLUMNS, "mysql_query_rules");
 
@@ -199,6 +190,27 @@ class ClusterEndToEndTest {
         for (NodeProcess n : nodes) {
             assertThat(n.isAlive()).as(n + " still running").isTrue();
         }
+    }
+
+    /**
+     * Asserts that {@code n} logged ProxySQL's lines for a pull of {@code module}: it saw the change made on
+     * {@code origin}, then fetched, loaded and saved it from one peer. That peer may be origin or the third node, which
+     * advertises the same checksum and epoch as soon as it has pulled the change itself.
+     */
+    private void assertPulled(NodeProcess n, NodeProcess origin, String module, String label) {
+        String log = n.log();
+        assertThat(log).contains("Cluster: detected a new checksum for " + module + " from peer 127.0.0.1:"
+                + origin.adminPort);
+        List<String> pulledFrom = new ArrayList<>();
+        for (NodeProcess peer : nodes) {
+            String from = " from peer 127.0.0.1:" + peer.adminPort;
+            if (peer != n && log.contains("Cluster: Fetching " + label + from + " started")
+                    && log.contains("Cluster: Loading to runtime " + label + from)
+                    && log.contains("Cluster: Saving to disk " + label + from)) {
+                pulledFrom.add(peer.name);
+            }
+        }
+        assertThat(pulledFrom).as(n + " fetched, loaded and saved " + label + " from a peer").isNotEmpty();
     }
 
     /** Waits until every node shows the same {@code columns} of {@code runtime_checksums_values} for each module. */
