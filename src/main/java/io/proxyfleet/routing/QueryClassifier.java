@@ -47,6 +47,9 @@ public final class QueryClassifier {
     public static final int PINNING = USER_VARIABLE | PREPARE | LOCK_TABLES | TEMPORARY_TABLE | GET_LOCK
             | CALC_FOUND_ROWS | SAVEPOINT;
 
+    private static final int HAS_UNDERSCORE = 1;
+    private static final int HAS_AT = 1 << 1;
+
     private final String[] keepVariables;
     private final boolean keepAllSystemReads;
 
@@ -108,22 +111,40 @@ public final class QueryClassifier {
         } else if (startsWithWord(t, "USE")) {
             flags |= USE_STATEMENT;
         }
-        if (indexOfIgnoreCase(t, "GET_LOCK(", 0) >= 0) {
-            flags |= GET_LOCK;
+        int marks = marks(t, n);
+        // Every name searched below contains an underscore: most statements have none and skip the four scans.
+        if ((marks & HAS_UNDERSCORE) != 0) {
+            if (indexOfIgnoreCase(t, "GET_LOCK(", 0) >= 0) {
+                flags |= GET_LOCK;
+            }
+            if (indexOfIgnoreCase(t, "SQL_CALC_FOUND_ROWS", 0) >= 0) {
+                flags |= CALC_FOUND_ROWS;
+            }
+            if (callOf(t, "FOUND_ROWS(")) {
+                flags |= FOUND_ROWS_CALL;
+            }
+            if (callOf(t, "LAST_INSERT_ID(")) {
+                flags |= LAST_INSERT_ID;
+            }
         }
-        if (indexOfIgnoreCase(t, "SQL_CALC_FOUND_ROWS", 0) >= 0) {
-            flags |= CALC_FOUND_ROWS;
-        }
-        if (callOf(t, "FOUND_ROWS(")) {
-            flags |= FOUND_ROWS_CALL;
-        }
-        if (callOf(t, "LAST_INSERT_ID(")) {
-            flags |= LAST_INSERT_ID;
-        }
-        if (hasPinningVariable(t, n, (flags & SET_STATEMENT) != 0)) {
+        if ((marks & HAS_AT) != 0 && hasPinningVariable(t, n, (flags & SET_STATEMENT) != 0)) {
             flags |= USER_VARIABLE;
         }
         return flags;
+    }
+
+    /** One pass over the text for the characters the costlier scans need: {@link #HAS_UNDERSCORE}, {@link #HAS_AT}. */
+    private static int marks(CharSequence t, int n) {
+        int marks = 0;
+        for (int i = 0; i < n; i++) {
+            char c = t.charAt(i);
+            if (c == '_') {
+                marks |= HAS_UNDERSCORE;
+            } else if (c == '@') {
+                marks |= HAS_AT;
+            }
+        }
+        return marks;
     }
 
     /**

@@ -8,6 +8,9 @@ package io.proxyfleet.routing;
  */
 public final class ReadOnlySelect {
     private static final String[] DISQUALIFYING = {"UPDATE", "SHARE", "INTO", "LOCK"};
+    /** ASCII letters differ from their upper case in this bit only. */
+    private static final int CASE_BIT = 0x20;
+    private static final char NON_ASCII = 0x80;
 
     private ReadOnlySelect() {
     }
@@ -40,7 +43,17 @@ public final class ReadOnlySelect {
     }
 
     private static boolean isWordStart(CharSequence sql, int i) {
-        return Character.isLetter(sql.charAt(i)) && (i == 0 || !isWordChar(sql.charAt(i - 1)));
+        char c = sql.charAt(i);
+        // Each disqualifying word starts with one of these letters; any other word needs no closer look.
+        return isFirstLetter(c) && (i == 0 || !isWordChar(sql.charAt(i - 1)));
+    }
+
+    private static boolean isFirstLetter(char c) {
+        if (c >= NON_ASCII) {
+            return Character.isLetter(c); // may upper-case to one of them: looked at as before
+        }
+        char upper = (char) (c & ~CASE_BIT);
+        return upper == 'U' || upper == 'S' || upper == 'I' || upper == 'L';
     }
 
     private static boolean wordAt(CharSequence sql, int i, int end, String word) {
@@ -57,6 +70,9 @@ public final class ReadOnlySelect {
     }
 
     private static boolean isWordChar(char c) {
-        return Character.isLetterOrDigit(c) || c == '_' || c == '$';
+        if (c < NON_ASCII) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '$';
+        }
+        return Character.isLetterOrDigit(c);
     }
 }
