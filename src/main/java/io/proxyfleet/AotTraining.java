@@ -1,6 +1,9 @@
 package io.proxyfleet;
 
+import io.proxyfleet.login.tls.ClientContexts;
+import io.proxyfleet.login.tls.TlsFiles;
 import io.proxyfleet.protocol.client.BlockingMysqlClient;
+import io.proxyfleet.protocol.client.ClientTls;
 import io.proxyfleet.protocol.client.MysqlErrorException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,8 +19,10 @@ import java.util.stream.Stream;
  * per jar and JVM with {@code -XX:AOTCacheOutput}, and every later start maps the classes it loaded and linked,
  * and the method profiles it gathered, instead of loading, verifying and profiling them again. It does what a node
  * does in its first seconds, as {@link Main} does it: parses a command line, starts a node from a config file in
- * a throwaway data directory (so TLS files are generated and the SQLite schema created), answers admin statements,
- * logs a client in on the traffic port and fails its query on a backend that refuses connections, then stops.
+ * a throwaway data directory (so TLS files are generated and the SQLite schema created), answers admin statements
+ * over TLS (the mysql client asks for TLS by default, so the first admin login of every start is a TLS handshake:
+ * without this its 260 JDK TLS classes were loaded from the modules file at each start), logs a client in on the
+ * traffic port and fails its query on a backend that refuses connections, then stops.
  * Runs on the main thread; the node's own threads stop with it.
  */
 public final class AotTraining {
@@ -76,12 +81,13 @@ public final class AotTraining {
                     { username="%s", password="%s", default_hostgroup=0 }
                 )
                 """.formatted(ADMIN_USER, ADMIN_PASSWORD, REFUSING_PORT, TRAFFIC_USER, TRAFFIC_PASSWORD));
-        Main main = new Main();
-        new picocli.CommandLine(main).parseArgs("-f", "-D", dir.toString(), "-c", config.toString());
-        NodeOptions options = main.nodeOptions();
+        NodeOptions options = Main.withoutPicocli("-f", "-D", dir.toString(), "-c", config.toString()).orElseThrow()
+                .nodeOptions();
         try (LogSetup logging = LogSetup.configure(options.dataDir(), false);
              ProxyFleetNode node = ProxyFleetNode.start(options)) {
-            try (BlockingMysqlClient admin = connect(node.adminPort(), ADMIN_USER, ADMIN_PASSWORD)) {
+            var tls = new ClientTls(ClientContexts.verifying(dir.resolve(TlsFiles.CA_FILE), null, null), true, false);
+            try (BlockingMysqlClient admin = BlockingMysqlClient.connect(BlockingMysqlClient.Options.of("127.0.0.1",
+                    node.adminPort(), ADMIN_USER, ADMIN_PASSWORD, CLIENT_TIMEOUT, CLIENT_TIMEOUT), tls)) {
                 for (String sql : ADMIN_STATEMENTS) {
                     admin.query(sql);
                 }
