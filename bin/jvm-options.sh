@@ -51,18 +51,25 @@ proxyfleet_aot_file() {
 # Trains and writes the cache for JAR (several seconds), atomically: a half-written cache is never used. Older
 # caches of the same directory go.
 proxyfleet_aot_build() {
-    local jar="$1" cache tmp
+    local jar="$1" cache tmp training
     proxyfleet_jvm_options
     cache="$(proxyfleet_aot_file "$jar")"
     mkdir -p "$(dirname "$cache")" || return 1
     tmp="$cache.$$.tmp"
-    # The class path must be the jar alone, as with -jar, or the cache does not match at start-up.
-    if "$JAVA_HOME/bin/java" "${PROXYFLEET_JVM_OPTIONS[@]}" -XX:AOTCacheOutput="$tmp" \
-            -cp "$jar" io.proxyfleet.AotTraining >"$cache.log" 2>&1 && proxyfleet_aot_valid "$jar" "$tmp"; then
+    training="$(mktemp -d "${TMPDIR:-/tmp}/proxyfleet-aot-training.XXXXXX")" || return 1
+    # The TLS files first, in a JVM of their own, so that the signed Bouncy Castle jars that generate them stay out
+    # of the cache (io.proxyfleet.AotTraining). The class path must be the jar alone, as with -jar, or the cache
+    # does not match at start-up.
+    if "$JAVA_HOME/bin/java" "${PROXYFLEET_JVM_OPTIONS[@]}" -cp "$jar" io.proxyfleet.AotTraining \
+            --tls-files "$training" >"$cache.log" 2>&1 \
+        && "$JAVA_HOME/bin/java" "${PROXYFLEET_JVM_OPTIONS[@]}" -XX:AOTCacheOutput="$tmp" \
+            -cp "$jar" io.proxyfleet.AotTraining "$training" >>"$cache.log" 2>&1 \
+        && proxyfleet_aot_valid "$jar" "$tmp"; then
+        rm -rf "$training"
         find "$(dirname "$cache")" -maxdepth 1 -name 'proxyfleet-*.aot' ! -name "$(basename "$cache")" -delete
         mv -f "$tmp" "$cache"
     else
-        rm -f "$tmp"
+        rm -rf "$training" "$tmp"
         return 1
     fi
 }

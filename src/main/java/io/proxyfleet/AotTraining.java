@@ -1,23 +1,26 @@
 package io.proxyfleet;
 
+import io.proxyfleet.login.tls.ClientContexts;
+import io.proxyfleet.login.tls.TlsFiles;
 import io.proxyfleet.protocol.client.BlockingMysqlClient;
+import io.proxyfleet.protocol.client.ClientTls;
 import io.proxyfleet.protocol.client.MysqlErrorException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The training run of the ahead-of-time cache (JEPs 483, 514 and 515): {@code bin/proxyfleet} runs this class once
  * per jar and JVM with {@code -XX:AOTCacheOutput}, and every later start maps the classes it loaded and linked,
  * and the method profiles it gathered, instead of loading, verifying and profiling them again. It does what a node
  * does in its first seconds, as {@link Main} does it: parses a command line, starts a node from a config file in
- * a throwaway data directory (so TLS files are generated and the SQLite schema created), answers admin statements,
- * logs a client in on the traffic port and fails its query on a backend that refuses connections, then stops.
+ * a throwaway data directory (as at a restart: the TLS files are there, written by an earlier JVM, see
+ * {@link #main}; the SQLite schema is created), answers admin statements
+ * over TLS (the mysql client asks for TLS by default, so the first admin login of every start is a TLS handshake:
+ * without this its 260 JDK TLS classes were loaded from the modules file at each start), logs a client in on the
+ * traffic port and fails its query on a backend that refuses connections, then stops.
  * Runs on the main thread; the node's own threads stop with it.
  */
 public final class AotTraining {
@@ -28,6 +31,7 @@ public final class AotTraining {
     /** Port 1 (tcpmux) is never served here: a backend connection attempt is refused at once. */
     private static final int REFUSING_PORT = 1;
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(30);
+    private static final String TLS_FILES_FLAG = "--tls-files";
     /** What an operator typically runs on a fresh node, plus the statistics a dashboard polls. */
     private static final List<String> ADMIN_STATEMENTS = List.of(
             "SELECT 1",
@@ -45,13 +49,21 @@ public final class AotTraining {
     private AotTraining() {
     }
 
+    /**
+     * {@code --tls-files DIR} writes a data directory's TLS files and stops; {@code DIR} (a directory with those
+     * files and nothing else) trains. Run as two JVMs so that Bouncy Castle, which generates the files, stays out of
+     * the cache: its jars are signed, so the JVM cannot cache their classes, and every class in the cache that
+     * refers to one made each start load it from its jar and check the jar's signature (about 0.5 s of CPU).
+     */
     public static void main(String[] args) throws IOException {
-        Path dir = Files.createTempDirectory("proxyfleet-aot-training");
-        try {
-            train(dir);
-        } finally {
-            deleteTree(dir);
+        if (args.length == 2 && args[0].equals(TLS_FILES_FLAG)) {
+            TlsFiles.open(Path.of(args[1]));
+            return;
         }
+        if (args.length != 1) {
+            throw new IllegalArgumentException("usage: AotTraining [" + TLS_FILES_FLAG + "] DIR");
+        }
+        train(Path.of(args[0]));
         LogSetup.flushAndStop();
     }
 
@@ -76,12 +88,13 @@ public final class AotTraining {
                     { username="%s", password="%s", default_hostgroup=0 }
                 )
                 """.formatted(ADMIN_USER, ADMIN_PASSWORD, REFUSING_PORT, TRAFFIC_USER, TRAFFIC_PASSWORD));
-        Main main = new Main();
-        new picocli.CommandLine(main).parseArgs("-f", "-D", dir.toString(), "-c", config.toString());
-        NodeOptions options = main.nodeOptions();
+        NodeOptions options = Main.withoutPicocli("-f", "-D", dir.toString(), "-c", config.toString()).orElseThrow()
+                .nodeOptions();
         try (LogSetup logging = LogSetup.configure(options.dataDir(), false);
              ProxyFleetNode node = ProxyFleetNode.start(options)) {
-            try (BlockingMysqlClient admin = connect(node.adminPort(), ADMIN_USER, ADMIN_PASSWORD)) {
+            var tls = new ClientTls(ClientContexts.verifying(dir.resolve(TlsFiles.CA_FILE), null, null), true, false);
+            try (BlockingMysqlClient admin = BlockingMysqlClient.connect(BlockingMysqlClient.Options.of("127.0.0.1",
+                    node.adminPort(), ADMIN_USER, ADMIN_PASSWORD, CLIENT_TIMEOUT, CLIENT_TIMEOUT), tls)) {
                 for (String sql : ADMIN_STATEMENTS) {
                     admin.query(sql);
                 }
@@ -97,15 +110,5 @@ public final class AotTraining {
     private static BlockingMysqlClient connect(int port, String user, String password) throws IOException {
         return BlockingMysqlClient.connect(BlockingMysqlClient.Options.of("127.0.0.1", port, user, password,
                 CLIENT_TIMEOUT, CLIENT_TIMEOUT));
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path each : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(each);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
     }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,7 +109,43 @@ public final class Main implements Callable<Integer> {
     private String bootstrap;
 
     public static void main(String[] args) {
-        System.exit(run(commandLine(), args));
+        Optional<Main> plain = withoutPicocli(args);
+        System.exit(plain.isPresent() ? plain.get().call() : run(commandLine(), args));
+    }
+
+    /**
+     * The command as picocli would fill it, for the command lines {@link PlainCommandLine} reads; empty for any
+     * other, and when picocli would refuse it (a {@code -c} file that does not exist, a path that is not one).
+     */
+    static Optional<Main> withoutPicocli(String... args) {
+        return PlainCommandLine.parse(args).flatMap(flags -> {
+            var main = new Main();
+            try {
+                main.foreground = flags.containsKey("foreground");
+                main.configFile = path(flags.get("config"));
+                main.dataDir = path(flags.get("datadir"));
+                main.initial = flags.containsKey("initial");
+                main.reload = flags.containsKey("reload");
+                main.uuid = flags.get("uuid");
+                main.noMonitor = flags.containsKey("no-monitor");
+                main.noStart = flags.containsKey("no-start");
+                main.reusePort = flags.containsKey("reuseport");
+                main.adminSocket = path(flags.get("admin-socket"));
+                main.exitOnError = flags.containsKey("exit-on-error");
+                main.idleThreads = flags.containsKey("idle-threads");
+                main.noVersionCheck = flags.containsKey("no-version-check");
+                main.sqlite3Server = flags.containsKey("sqlite3-server");
+                main.clickhouseServer = flags.containsKey("clickhouse-server");
+            } catch (InvalidPathException e) {
+                return Optional.empty();
+            }
+            return main.configFile == null || Files.isRegularFile(main.configFile) ? Optional.of(main)
+                    : Optional.empty();
+        });
+    }
+
+    private static Path path(String valueOrNull) {
+        return valueOrNull == null ? null : Path.of(valueOrNull);
     }
 
     /**

@@ -103,7 +103,7 @@ public final class ProxyFleetNode implements AutoCloseable {
     }
 
     static ProxyFleetNode start(NodeOptions options, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler) {
-        long startedNanos = System.nanoTime();
+        var timeline = new StartupTimeline();
         var config = new ConfigHolder(RuntimeConfig.empty());
         var hostgroups = Hostgroups.follow(config);
         var sessions = new SessionRegistry();
@@ -125,10 +125,14 @@ public final class ProxyFleetNode implements AutoCloseable {
             admin.registerTableSource("stats_mysql_query_digest", context.digests()::rows);
             admin.registerTableSource("stats_mysql_query_digest_reset", context.digests()::rowsAndReset);
             admin.registerTableSource("stats_mysql_query_rules", () -> ruleHits(config));
+            timeline.mark("admin database");
             RuntimeConfig cfg = config.current();
             EventLoopGroup trafficLoops = new MultiThreadIoEventLoopGroup(
                     Math.max(1, cfg.mysqlVariables().getInt("threads")), Transport.trafficHandlerFactory());
-            node = new ProxyFleetNode(config, awaitTls(tlsOpening), trafficLoops, adminLoop, sessions);
+            timeline.mark("traffic event loops");
+            TlsFiles tlsFiles = awaitTls(tlsOpening);
+            timeline.mark("waiting for the TLS files");
+            node = new ProxyFleetNode(config, tlsFiles, trafficLoops, adminLoop, sessions);
             node.admin = admin;
             node.trafficContext = context;
             pending.node = node;
@@ -141,6 +145,7 @@ public final class ProxyFleetNode implements AutoCloseable {
             } else {
                 node.startModules();
             }
+            timeline.mark("traffic listener and monitor");
             node.adminListener = new AdminListener(adminLoop, admin, node::tlsContext,
                     () -> config.current().mysqlVariables().get("server_version"));
             node.adminListener.clusterPeerCertificates(
@@ -151,13 +156,15 @@ public final class ProxyFleetNode implements AutoCloseable {
                 node.adminListener.bindUnixSocket(options.adminSocket());
                 log.info("Admin also listening on Unix socket {}", options.adminSocket());
             }
+            timeline.mark("admin listener");
             node.cluster = new ClusterManager(new AdminClusterNode(admin, config, admin.syncInterfaces(), true),
                     new ClusterTls(() -> config.current().adminVariables(), options.dataDir()));
             node.cluster.registerStatsTables(admin);
             node.cluster.start();
+            timeline.mark("cluster");
             ProxyFleetNode n = node;
             var sources = new MetricSources(context, hostgroups, admin, () -> n.monitor, () -> n.cluster,
-                    trafficLoops, n::trafficPaused, startedNanos);
+                    trafficLoops, n::trafficPaused, timeline.startedNanos());
             var metrics = new NodeMetrics(sources);
             admin.registerPrometheus(metrics::text);
             node.restApi = new RestApiServer(config, admin::account);
@@ -166,9 +173,11 @@ public final class ProxyFleetNode implements AutoCloseable {
             node.web = new WebDashboard(admin, config, node.cluster, node.tlsFiles, node::adminPort);
             node.web.apply();
             node.startVip(options, hostgroups, cfg);
+            timeline.mark("metrics, REST API, web dashboard and VIP");
             log.info("ProxyFleet listening: traffic on {}, admin on {} (port {})",
                     options.noStart() ? "(not yet, -n)" : cfg.mysqlVariables().get("interfaces"),
                     cfg.adminVariables().get("mysql_ifaces"), node.adminPort());
+            log.info("Start-up timeline: {}", timeline.summary());
             return node;
         } catch (Exception e) {
             if (node != null) {

@@ -33,6 +33,46 @@ class MainTest {
         return main.nodeOptions();
     }
 
+    /** What a start does with a command line: the node options and the notices. */
+    private record Start(NodeOptions options, java.util.List<String> notices) {
+        static Start of(Main main) {
+            return new Start(main.nodeOptions(), main.notices());
+        }
+    }
+
+    @Test
+    void startCommandLinesReadWithoutPicocliGiveWhatPicocliGives(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("node.cnf"), "datadir=\"" + dir.resolve("fromfile") + "\"\n");
+        String data = dir.resolve("data").toString();
+        String[][] commandLines = {
+                {},
+                {"-f", "-c", config.toString(), "-D", data},
+                {"--foreground", "--config=" + config, "--datadir=" + data, "--reload"},
+                {"-c", config.toString()},
+                {"-d", data, "--initial", "-M", "-n", "-r", "-U", "uuid-1", "-S", dir.resolve("admin.sock").toString()},
+                {"--directory", data, "--no-monitor", "--no-start", "--reuseport", "--uuid=u2", "--admin-socket=s"},
+                {"-e", "--idle-threads", "--no-version-check", "--sqlite3-server", "--clickhouse-server", "-f"},
+                {"--exit-on-error", "--directory=" + data}};
+        for (String[] args : commandLines) {
+            CommandLine cli = Main.commandLine();
+            cli.parseArgs(args);
+
+            assertThat(Main.withoutPicocli(args)).as(String.join(" ", args))
+                    .map(Start::of).contains(Start.of(cli.getCommand()));
+        }
+    }
+
+    @Test
+    void everyOtherCommandLineIsLeftToPicocli(@TempDir Path dir) {
+        String[][] commandLines = {
+                {"-h"}, {"--help"}, {"-V"}, {"-fM"}, {"-D" + dir}, {"-c", dir.resolve("missing.cnf").toString()},
+                {"-B"}, {"--bogus"}, {"-f", "-f"}, {"-D", dir.toString(), "-d", dir.toString()}, {"-c", "-f"},
+                {"-D"}, {"--datadir="}, {"--foreground=true"}, {"--", "-f"}, {"extra"}};
+        for (String[] args : commandLines) {
+            assertThat(Main.withoutPicocli(args)).as(String.join(" ", args)).isEmpty();
+        }
+    }
+
     @Test
     void shortFlagsFillNodeOptions(@TempDir Path dir) throws Exception {
         Path config = Files.writeString(dir.resolve("node.cnf"), "datadir=\"x\"\n");

@@ -34,7 +34,7 @@ public final class TrafficServer implements AutoCloseable {
     /** With {@code reusePort} ({@code -r}), binds with SO_REUSEPORT (epoll or io_uring only). */
     public static TrafficServer start(TrafficContext context, EventLoopGroup workers, String host, int port,
                                       boolean reusePort) throws InterruptedException {
-        Sha2Rsa.warmUpInBackground();
+        Sha2Rsa.warmUpAfterStart();
         var bootstrap = new ServerBootstrap()
                 .group(workers)
                 .channel(Transport.serverSocketChannel(workers))

@@ -5,16 +5,21 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import javax.crypto.Cipher;
 
 /**
  * The RSA key pair caching_sha2_password uses to receive a password over an unencrypted connection. Generated
- * once per process, on first use (or by {@link #warmUp} at start-up, off the event loops). Generating it takes
- * hundreds of milliseconds of CPU in a fresh JVM, so start-up runs it on a thread of its own
- * ({@link #warmUpInBackground}); a client that needs the key sooner waits for the class initialization.
+ * once per process, on first use (or by {@link #warmUp}, off the event loops). Generating it takes hundreds of
+ * milliseconds of CPU in a fresh JVM, and the C2 compiler as much again for {@code BigInteger}: a thread of its own
+ * does it once the node has started ({@link #warmUpAfterStart}), so that it does not compete with start-up for the
+ * CPU; a client that needs the key sooner waits for the class initialization.
  */
 public final class Sha2Rsa {
     private static final int KEY_BITS = 2048;
+    /** Start-up takes 1 to 3 s of CPU on 2 cores; the key comes after it, long before most clients need it. */
+    private static final long WARM_UP_DELAY_MS = 3_000;
 
     private Sha2Rsa() {
     }
@@ -40,9 +45,11 @@ public final class Sha2Rsa {
         publicKeyPem();
     }
 
-    /** {@link #warmUp} on a daemon thread, so that listeners open without waiting for the key. */
-    public static void warmUpInBackground() {
-        Thread.ofPlatform().daemon().name("proxyfleet-sha2-rsa-key").start(Sha2Rsa::warmUp);
+    /** {@link #warmUp} on a daemon thread a few seconds from now, so that listeners open without the key. */
+    public static void warmUpAfterStart() {
+        CompletableFuture.delayedExecutor(WARM_UP_DELAY_MS, TimeUnit.MILLISECONDS,
+                        task -> Thread.ofPlatform().daemon().name("proxyfleet-sha2-rsa-key").start(task))
+                .execute(Sha2Rsa::warmUp);
     }
 
     static String publicKeyPem() {
