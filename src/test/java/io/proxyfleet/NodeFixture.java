@@ -36,6 +36,42 @@ public final class NodeFixture {
         return file;
     }
 
+    /**
+     * Writes {@code dir/proxysql.cnf} for a node with one event loop: admin on {@code adminPort} with the lines
+     * {@code adminVariables} (its credentials among them), traffic on a free port, then the top-level sections
+     * {@code extra} (a proxysql_servers list, say).
+     */
+    public static Path writeOneLoopConfig(Path dir, int adminPort, String adminVariables, String extra)
+            throws IOException {
+        Files.createDirectories(dir);
+        Path file = dir.resolve("proxysql.cnf");
+        Files.writeString(file, """
+                datadir="%s"
+                admin_variables=
+                {
+                    mysql_ifaces="127.0.0.1:%d"
+                %s}
+                mysql_variables=
+                {
+                    interfaces="127.0.0.1:%d"
+                    threads=1
+                    server_version="5.5.30"
+                }
+                %s
+                """.formatted(dir, adminPort, adminVariables, freePort(), extra));
+        return file;
+    }
+
+    /** A config file's proxysql_servers section listing {@code adminPorts} on loopback, commented n0, n1... */
+    public static String proxysqlServers(int... adminPorts) {
+        StringBuilder servers = new StringBuilder("proxysql_servers=\n(\n");
+        for (int i = 0; i < adminPorts.length; i++) {
+            servers.append("    { hostname=\"127.0.0.1\", port=%d, weight=0, comment=\"n%d\" }%s\n"
+                    .formatted(adminPorts[i], i, i + 1 < adminPorts.length ? "," : ""));
+        }
+        return servers.append(")\n").toString();
+    }
+
     public static ProxyFleetNode start(Path dataDir, Path configFile) {
         return ProxyFleetNode.start(new NodeOptions(dataDir, configFile, true, false, false));
     }

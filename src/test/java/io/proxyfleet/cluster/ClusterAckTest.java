@@ -8,7 +8,6 @@ import io.proxyfleet.testkit.FreePorts;
 import io.proxyfleet.testkit.MysqlCli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,31 +46,11 @@ class ClusterAckTest {
 
     /** Starts a whole node for each of {@code running}; every port of {@code listed} is in proxysql_servers. */
     private void cluster(int[] listed, int running) throws IOException {
-        StringBuilder servers = new StringBuilder("proxysql_servers=\n(\n");
-        for (int i = 0; i < listed.length; i++) {
-            servers.append("    { hostname=\"127.0.0.1\", port=%d, weight=0, comment=\"n%d\" }%s\n"
-                    .formatted(listed[i], i, i + 1 < listed.length ? "," : ""));
-        }
-        servers.append(")\n");
+        String servers = NodeFixture.proxysqlServers(listed);
         for (int i = 0; i < running; i++) {
             Path dir = tmp.resolve("n" + i);
-            Files.createDirectories(dir);
-            Path cnf = dir.resolve("proxysql.cnf");
-            Files.writeString(cnf, """
-                    datadir="%s"
-                    admin_variables=
-                    {
-                        mysql_ifaces="127.0.0.1:%d"
-                    %s}
-                    mysql_variables=
-                    {
-                        interfaces="127.0.0.1:%d"
-                        threads=1
-                        server_version="5.5.30"
-                    }
-                    %s
-                    """.formatted(dir, listed[i], CLUSTER_ADMIN, FreePorts.loopback(), servers));
-            open.add(NodeFixture.start(dir, cnf));
+            open.add(NodeFixture.start(dir, NodeFixture.writeOneLoopConfig(dir, listed[i], CLUSTER_ADMIN,
+                    servers)));
         }
     }
 

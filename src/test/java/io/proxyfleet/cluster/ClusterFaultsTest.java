@@ -21,7 +21,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,22 +84,7 @@ class ClusterFaultsTest {
      */
     private ProxyFleetNode node(String name, int adminPort, String adminVariables, String extra) throws IOException {
         Path dir = tmp.resolve(name);
-        Files.createDirectories(dir);
-        Path cnf = dir.resolve("proxysql.cnf");
-        Files.writeString(cnf, """
-                datadir="%s"
-                admin_variables=
-                {
-                    mysql_ifaces="127.0.0.1:%d"
-                %s}
-                mysql_variables=
-                {
-                    interfaces="127.0.0.1:%d"
-                    threads=1
-                    server_version="5.5.30"
-                }
-                %s
-                """.formatted(dir, adminPort, adminVariables, FreePorts.loopback(), extra));
+        Path cnf = NodeFixture.writeOneLoopConfig(dir, adminPort, adminVariables, extra);
         ProxyFleetNode n = NodeFixture.start(dir, cnf);
         open.add(n);
         return n;
