@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClusterAckTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Duration QUORUM_TIMEOUT = Duration.ofSeconds(20);
     private static final String CLUSTER_ADMIN = """
                 admin_credentials="admin:admin;cluster1:clusterpass"
                 cluster_username="cluster1"
@@ -153,10 +154,12 @@ class ClusterAckTest {
                 "127.0.0.1:" + p[1] + " applied", "127.0.0.1:" + p[2] + " unreachable");
         assertThat(acks.get(2)[3]).isEqualTo("NULL");
 
-        // A quorum (2 of 3) is there already: the wait ends long before its timeout.
+        // A quorum (2 of 3) is there already: the wait ends before its timeout (a mysql client start on a loaded
+        // machine takes seconds, so only the timeout itself tells a wait that ran out from one that did not).
         long started = System.nanoTime();
-        assertThat(rows(admin(p[0], "PROXYFLEET WAIT CLUSTER mysql_users TIMEOUT 20000 QUORUM"))).hasSize(3);
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        assertThat(rows(admin(p[0], "PROXYFLEET WAIT CLUSTER mysql_users TIMEOUT " + QUORUM_TIMEOUT.toMillis()
+                + " QUORUM"))).hasSize(3);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(QUORUM_TIMEOUT);
 
         // LOAD that waits for all nodes fails after the timeout and names the missing node; the load itself stays.
         admin(p[0], "SET admin-proxyfleet_cluster_load_wait='true'", "SET admin-proxyfleet_cluster_ack_timeout_ms=1500",

@@ -226,13 +226,13 @@ class ClusterEndToEndTest {
         });
     }
 
-    /** {@code updated_at} of {@code peer}'s rows as {@code observer} shows them. */
     /** How many times {@code observer}'s log says it could not connect to {@code peer}. */
     private static long failedConnects(NodeProcess observer, NodeProcess peer) {
         String line = "Cluster: unable to connect to peer 127.0.0.1:" + peer.adminPort + " . Error: ";
         return observer.log().lines().filter(l -> l.contains(line)).count();
     }
 
+    /** {@code updated_at} of {@code peer}'s rows as {@code observer} shows them. */
     private static String updatedAt(NodeProcess observer, NodeProcess peer) {
         return observer.admin("SELECT MAX(updated_at) FROM stats_proxysql_servers_checksums WHERE port = "
                 + peer.adminPort).strip();
