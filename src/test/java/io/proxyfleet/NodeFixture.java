@@ -15,25 +15,13 @@ public final class NodeFixture {
 
     /** Writes a ProxySQL-format config file that binds admin and traffic to the given loopback ports. */
     public static Path writeConfig(Path dir, int adminPort, int trafficPort, String extra) throws IOException {
-        Files.createDirectories(dir);
-        Path file = dir.resolve("proxysql.cnf");
-        Files.writeString(file, """
-                datadir="%s"
-                admin_variables=
-                {
+        return write(dir, adminPort, """
                     admin_credentials="admin:admin"
-                    mysql_ifaces="127.0.0.1:%d"
-                }
-                mysql_variables=
-                {
-                    interfaces="127.0.0.1:%d"
+                """, trafficPort, """
                     threads=2
                     server_version="5.5.30"
                     connect_timeout_server_max=3000
-                }
-                %s
-                """.formatted(dir, adminPort, trafficPort, extra));
-        return file;
+                """, extra);
     }
 
     /**
@@ -43,6 +31,15 @@ public final class NodeFixture {
      */
     public static Path writeOneLoopConfig(Path dir, int adminPort, String adminVariables, String extra)
             throws IOException {
+        return write(dir, adminPort, adminVariables, freePort(), """
+                    threads=1
+                    server_version="5.5.30"
+                """, extra);
+    }
+
+    /** {@code dir/proxysql.cnf} with the listeners on loopback and the given lines in each section. */
+    private static Path write(Path dir, int adminPort, String adminVariables, int trafficPort, String mysqlVariables,
+                              String extra) throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve("proxysql.cnf");
         Files.writeString(file, """
@@ -54,11 +51,9 @@ public final class NodeFixture {
                 mysql_variables=
                 {
                     interfaces="127.0.0.1:%d"
-                    threads=1
-                    server_version="5.5.30"
-                }
+                %s}
                 %s
-                """.formatted(dir, adminPort, adminVariables, freePort(), extra));
+                """.formatted(dir, adminPort, adminVariables, trafficPort, mysqlVariables, extra));
         return file;
     }
 
