@@ -26,7 +26,8 @@ import java.util.stream.Stream;
  * <p>Threads: owned by the test thread that created it.
  */
 final class NodeProcess implements AutoCloseable {
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+    /** A JVM start and admin boot; measured at 60 s and more at load 28 on 2 cores, with three nodes starting. */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final long READY_POLL_MILLIS = 100;
     /** Netty's epoll transport loads JNI code and uses sun.misc.Unsafe; the same flags as bin/proxyfleet. */

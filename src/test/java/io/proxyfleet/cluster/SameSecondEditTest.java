@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -79,10 +80,13 @@ class SameSecondEditTest {
             long now = System.currentTimeMillis();
             return now / 1000 > lastEpoch && now % 1000 < SECOND_START_MILLIS;
         });
-        // Straight through the engines: a mysql client's start-up could take the second loads past the second.
-        for (ProxyFleetNode n : List.of(a, b)) {
-            AdminResponse r = n.admin().execute(OPERATOR, "LOAD MYSQL USERS TO RUNTIME").get(10, TimeUnit.SECONDS);
-            assertThat(r).isNotInstanceOf(AdminResponse.Error.class);
+        // Straight through the engines: a mysql client's start-up could take the second loads past the second. Both
+        // at once: one after the other, b could see a's load (a notifies it) before its own, which is then a load
+        // over a newer peer version, not an edit that neither node could see.
+        List<CompletableFuture<AdminResponse>> loads = List.of(a, b).stream()
+                .map(n -> n.admin().execute(OPERATOR, "LOAD MYSQL USERS TO RUNTIME")).toList();
+        for (CompletableFuture<AdminResponse> load : loads) {
+            assertThat(load.get(10, TimeUnit.SECONDS)).isNotInstanceOf(AdminResponse.Error.class);
         }
         String mineA = a.admin().moduleVersions().get("mysql_users").checksum();
         String mineB = b.admin().moduleVersions().get("mysql_users").checksum();
