@@ -88,7 +88,8 @@ public final class MysqlMonitor implements AutoCloseable {
         this.holder = holder;
         this.hostgroups = hostgroups;
         this.log = new MonitorLogWriter(logSink);
-        this.readOnly = new ReadOnlyChecks(holder, connections, log, runtimeServersChanged);
+        this.readOnly = new ReadOnlyChecks(holder, connections, log, runtimeServersChanged,
+                () -> replicationHostgroups);
         this.lag = new ReplicationLagChecks(connections, log);
         this.scheduler = Thread.ofVirtual().name("monitor").start(this::schedule);
     }

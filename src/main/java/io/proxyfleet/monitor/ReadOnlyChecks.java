@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,13 +30,16 @@ final class ReadOnlyChecks {
     /** Consecutive read_only timeouts per server. */
     private final Map<HostPort, Integer> readOnlyTimeouts = new ConcurrentHashMap<>();
     private final Runnable runtimeServersChanged;
+    /** The replication hostgroups that run now: a load can remove a pair while a check begun with it runs. */
+    private final Supplier<List<ReplicationHostgroup>> currentPairs;
 
     ReadOnlyChecks(ConfigHolder holder, MonitorConnections connections, MonitorLogWriter log,
-                   Runnable runtimeServersChanged) {
+                   Runnable runtimeServersChanged, Supplier<List<ReplicationHostgroup>> currentPairs) {
         this.holder = holder;
         this.connections = connections;
         this.log = log;
         this.runtimeServersChanged = runtimeServersChanged;
+        this.currentPairs = currentPairs;
     }
 
     /** Forgets the counters of servers no longer configured. */
@@ -101,12 +105,19 @@ final class ReadOnlyChecks {
 
     private void readOnlyAction(HostPort server, CheckType type, boolean readOnly,
                                 List<ReplicationHostgroup> allPairs, MonitorSettings settings) {
-        List<ReplicationHostgroup> pairs = allPairs.stream().filter(p -> p.checkType() == type).toList();
-        if (pairs.isEmpty()) {
+        List<ReplicationHostgroup> checked = allPairs.stream().filter(p -> p.checkType() == type).toList();
+        if (checked.isEmpty()) {
             return;
         }
         var moved = new boolean[1];
         holder.update(config -> {
+            // Only pairs still configured: a check that outlived the load removing its pair (a slow server, a
+            // loaded machine) would otherwise put the old writer back into the reader hostgroup of the new list.
+            List<ReplicationHostgroup> current = currentPairs.get();
+            List<ReplicationHostgroup> pairs = checked.stream().filter(current::contains).toList();
+            if (pairs.isEmpty()) {
+                return config;
+            }
             RuntimeConfig.Servers servers = config.servers();
             List<MysqlServer> next = ReadOnlyAction.apply(servers.rows(), pairs, server, readOnly,
                     settings.writerIsAlsoReader());
@@ -119,7 +130,7 @@ final class ReadOnlyChecks {
         });
         if (moved[0]) {
             LOG.info("read_only_action RO={} on server {}: moved between hostgroups {}", readOnly ? 1 : 0, server,
-                    pairs.stream().map(p -> p.writerHostgroup() + "/" + p.readerHostgroup()).toList());
+                    checked.stream().map(p -> p.writerHostgroup() + "/" + p.readerHostgroup()).toList());
             runtimeServersChanged.run();
         } else if (LOG.isDebugEnabled()) {
             LOG.debug("read_only_action RO={} on server {} but no need to reconfigure", readOnly ? 1 : 0, server);

@@ -8,8 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class AdminEngineTest {
@@ -18,12 +18,8 @@ class AdminEngineTest {
     @TempDir
     Path dir;
 
+    @RegisterExtension
     final AdminTestSupport t = new AdminTestSupport();
-
-    @AfterEach
-    void tearDown() {
-        t.close();
-    }
 
     /** queryRows binds its values (a quote in one is data, not SQL) and reads runtime tables as they run. */
     @Test

@@ -3,31 +3,16 @@ package io.proxyfleet.admin;
 import static io.proxyfleet.admin.AdminTestSupport.STATS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** What MySQL clients send (§1.7), admin commands (§1.6) and the stats role's limits. */
 class AdminSessionTest {
-    @TempDir
-    Path dir;
-
-    final AdminTestSupport t = new AdminTestSupport();
-
-    @BeforeEach
-    void open() throws Exception {
-        t.open(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        t.close();
-    }
+    @RegisterExtension
+    final AdminTestSupport t = AdminTestSupport.openedForEachTest();
 
     @Test
     void mysqlCliHandshakeQueries() throws Exception {
@@ -146,7 +131,7 @@ class AdminSessionTest {
         t.close();
         var live = new AdminTestSupport();
         try {
-            live.engine = AdminEngine.open(dir, null, false, false, live.holder,
+            live.engine = AdminEngine.open(t.dir(), null, false, false, live.holder,
                     rules -> io.proxyfleet.config.QueryRuleProgram.EMPTY, new RuntimeStatsSource() {
                         @Override
                         public List<List<Object>> connectionPool() {

@@ -5,19 +5,68 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.proxyfleet.config.ConfigHolder;
 import io.proxyfleet.config.QueryRuleProgram;
 import io.proxyfleet.config.RuntimeConfig;
+import io.proxyfleet.testkit.TestFiles;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** Opens engines on a temp data dir and runs statements synchronously. Used by one test thread at a time. */
-final class AdminTestSupport {
+/**
+ * Opens engines on a temp data dir and runs statements synchronously. Used by one test thread at a time.
+ *
+ * <p>As a field with {@code @RegisterExtension} it closes its engine after each test; made by
+ * {@link #openedForEachTest()}, it also opens one on a fresh data directory ({@link #dir()}) before each test and
+ * deletes that directory after it.
+ */
+final class AdminTestSupport implements BeforeEachCallback, AfterEachCallback {
     static final AdminPrincipal ADMIN = new AdminPrincipal("admin", AdminRole.ADMIN, "127.0.0.1:50000");
     static final AdminPrincipal STATS = new AdminPrincipal("stats", AdminRole.STATS, "127.0.0.1:50001");
 
     final ConfigHolder holder = new ConfigHolder(RuntimeConfig.empty());
     final RecordingControl control = new RecordingControl();
     AdminEngine engine;
+    private final boolean openForEachTest;
+    private Path dir;
+
+    AdminTestSupport() {
+        this(false);
+    }
+
+    private AdminTestSupport(boolean openForEachTest) {
+        this.openForEachTest = openForEachTest;
+    }
+
+    /** For {@code @RegisterExtension}: each test starts with an engine open on an empty data directory. */
+    static AdminTestSupport openedForEachTest() {
+        return new AdminTestSupport(true);
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws Exception {
+        if (openForEachTest) {
+            dir = Files.createTempDirectory("admin-test");
+            open(dir);
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) throws IOException {
+        close();
+        if (dir != null) {
+            TestFiles.deleteRecursively(dir);
+            dir = null;
+        }
+    }
+
+    /** The data directory {@link #openedForEachTest()} opened this test's engine on. */
+    Path dir() {
+        return dir;
+    }
 
     AdminEngine open(Path dataDir, Path config, boolean initial, boolean reload) throws Exception {
         engine = AdminEngine.open(dataDir, config, initial, reload, holder, rules -> QueryRuleProgram.EMPTY,

@@ -2,29 +2,14 @@ package io.proxyfleet.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** global_variables, SET, SELECT @@, SHOW VARIABLES and LOAD ... VARIABLES (§3, §1.6, §1.7). */
 class AdminVariablesTest {
-    @TempDir
-    Path dir;
-
-    final AdminTestSupport t = new AdminTestSupport();
-
-    @BeforeEach
-    void open() throws Exception {
-        t.open(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        t.close();
-    }
+    @RegisterExtension
+    final AdminTestSupport t = AdminTestSupport.openedForEachTest();
 
     @Test
     void defaultsAreListedWithPrefixes() throws Exception {

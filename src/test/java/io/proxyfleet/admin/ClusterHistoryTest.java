@@ -3,31 +3,17 @@ package io.proxyfleet.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.proxyfleet.protocol.client.QueryResult;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The history's size, its row encoding, and the ProxyFleet-only settings that never travel. */
 class ClusterHistoryTest {
-    @TempDir
-    Path dir;
-    final AdminTestSupport t = new AdminTestSupport();
-
-    @BeforeEach
-    void open() throws Exception {
-        t.open(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        t.close();
-    }
+    @RegisterExtension
+    final AdminTestSupport t = AdminTestSupport.openedForEachTest();
 
     private void loadUser(String name) throws Exception {
         t.ok("DELETE FROM mysql_users");

@@ -5,23 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.proxyfleet.config.checksum.Checksums;
 import io.proxyfleet.protocol.client.QueryResult;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The admin side of the cluster protocol (§4.12) and the Java API the cluster layer uses. */
 class ClusterServerSideTest {
-    @TempDir
-    Path dir;
-
-    final AdminTestSupport t = new AdminTestSupport();
+    @RegisterExtension
+    final AdminTestSupport t = AdminTestSupport.openedForEachTest();
 
     static final String PROXY_RULES = "PROXY_SELECT rule_id, username, schemaname, flagIN, client_addr, proxy_addr,"
             + " proxy_port, digest, match_digest, match_pattern, negate_match_pattern, re_modifiers, flagOUT,"
@@ -42,16 +37,6 @@ class ClusterServerSideTest {
             + " runtime_mysql_servers WHERE status<>'OFFLINE_HARD' ORDER BY hostgroup_id, hostname, port";
     static final String PROXY_REPLICATION = "PROXY_SELECT writer_hostgroup, reader_hostgroup, comment FROM"
             + " runtime_mysql_replication_hostgroups ORDER BY writer_hostgroup";
-
-    @BeforeEach
-    void open() throws Exception {
-        t.open(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        t.close();
-    }
 
     private String checksum(String module) {
         return t.engine.moduleVersions().get(module).checksum();

@@ -2,34 +2,19 @@ package io.proxyfleet.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every LOAD/SAVE spelling of §1.5, for every module, does what its direction says. */
 class LoadSaveCommandsTest {
-    @TempDir
-    Path dir;
-
-    final AdminTestSupport t = new AdminTestSupport();
-
-    @BeforeEach
-    void open() throws Exception {
-        t.open(dir);
-    }
-
-    @AfterEach
-    void tearDown() {
-        t.close();
-    }
+    @RegisterExtension
+    final AdminTestSupport t = AdminTestSupport.openedForEachTest();
 
     static final List<String> TO_RUNTIME = List.of("LOAD %s TO RUNTIME", "LOAD %s TO RUN", "LOAD %s FROM MEMORY",
             "LOAD %s FROM MEM");
@@ -187,7 +172,7 @@ class LoadSaveCommandsTest {
         t.close();
         var strict = new AdminTestSupport();
         try {
-            strict.engine = AdminEngine.open(dir, null, false, false, strict.holder, rules -> {
+            strict.engine = AdminEngine.open(t.dir(), null, false, false, strict.holder, rules -> {
                 for (var rule : rules) {
                     if ("(".equals(rule.matchDigest())) {
                         throw new IllegalArgumentException("bad regex '('");

@@ -7,8 +7,8 @@ import io.proxyfleet.config.checksum.Checksums;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -39,12 +39,8 @@ class ProxySqlVariablesTest {
     @TempDir
     Path dir;
 
+    @RegisterExtension
     final AdminTestSupport t = new AdminTestSupport();
-
-    @AfterEach
-    void tearDown() {
-        t.close();
-    }
 
     private void openWith(String config) throws Exception {
         Path cnf = dir.resolve("proxysql.cnf");

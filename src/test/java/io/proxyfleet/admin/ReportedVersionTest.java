@@ -7,8 +7,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -22,12 +22,8 @@ class ReportedVersionTest {
     @TempDir
     Path dir;
 
+    @RegisterExtension
     final AdminTestSupport t = new AdminTestSupport();
-
-    @AfterEach
-    void tearDown() {
-        t.close();
-    }
 
     @Test
     void theTopLevelSettingIsReportedAndKeptOnDisk() throws Exception {

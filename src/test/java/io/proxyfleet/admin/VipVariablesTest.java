@@ -3,8 +3,8 @@ package io.proxyfleet.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The node-local {@code admin-proxyfleet_vip_*} variables (docs/vip.md) never reach the {@code admin_variables} checksum. */
@@ -12,12 +12,8 @@ class VipVariablesTest {
     @TempDir
     Path dir;
 
+    @RegisterExtension
     final AdminTestSupport t = new AdminTestSupport();
-
-    @AfterEach
-    void tearDown() {
-        t.close();
-    }
 
     @Test
     void vipVariablesLeaveTheAdminVariablesChecksumAlone() throws Exception {

@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.proxyfleet.testkit.LogCapture;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +15,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Peers that misbehave in the middle of a pull, seen by an observer that also syncs from a healthy peer: one that
@@ -32,25 +30,14 @@ class ClusterBadPeerTest {
     @TempDir
     Path tmp;
     private final List<TestNode> open = new ArrayList<>();
-    /** Appended to by the monitors' threads while the test thread reads. */
-    private final List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final ch.qos.logback.core.AppenderBase<ILoggingEvent> logs = new ch.qos.logback.core.AppenderBase<>() {
-        @Override
-        protected void append(ILoggingEvent e) {
-            if (e.getLevel().isGreaterOrEqual(Level.ERROR)) {
-                errors.add(e.getFormattedMessage());
-            }
-        }
-    };
-    private final Logger clusterLogger = (Logger) LoggerFactory.getLogger("io.proxyfleet.cluster");
+    private LogCapture logs;
     private TestNode healthy;
     private TestNode faulty;
     private TestNode observer;
 
     @BeforeEach
     void nodes() throws Exception {
-        logs.start();
-        clusterLogger.addAppender(logs);
+        logs = LogCapture.of("io.proxyfleet.cluster");
         healthy = node("healthy");
         faulty = node("faulty");
         observer = node("observer");
@@ -67,7 +54,7 @@ class ClusterBadPeerTest {
         for (TestNode n : open.reversed()) {
             n.close();
         }
-        clusterLogger.detachAppender(logs);
+        logs.close();
     }
 
     /** A node with the cluster user and a short check interval; the same admin variables everywhere. */
@@ -84,8 +71,7 @@ class ClusterBadPeerTest {
     }
 
     private void awaitLog(String... fragments) {
-        await().atMost(WAIT).pollInterval(POLL).untilAsserted(() -> assertThat(errors)
-                .anySatisfy(m -> assertThat(m).contains(fragments)));
+        logs.await(WAIT, Level.ERROR, fragments);
     }
 
     /** The faulty peer's users are never taken, and the healthy peer's query rules still arrive. */

@@ -118,8 +118,8 @@ class ClusterEndToEndTest {
                 assertThat(n.rows("SELECT hostname, port FROM disk.mysql_servers"))
                         .containsExactly(List.of("127.0.0.1", Integer.toString(mariaDb.port())));
             });
-            assertPulled(n, node2, "mysql_users", "MySQL Users");
-            assertPulled(n, node2, "mysql_servers_v2", "MySQL Servers v2");
+            awaitPulled(n, node2, "mysql_users", "MySQL Users");
+            awaitPulled(n, node2, "mysql_servers_v2", "MySQL Servers v2");
         }
         await().atMost(SYNC_TIMEOUT).pollInterval(POLL).untilAsserted(() -> {
             MysqlCli.Result r = node3.traffic(APP_USER, APP_PASSWORD, "SELECT @@port, 6*7");
@@ -139,7 +139,7 @@ class ClusterEndToEndTest {
                 assertThat(n.rows("SELECT rule_id, active FROM disk.mysql_query_rules"))
                         .containsExactly(List.of("10", "1"));
             });
-            assertPulled(n, node2, "mysql_query_rules", "MySQL Query Rules");
+            awaitPulled(n, node2, "mysql_query_rules", "MySQL Query Rules");
         }
         awaitSame(ALL_COLUMNS, "mysql_query_rules");
 
@@ -193,10 +193,16 @@ class ClusterEndToEndTest {
     }
 
     /**
-     * Asserts that {@code n} logged ProxySQL's lines for a pull of {@code module}: it saw the change made on
+     * Waits until {@code n} logged ProxySQL's lines for a pull of {@code module}: it saw the change made on
      * {@code origin}, then fetched, loaded and saved it from one peer. That peer may be origin or the third node, which
-     * advertises the same checksum and epoch as soon as it has pulled the change itself.
+     * advertises the same checksum and epoch as soon as it has pulled the change itself. Waited for although the rows
+     * are there already: the puller logs the save after the admin thread has done it, and the monitor of origin may
+     * log its sighting after another monitor's pull.
      */
+    private void awaitPulled(NodeProcess n, NodeProcess origin, String module, String label) {
+        await().atMost(SYNC_TIMEOUT).pollInterval(POLL).untilAsserted(() -> assertPulled(n, origin, module, label));
+    }
+
     private void assertPulled(NodeProcess n, NodeProcess origin, String module, String label) {
         String log = n.log();
         assertThat(log).contains("Cluster: detected a new checksum for " + module + " from peer 127.0.0.1:"
@@ -226,13 +232,13 @@ class ClusterEndToEndTest {
         });
     }
 
-    /** {@code updated_at} of {@code peer}'s rows as {@code observer} shows them. */
     /** How many times {@code observer}'s log says it could not connect to {@code peer}. */
     private static long failedConnects(NodeProcess observer, NodeProcess peer) {
         String line = "Cluster: unable to connect to peer 127.0.0.1:" + peer.adminPort + " . Error: ";
         return observer.log().lines().filter(l -> l.contains(line)).count();
     }
 
+    /** {@code updated_at} of {@code peer}'s rows as {@code observer} shows them. */
     private static String updatedAt(NodeProcess observer, NodeProcess peer) {
         return observer.admin("SELECT MAX(updated_at) FROM stats_proxysql_servers_checksums WHERE port = "
                 + peer.adminPort).strip();

@@ -4,15 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.proxyfleet.NodeFixture;
 import io.proxyfleet.ProxyFleetNode;
 import io.proxyfleet.admin.AdminPrincipal;
 import io.proxyfleet.admin.AdminResponse;
 import io.proxyfleet.admin.AdminRole;
 import io.proxyfleet.testkit.FreePorts;
+import io.proxyfleet.testkit.LogCapture;
 import io.proxyfleet.testkit.MysqlCli;
 
 import java.io.IOException;
@@ -21,7 +19,6 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,7 +30,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * Issue 4's faults, seen from a whole node ("the observer", started from a config file like an operator's node)
@@ -57,16 +53,14 @@ class ClusterFaultsTest {
     @TempDir
     Path tmp;
     private final List<AutoCloseable> open = new ArrayList<>();
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    private final Logger clusterLogger = (Logger) LoggerFactory.getLogger("io.proxyfleet.cluster");
+    private LogCapture logs;
 
     private int healthyPort;
     private ProxyFleetNode healthy;
 
     @BeforeEach
     void healthyPeerAndLogCapture() throws Exception {
-        logs.start();
-        clusterLogger.addAppender(logs);
+        logs = LogCapture.of("io.proxyfleet.cluster");
         healthyPort = FreePorts.loopback();
         healthy = node("healthy", healthyPort, CLUSTER_ADMIN);
     }
@@ -76,7 +70,7 @@ class ClusterFaultsTest {
         for (AutoCloseable c : open.reversed()) {
             c.close();
         }
-        clusterLogger.detachAppender(logs);
+        logs.close();
     }
 
     /**
@@ -85,22 +79,7 @@ class ClusterFaultsTest {
      */
     private ProxyFleetNode node(String name, int adminPort, String adminVariables, String extra) throws IOException {
         Path dir = tmp.resolve(name);
-        Files.createDirectories(dir);
-        Path cnf = dir.resolve("proxysql.cnf");
-        Files.writeString(cnf, """
-                datadir="%s"
-                admin_variables=
-                {
-                    mysql_ifaces="127.0.0.1:%d"
-                %s}
-                mysql_variables=
-                {
-                    interfaces="127.0.0.1:%d"
-                    threads=1
-                    server_version="5.5.30"
-                }
-                %s
-                """.formatted(dir, adminPort, adminVariables, FreePorts.loopback(), extra));
+        Path cnf = NodeFixture.writeOneLoopConfig(dir, adminPort, adminVariables, extra);
         ProxyFleetNode n = NodeFixture.start(dir, cnf);
         open.add(n);
         return n;
@@ -130,14 +109,8 @@ class ClusterFaultsTest {
         return r.stdout();
     }
 
-    private List<String> messages(Level atLeast) {
-        return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(atLeast))
-                .map(ILoggingEvent::getFormattedMessage).toList();
-    }
-
     private void awaitLog(Level atLeast, String... fragments) {
-        await().atMost(WAIT).pollInterval(POLL).untilAsserted(() -> assertThat(messages(atLeast))
-                .anySatisfy(m -> assertThat(m).contains(fragments)));
+        logs.await(WAIT, atLeast, fragments);
     }
 
     /**

@@ -74,11 +74,14 @@ class ClusterSyncTest {
         // the source never pulls back: its checksum and epoch are unchanged
         assertThat(a.module("mysql_query_rules").version()).isEqualTo(2);
 
-        await().atMost(SYNC_TIMEOUT).untilAsserted(() -> assertThat(b.rows("SELECT version, epoch, checksum,"
-                + " diff_check FROM stats_proxysql_servers_checksums WHERE name = 'mysql_query_rules' AND port = "
-                + a.listener.port())).containsExactly(List.of("2", Long.toString(a.module("mysql_query_rules").epoch()),
-                        a.module("mysql_query_rules").checksum(), "0")));
-        assertThat(b.cluster.get().pulledTotal(ClusterModule.MYSQL_QUERY_RULES, true)).isEqualTo(1);
+        await().atMost(SYNC_TIMEOUT).untilAsserted(() -> {
+            assertThat(b.rows("SELECT version, epoch, checksum, diff_check FROM stats_proxysql_servers_checksums"
+                    + " WHERE name = 'mysql_query_rules' AND port = " + a.listener.port())).containsExactly(List.of(
+                    "2", Long.toString(a.module("mysql_query_rules").epoch()), a.module("mysql_query_rules").checksum(),
+                    "0"));
+            // counted by b's monitor thread once the apply returns, a moment after the load shows
+            assertThat(b.cluster.get().pulledTotal(ClusterModule.MYSQL_QUERY_RULES, true)).isEqualTo(1);
+        });
     }
 
     @Test

@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -21,13 +18,13 @@ import io.proxyfleet.protocol.AuthPlugins;
 import io.proxyfleet.protocol.Capabilities;
 import io.proxyfleet.protocol.HandshakeV10;
 import io.proxyfleet.testkit.FreePorts;
+import io.proxyfleet.testkit.LogCapture;
 import io.proxyfleet.testkit.MysqlCli;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,7 +38,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * TLS on the cluster channel: with {@code admin-proxyfleet_cluster_tls_required} a peer must offer TLS and show a
@@ -68,18 +64,11 @@ class ClusterTlsTest {
     @TempDir
     Path tmp;
     private final List<AutoCloseable> open = new ArrayList<>();
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    private final Logger clusterLogger = (Logger) LoggerFactory.getLogger("io.proxyfleet.cluster");
-    private final Logger peerCertLogger = (Logger) LoggerFactory.getLogger(ClusterPeerCertificates.class);
-    private Level previousLevel;
+    private LogCapture logs;
 
     @BeforeEach
     void captureLogs() {
-        logs.start();
-        previousLevel = clusterLogger.getLevel();
-        clusterLogger.setLevel(Level.DEBUG);
-        clusterLogger.addAppender(logs);
-        peerCertLogger.addAppender(logs);
+        logs = LogCapture.of(Level.DEBUG, "io.proxyfleet.cluster", ClusterPeerCertificates.class.getName());
     }
 
     @AfterEach
@@ -87,36 +76,14 @@ class ClusterTlsTest {
         for (AutoCloseable c : open.reversed()) {
             c.close();
         }
-        clusterLogger.detachAppender(logs);
-        peerCertLogger.detachAppender(logs);
-        clusterLogger.setLevel(previousLevel);
+        logs.close();
     }
 
     /** Starts a whole node on {@code adminPort} that lists {@code peers}, with {@code extraAdmin} variables. */
     private void node(String name, int adminPort, String extraAdmin, int... peers) throws IOException {
         Path dir = tmp.resolve(name);
-        Files.createDirectories(dir);
-        StringBuilder servers = new StringBuilder("proxysql_servers=\n(\n");
-        for (int i = 0; i < peers.length; i++) {
-            servers.append("    { hostname=\"127.0.0.1\", port=%d, weight=0, comment=\"p%d\" }%s\n"
-                    .formatted(peers[i], i, i + 1 < peers.length ? "," : ""));
-        }
-        servers.append(")\n");
-        Path cnf = dir.resolve("proxysql.cnf");
-        Files.writeString(cnf, """
-                datadir="%s"
-                admin_variables=
-                {
-                    mysql_ifaces="127.0.0.1:%d"
-                %s%s}
-                mysql_variables=
-                {
-                    interfaces="127.0.0.1:%d"
-                    threads=1
-                    server_version="5.5.30"
-                }
-                %s
-                """.formatted(dir, adminPort, CLUSTER_ADMIN, extraAdmin, FreePorts.loopback(), servers));
+        Path cnf = NodeFixture.writeOneLoopConfig(dir, adminPort, CLUSTER_ADMIN + extraAdmin,
+                NodeFixture.proxysqlServers(peers));
         open.add(NodeFixture.start(dir, cnf));
     }
 
@@ -127,14 +94,8 @@ class ClusterTlsTest {
         return r.stdout();
     }
 
-    private List<String> messages(Level atLeast) {
-        return logs.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(atLeast))
-                .map(ILoggingEvent::getFormattedMessage).toList();
-    }
-
     private void awaitLog(Level atLeast, String... fragments) {
-        await().atMost(WAIT).untilAsserted(() -> assertThat(messages(atLeast))
-                .anySatisfy(m -> assertThat(m).contains(fragments)));
+        logs.await(WAIT, atLeast, fragments);
     }
 
     private static String userOn(int port) {
@@ -156,7 +117,7 @@ class ClusterTlsTest {
         awaitLog(Level.DEBUG, "Cluster: connected to peer 127.0.0.1:" + a + " over TLS");
         awaitLog(Level.DEBUG, "Cluster: connected to peer 127.0.0.1:" + b + " over TLS");
         // (b's own start comes after a's first attempts, which are refused at the TCP level.)
-        assertThat(messages(Level.WARN)).noneSatisfy(m -> assertThat(m).contains("TLS"));
+        assertThat(logs.messages(Level.WARN)).noneSatisfy(m -> assertThat(m).contains("TLS"));
     }
 
     @Test

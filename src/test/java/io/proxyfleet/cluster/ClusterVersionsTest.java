@@ -137,7 +137,7 @@ class ClusterVersionsTest {
         loadUser(a, "app");
         awaitSameUsers(a, b);
         // a's load told both nodes (each lists itself too); b's pull told nobody
-        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).pollInterval(POLL)
+        await().during(Duration.ofSeconds(1)).atMost(SYNC_TIMEOUT).pollInterval(POLL)
                 .until(() -> a.notifies.get() == 1 && b.notifies.get() == 1);
     }
 

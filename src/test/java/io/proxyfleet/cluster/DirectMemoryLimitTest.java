@@ -44,17 +44,8 @@ class DirectMemoryLimitTest {
 
     @BeforeAll
     static void startNode() throws Exception {
-        MariaDb db = MariaDb.shared();
-        db.execute("DROP USER IF EXISTS " + USER);
-        db.createUser(USER, PASSWORD);
-        node = NodeProcess.create(tmp, "direct-memory");
-        node.extraJvmFlags(DIRECT_MEMORY_LIMIT);
-        node.start();
-        node.awaitReady();
-        node.admin("INSERT INTO mysql_servers (hostgroup_id, hostname, port) VALUES (0, '127.0.0.1', " + db.port() + ")",
-                "INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('" + USER + "', '"
-                        + PASSWORD + "', 0)",
-                "LOAD MYSQL SERVERS TO RUNTIME", "LOAD MYSQL USERS TO RUNTIME");
+        node = NodeProcess.startServing(tmp, "direct-memory", MariaDb.shared(), USER, PASSWORD,
+                DIRECT_MEMORY_LIMIT);
     }
 
     @AfterAll

@@ -21,6 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * listeners, driven with the mysql command-line client as an operator would.
  */
 class NodeClusterTest {
+    /** Room for a pull, and for the next check after it, on a loaded 2-core machine. */
+    private static final Duration SYNC_TIMEOUT = Duration.ofSeconds(20);
     @TempDir
     Path tmp;
     private final List<AutoCloseable> open = new ArrayList<>();
@@ -73,14 +75,14 @@ class NodeClusterTest {
         String source = admin(adminPorts[0],
                 "SELECT version, epoch, checksum FROM runtime_checksums_values WHERE name = 'mysql_query_rules'");
 
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
+        await().atMost(SYNC_TIMEOUT).pollInterval(Duration.ofMillis(200)).untilAsserted(() ->
                 assertThat(admin(adminPorts[1], "SELECT epoch, checksum FROM runtime_checksums_values"
                         + " WHERE name = 'mysql_query_rules'")).isEqualTo(source.substring(source.indexOf('\t') + 1)));
         assertThat(admin(adminPorts[1], "SELECT rule_id, match_digest, destination_hostgroup FROM"
                 + " runtime_mysql_query_rules")).isEqualTo("5\t^SELECT\t2\n");
         assertThat(admin(adminPorts[1], "SELECT rule_id FROM disk.mysql_query_rules")).isEqualTo("5\n");
         // node 1 sees node 0 as in sync: same checksum, no pending difference
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+        await().atMost(SYNC_TIMEOUT).untilAsserted(() ->
                 assertThat(admin(adminPorts[1], "SELECT checksum, diff_check FROM stats_proxysql_servers_checksums"
                         + " WHERE name = 'mysql_query_rules' AND port = " + adminPorts[0]))
                         .isEqualTo(source.split("\t")[2].strip() + "\t0\n"));

@@ -58,16 +58,7 @@ class PreLoginFloodTest {
 
     @BeforeAll
     static void startNode() throws Exception {
-        MariaDb db = MariaDb.shared();
-        db.execute("DROP USER IF EXISTS " + USER);
-        db.createUser(USER, PASSWORD);
-        node = NodeProcess.create(tmp, "flood");
-        node.start();
-        node.awaitReady();
-        node.admin("INSERT INTO mysql_servers (hostgroup_id, hostname, port) VALUES (0, '127.0.0.1', " + db.port() + ")",
-                "INSERT INTO mysql_users (username, password, default_hostgroup) VALUES ('" + USER + "', '"
-                        + PASSWORD + "', 0)",
-                "LOAD MYSQL SERVERS TO RUNTIME", "LOAD MYSQL USERS TO RUNTIME");
+        node = NodeProcess.startServing(tmp, "flood", MariaDb.shared(), USER, PASSWORD);
         normalClientQueries(); // the first login warms up the backend pool and the JIT before any baseline
     }
 

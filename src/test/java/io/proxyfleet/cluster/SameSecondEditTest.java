@@ -11,11 +11,11 @@ import io.proxyfleet.admin.AdminRole;
 import io.proxyfleet.testkit.FreePorts;
 import io.proxyfleet.testkit.MysqlCli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -34,6 +34,12 @@ class SameSecondEditTest {
     private static final long SECOND_START_MILLIS = 300;
     private static final String EPOCH = "SELECT epoch FROM runtime_checksums_values WHERE name = 'mysql_users'";
     private static final String CHECKSUM = "SELECT checksum FROM runtime_checksums_values WHERE name = 'mysql_users'";
+    private static final String CLUSTER_ADMIN = """
+                admin_credentials="admin:admin;cluster1:clusterpass"
+                cluster_username="cluster1"
+                cluster_password="clusterpass"
+                cluster_check_interval_ms=200
+            """;
 
     @TempDir
     Path tmp;
@@ -46,32 +52,8 @@ class SameSecondEditTest {
 
     private ProxyFleetNode node(String name, int adminPort, int... peers) throws Exception {
         Path dir = tmp.resolve(name);
-        Files.createDirectories(dir);
-        StringBuilder servers = new StringBuilder();
-        for (int i = 0; i < peers.length; i++) {
-            servers.append("    { hostname=\"127.0.0.1\", port=%d, weight=0, comment=\"p%d\" }%s\n"
-                    .formatted(peers[i], i, i + 1 < peers.length ? "," : ""));
-        }
-        Path cnf = dir.resolve("proxysql.cnf");
-        Files.writeString(cnf, """
-                datadir="%s"
-                admin_variables=
-                {
-                    admin_credentials="admin:admin;cluster1:clusterpass"
-                    cluster_username="cluster1"
-                    cluster_password="clusterpass"
-                    cluster_check_interval_ms=200
-                    mysql_ifaces="127.0.0.1:%d"
-                }
-                mysql_variables=
-                {
-                    interfaces="127.0.0.1:%d"
-                    threads=1
-                }
-                proxysql_servers=
-                (
-                %s)
-                """.formatted(dir, adminPort, FreePorts.loopback(), servers));
+        Path cnf = NodeFixture.writeOneLoopConfig(dir, adminPort, CLUSTER_ADMIN,
+                NodeFixture.proxysqlServers(peers));
         ProxyFleetNode n = NodeFixture.start(dir, cnf);
         open.add(n);
         return n;
@@ -98,10 +80,13 @@ class SameSecondEditTest {
             long now = System.currentTimeMillis();
             return now / 1000 > lastEpoch && now % 1000 < SECOND_START_MILLIS;
         });
-        // Straight through the engines: a mysql client's start-up could take the second loads past the second.
-        for (ProxyFleetNode n : List.of(a, b)) {
-            AdminResponse r = n.admin().execute(OPERATOR, "LOAD MYSQL USERS TO RUNTIME").get(10, TimeUnit.SECONDS);
-            assertThat(r).isNotInstanceOf(AdminResponse.Error.class);
+        // Straight through the engines: a mysql client's start-up could take the second loads past the second. Both
+        // at once: one after the other, b could see a's load (a notifies it) before its own, which is then a load
+        // over a newer peer version, not an edit that neither node could see.
+        List<CompletableFuture<AdminResponse>> loads = List.of(a, b).stream()
+                .map(n -> n.admin().execute(OPERATOR, "LOAD MYSQL USERS TO RUNTIME")).toList();
+        for (CompletableFuture<AdminResponse> load : loads) {
+            assertThat(load.get(10, TimeUnit.SECONDS)).isNotInstanceOf(AdminResponse.Error.class);
         }
         String mineA = a.admin().moduleVersions().get("mysql_users").checksum();
         String mineB = b.admin().moduleVersions().get("mysql_users").checksum();

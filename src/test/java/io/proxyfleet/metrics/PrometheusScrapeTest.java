@@ -242,8 +242,11 @@ class PrometheusScrapeTest {
 
         nodes.get(2).close();
         await().atMost(WAIT).until(() -> prometheus.value("up", target(2)) == 0);
-        assertThat(prometheus.value("up", target(0))).isEqualTo(1);
-        assertThat(prometheus.value("up", target(1))).isEqualTo(1);
+        // one scrape that outlasts its timeout on a loaded machine reads as down until the next one
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(prometheus.value("up", target(0))).isEqualTo(1);
+            assertThat(prometheus.value("up", target(1))).isEqualTo(1);
+        });
     }
 
     private void runQueries(int node, int count) {

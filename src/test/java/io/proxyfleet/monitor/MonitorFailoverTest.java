@@ -182,8 +182,10 @@ class MonitorFailoverTest {
 
         await().atMost(SETTLE).untilAsserted(() ->
                 assertThat(poolStatus(READER, replica.port())).isEqualTo("SHUNNED"));
-        assertThat(adminValue("SELECT COUNT(*) FROM monitor.mysql_server_ping_log WHERE port = " + replica.port()
-                + " AND ping_error IS NOT NULL AND ping_success_time_us = 0")).isNotEqualTo("0");
+        // the log rows are written on the log writer's thread, after the pings that shunned the server
+        await().atMost(SETTLE).untilAsserted(() -> assertThat(adminValue("SELECT COUNT(*) FROM"
+                + " monitor.mysql_server_ping_log WHERE port = " + replica.port()
+                + " AND ping_error IS NOT NULL AND ping_success_time_us = 0")).isNotEqualTo("0"));
         for (int i = 0; i < 10; i++) {
             assertThat(serverIdAs(APP)).as("read %d while the replica is down", i).isEqualTo("1");
         }
@@ -223,8 +225,10 @@ class MonitorFailoverTest {
                 .isEqualTo(versionBefore);
         assertThat(adminValue("SELECT checksum FROM runtime_checksums_values WHERE name = 'mysql_servers_v2'"))
                 .isEqualTo(v2Before);
-        assertThat(adminValue("SELECT COUNT(*) FROM monitor.mysql_server_read_only_log WHERE port = "
-                + replica.port() + " AND read_only = 0 AND error IS NULL")).isNotEqualTo("0");
+        // the log rows are written on the log writer's thread, after the check that moved the server
+        await().atMost(SETTLE).untilAsserted(() -> assertThat(adminValue("SELECT COUNT(*) FROM"
+                + " monitor.mysql_server_read_only_log WHERE port = " + replica.port()
+                + " AND read_only = 0 AND error IS NULL")).isNotEqualTo("0"));
         System.out.println("MonitorFailoverTest: read_only flip reflected in runtime_mysql_servers after "
                 + movedMillis + " ms (read_only interval 200 ms)");
         assertThat(movedMillis).as("moved within a few check intervals").isLessThan(5_000);

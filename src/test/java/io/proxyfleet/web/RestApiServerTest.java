@@ -4,11 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import ch.qos.logback.classic.Level;
 import io.proxyfleet.NodeFixture;
 import io.proxyfleet.ProxyFleetNode;
+import io.proxyfleet.testkit.LogCapture;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 /**
  * The REST port of a node in this JVM: it follows LOAD ADMIN VARIABLES TO RUNTIME, checks basic and digest
@@ -42,14 +40,12 @@ class RestApiServerTest {
     private ProxyFleetNode node;
     private int adminPort;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-    private final Logger webLogger = (Logger) LoggerFactory.getLogger("io.proxyfleet.web");
+    /** Appended to by the admin thread, which starts and stops the REST server, while the test thread reads. */
+    private final LogCapture logs = LogCapture.of("io.proxyfleet.web");
 
     /** One node for every test: each sets the REST variables it needs first. */
     @BeforeAll
     void start(@TempDir Path dir) throws IOException {
-        logs.start();
-        webLogger.addAppender(logs);
         adminPort = NodeFixture.freePort();
         node = NodeFixture.start(dir, NodeFixture.writeConfig(dir, adminPort, NodeFixture.freePort(), ""));
         node.restApi().route("/test/public", Access.PUBLIC, ok("public"));
@@ -60,7 +56,7 @@ class RestApiServerTest {
 
     @AfterAll
     void stop() {
-        webLogger.detachAppender(logs);
+        logs.close();
         node.close();
         http.close();
     }
@@ -191,7 +187,7 @@ class RestApiServerTest {
         try (var squatter = new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
              ProxyFleetNode second = NodeFixture.start(other, cnf)) {
             assertThat(second.restApi().port()).isEqualTo(-1);
-            assertThat(logs.list).anySatisfy(e -> assertThat(e.getFormattedMessage())
+            assertThat(logs.messages(Level.ALL)).anySatisfy(m -> assertThat(m)
                     .startsWith("Cannot start the REST API on 127.0.0.1:" + port)
                     .contains("Address already in use"));
             assertThat(NodeFixture.admin(otherAdmin, "SELECT 1").stdout().trim()).isEqualTo("1");
@@ -206,11 +202,12 @@ class RestApiServerTest {
         try (var squatter = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             NodeFixture.admin(adminPort, "SET admin-restapi_enabled='true'", "SET admin-restapi_port='" + port + "'",
                     "LOAD ADMIN VARIABLES TO RUNTIME");
-            await().atMost(WAIT).until(() -> logs.list.stream().anyMatch(e ->
-                    e.getFormattedMessage().startsWith("Cannot start the REST API on 127.0.0.1:" + port)));
-            assertThat(logs.list).filteredOn(e -> e.getFormattedMessage().startsWith("Cannot start the REST API"))
-                    .singleElement().satisfies(e -> assertThat(e.getFormattedMessage())
-                            .contains("Address already in use").contains("The node goes on without it"));
+            String cannotStart = "Cannot start the REST API on 127.0.0.1:" + port;
+            logs.await(WAIT, Level.ALL, cannotStart);
+            // only this port's line: the capture spans the class, whose other tests log conflicts on other ports
+            assertThat(logs.messages(Level.ALL)).filteredOn(m -> m.startsWith(cannotStart)).singleElement()
+                    .satisfies(m -> assertThat(m).contains("Address already in use")
+                            .contains("The node goes on without it"));
             assertThat(node.restApi().port()).isEqualTo(-1);
             assertThat(NodeFixture.admin(adminPort, "SELECT 1").stdout().trim()).isEqualTo("1");
         }
