@@ -70,6 +70,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private static final int ER_BAD_HANDSHAKE = 1043;
     private static final int ER_CON_COUNT_ERROR = 1040;
     private static final int ER_QUERY_INTERRUPTED = 1317;
+    /** MariaDB's answer to a statement of a connection that KILL ended. */
+    private static final int ER_CONNECTION_KILLED = 1927;
     private static final int ER_KILL_DENIED = 1095;
     private static final int ER_UNKNOWN_STMT_HANDLER = 1243;
     private static final int CR_SERVER_LOST = 2013;
@@ -106,6 +108,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private MysqlUser user;
     /** The user's name for other threads (processlist, KILL); {@link #user} is the loop's. */
     private volatile String username;
+    /** Set by {@link #kill} on any thread; read on the loop before each command. */
+    private volatile boolean killRequested;
     private int capabilities;
     private int collation;
     private String schema;
@@ -142,8 +146,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return username;
     }
 
-    /** Closes the session from any thread (KILL CONNECTION, shutdown). */
+    /**
+     * Closes the session from any thread (KILL CONNECTION, shutdown). The close runs on the session's loop, possibly
+     * after a statement the client already sent; the flag makes the loop refuse any such statement, so once the
+     * killer hears OK the victim runs nothing more, as with MySQL's KILL.
+     */
     public void kill() {
+        killRequested = true;
         onLoop(this::close);
     }
 
@@ -480,6 +489,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         lastActivityNanos = c.startNanos;
         if (c.code < 0) {
             reject(new ErrPacket(ER_UNKNOWN_COM_ERROR, "08S01", "Unknown command"), 1);
+            return;
+        }
+        if (killRequested) {
+            sendErrorAndClose(new ErrPacket(ER_CONNECTION_KILLED, "70100", "Connection was killed"), 1);
             return;
         }
         if (stateLost != null && c.code != Commands.QUIT && c.code != Commands.PING) {
