@@ -172,8 +172,14 @@ final class RuntimeModules {
                 case LoadOrigin.Local l -> "local";
                 case LoadOrigin.Pulled p -> p.peer();
             };
-            history.record(module.moduleName(), v, source,
-                    origin instanceof LoadOrigin.Local l ? l.adminUser() : "", rows, origin instanceof LoadOrigin.Boot);
+            String adminUser = origin instanceof LoadOrigin.Local l ? l.adminUser() : "";
+            if (module == AdminModule.MYSQL_USERS) {
+                // the rows are kept encoded with the runtime users: no pass over 100,000 rows to write them
+                history.record(module.moduleName(), v, source, adminUser, users.rowCount(), users::historyText,
+                        origin instanceof LoadOrigin.Boot);
+            } else {
+                history.record(module.moduleName(), v, source, adminUser, rows, origin instanceof LoadOrigin.Boot);
+            }
         }
         control.moduleLoaded(module.moduleName());
         if (origin instanceof LoadOrigin.Local) {

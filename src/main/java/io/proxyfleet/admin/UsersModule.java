@@ -44,6 +44,7 @@ final class UsersModule {
     private static final String ORDER = " ORDER BY username, backend DESC";
 
     private static final List<String> TRACKING_DDL = trackingDdl();
+    private static final String HISTORY_HEADER = ClusterHistory.header("mysql_users", COLUMN_NAMES);
 
     private final AdminDatabase db;
     /** What runs, by username in {@code main}'s order, each user's rows backend first; see {@link #generation}. */
@@ -56,8 +57,15 @@ final class UsersModule {
     private long generation;
     private long generations;
 
-    /** One runtime account and its row as peers fetch it. */
-    private record Account(MysqlUser user, List<Object> served) {
+    /** One runtime account, its row as peers fetch it and that row as history stores it. */
+    private record Account(MysqlUser user, List<Object> served, String historyLine) {
+        Account(MysqlUser user) {
+            this(user, UsersModule.served(user));
+        }
+
+        private Account(MysqlUser user, List<Object> served) {
+            this(user, served, ClusterHistory.line(served));
+        }
     }
 
     /**
@@ -128,7 +136,7 @@ final class UsersModule {
     private void rebuild(List<MysqlUser> users) {
         byName.clear();
         for (MysqlUser u : users) {
-            byName.computeIfAbsent(u.username(), k -> new ArrayList<>(2)).add(new Account(u, served(u)));
+            byName.computeIfAbsent(u.username(), k -> new ArrayList<>(2)).add(new Account(u));
         }
         checksum.reset(users);
     }
@@ -137,7 +145,7 @@ final class UsersModule {
     private Loaded patch(Set<String> changed, List<MysqlUser> fresh, String onlyUser, boolean tracked) {
         Map<String, List<Account>> next = new HashMap<>();
         for (MysqlUser u : fresh) {
-            next.computeIfAbsent(u.username(), k -> new ArrayList<>(2)).add(new Account(u, served(u)));
+            next.computeIfAbsent(u.username(), k -> new ArrayList<>(2)).add(new Account(u));
         }
         generation = 0;
         List<MysqlUser> removed = new ArrayList<>();
@@ -184,6 +192,26 @@ final class UsersModule {
         }
         db.update("DELETE FROM " + UNSAVED);
         db.update("UPDATE " + STATE + " SET saved = 1");
+    }
+
+    /** The rows of what runs as history stores them (a load's rows, each kept encoded since it was read). */
+    String historyText() {
+        StringBuilder s = new StringBuilder(HISTORY_HEADER);
+        for (List<Account> accounts : byName.values()) {
+            for (Account a : accounts) {
+                s.append(a.historyLine()).append('\n');
+            }
+        }
+        return s.toString();
+    }
+
+    /** How many rows {@link #historyText} holds. */
+    long rowCount() {
+        long n = 0;
+        for (List<Account> accounts : byName.values()) {
+            n += accounts.size();
+        }
+        return n;
     }
 
     /** The users changed in {@code main} since the last load, or null when the whole table must be read. */

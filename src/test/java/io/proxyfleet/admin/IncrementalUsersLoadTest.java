@@ -142,5 +142,11 @@ class IncrementalUsersLoadTest {
                 + " AND default_hostgroup >= 0").rows());
         wanted.sort(byText);
         assertThat(fetched).isEqualTo(wanted);
+        // history keeps exactly the rows peers fetch
+        List<List<String>> recorded = new ArrayList<>(ClusterHistory.decode(t.value("SELECT rows FROM"
+                + " disk.proxyfleet_cluster_history WHERE name = 'mysql_users' ORDER BY id DESC LIMIT 1"))
+                .get("mysql_users").rows());
+        recorded.sort(byText);
+        assertThat(recorded).isEqualTo(wanted);
     }
 }
