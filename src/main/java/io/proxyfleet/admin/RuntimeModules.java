@@ -230,7 +230,7 @@ final class RuntimeModules {
         if (versions.alreadyLoaded(origin.advertised())) {
             return;
         }
-        rewriteAndLoad(module, () -> pulledTables.rewrite(module, tables), origin);
+        rewriteAndLoad(module, whole(module, () -> pulledTables.rewrite(module, tables)), origin);
         if (saveToDisk) {
             saveToDisk(module);
         }
@@ -279,13 +279,18 @@ final class RuntimeModules {
         }
         Map<String, QueryResult.Rows> rows = entry.rows();
         AdminModule target = module;
-        rewriteAndLoad(module, () -> pulledTables.rewrite(target, rows), new LoadOrigin.Local(adminUser));
+        rewriteAndLoad(module, whole(module, () -> pulledTables.rewrite(target, rows)), new LoadOrigin.Local(adminUser));
         LOG.info("Cluster: {} rolled back to history entry {} by {}", module.moduleName(), id, adminUser);
     }
 
     /** Changes {@code main}'s rows of a module, inside the transaction that then loads it. */
-    private interface Rewrite {
+    interface Rewrite {
         void run() throws SQLException, AdminException;
+    }
+
+    /** A rewrite of all of a module's rows; the users' one skips the per-row change records ({@link UsersModule}). */
+    private Rewrite whole(AdminModule module, Rewrite rewrite) {
+        return module == AdminModule.MYSQL_USERS ? () -> users.untracked(true, rewrite) : rewrite;
     }
 
     private void rewriteAndLoad(AdminModule module, Rewrite rewrite, LoadOrigin origin)

@@ -37,12 +37,12 @@ final class UsersModule {
     private static final String UNSAVED = "temp.proxyfleet_users_unsaved";
     private static final String STATE = "temp.proxyfleet_users_state";
     private static final String TRIGGER_PREFIX = "proxyfleet_users_";
-    /** Per schema (main, disk): after insert, update and delete. */
-    private static final int TRIGGERS = 6;
     private static final String ACTIVE_ROWS = "SELECT " + RuntimeModules.USER_COLUMNS + " FROM main.mysql_users"
             + " WHERE active = 1 AND default_hostgroup >= 0";
     private static final String ORDER = " ORDER BY username, backend DESC";
 
+    private static final List<String> TRIGGER_NAMES = List.of("main_insert", "main_update", "main_delete",
+            "disk_insert", "disk_update", "disk_delete").stream().map(n -> TRIGGER_PREFIX + n).toList();
     private static final List<String> TRACKING_DDL = trackingDdl();
     private static final String HISTORY_HEADER = ClusterHistory.header("mysql_users", COLUMN_NAMES);
 
@@ -179,19 +179,39 @@ final class UsersModule {
      * Part of the caller's transaction.
      */
     void copy(String from, String to) throws SQLException {
-        boolean equalBefore = triggersPresent()
+        boolean equalBefore = tracking()
                 && ((Number) db.query("SELECT saved FROM " + STATE).rows().getFirst().getFirst()).longValue() == 1;
         if (equalBefore) {
             db.update("DELETE FROM " + to + ".mysql_users WHERE username IN (SELECT username FROM " + UNSAVED + ")");
             db.update("INSERT INTO " + to + ".mysql_users SELECT * FROM " + from + ".mysql_users"
                     + " WHERE username IN (SELECT username FROM " + UNSAVED + ")");
         } else {
-            track();
-            db.update("DELETE FROM " + to + ".mysql_users");
-            db.update("INSERT INTO " + to + ".mysql_users SELECT * FROM " + from + ".mysql_users");
+            untracked(to.equals("main"), () -> {
+                db.update("DELETE FROM " + to + ".mysql_users");
+                db.update("INSERT INTO " + to + ".mysql_users SELECT * FROM " + from + ".mysql_users");
+            });
         }
         db.update("DELETE FROM " + UNSAVED);
         db.update("UPDATE " + STATE + " SET saved = 1");
+    }
+
+    /**
+     * Runs {@code work}, which writes many rows of {@code main.mysql_users} (a whole pull, a rollback) or of
+     * {@code disk.mysql_users} (a whole copy), without the triggers, which would cost more than the rows: the next
+     * copy then copies the whole table, and the next load reads it whole if {@code main} was written. Part of the
+     * caller's transaction, so a rollback brings the triggers back too.
+     */
+    void untracked(boolean mainWritten, RuntimeModules.Rewrite work) throws SQLException {
+        for (String trigger : TRIGGER_NAMES) {
+            db.update("DROP TRIGGER IF EXISTS temp." + trigger);
+        }
+        try {
+            work.run();
+        } catch (AdminException e) {
+            throw new SQLException(e.getMessage(), e);
+        }
+        track();
+        db.update("UPDATE " + STATE + " SET saved = 0" + (mainWritten ? ", loaded = 0" : ""));
     }
 
     /** The rows of what runs as history stores them (a load's rows, each kept encoded since it was read). */
@@ -228,15 +248,24 @@ final class UsersModule {
 
     /** Whether the kept rows are what runs and the recorded changes are complete. */
     private boolean trusted() throws SQLException {
-        return generation != 0 && triggersPresent()
+        return tracking() && generation != 0
                 && ((Number) db.query("SELECT loaded FROM " + STATE).rows().getFirst().getFirst()).longValue()
                 == generation;
     }
 
-    private boolean triggersPresent() throws SQLException {
+    /**
+     * Whether every trigger is in place. When one is missing (an operator dropped it), changes went unrecorded: it
+     * is created again and both records start over from a whole read and a whole copy.
+     */
+    private boolean tracking() throws SQLException {
         long n = ((Number) db.query("SELECT COUNT(*) FROM temp.sqlite_master WHERE type = 'trigger' AND name LIKE ?",
                 TRIGGER_PREFIX + "%").rows().getFirst().getFirst()).longValue();
-        return n == TRIGGERS;
+        if (n == TRIGGER_NAMES.size()) {
+            return true;
+        }
+        track();
+        db.update("UPDATE " + STATE + " SET loaded = 0, saved = 0");
+        return false;
     }
 
     private Loaded snapshot(String onlyUser, boolean tracked, List<List<Object>> removedRows,

@@ -96,6 +96,14 @@ class IncrementalUsersLoadTest {
         loadAndCheck();
         t.ok("UPDATE mysql_users SET comment = 'tracked again' WHERE username = 'user9'");
         loadAndCheck();
+        // dropped again and re-created by a save before the load: the edit made meanwhile is still loaded
+        t.ok("DROP TRIGGER temp.proxyfleet_users_main_update");
+        t.ok("UPDATE mysql_users SET comment = 'unrecorded' WHERE username = 'user10'");
+        t.ok("SAVE MYSQL USERS TO DISK");
+        assertDiskEqualsMain();
+        loadAndCheck();
+        assertThat(t.value("SELECT comment FROM runtime_mysql_users WHERE username = 'user10' AND backend = 1"))
+                .isEqualTo("unrecorded");
     }
 
     @Test
@@ -114,6 +122,25 @@ class IncrementalUsersLoadTest {
         assertThat(t.value("SELECT comment FROM mysql_users WHERE username = 'user3'")).isEqualTo("on disk");
         assertThat(t.value("SELECT comment FROM mysql_users WHERE username = 'user4'")).isEqualTo("c");
         loadAndCheck();
+    }
+
+    @Test
+    void aRollbackRewritesEverythingAndLaterEditsStayExact() throws Exception {
+        String first = t.value("SELECT MAX(id) FROM disk.proxyfleet_cluster_history WHERE name = 'mysql_users'");
+        t.ok("UPDATE mysql_users SET comment = 'later' WHERE username = 'user1'");
+        t.ok("DELETE FROM mysql_users WHERE username = 'user2'");
+        loadAndCheck();
+        t.ok("SAVE MYSQL USERS TO DISK");
+        t.ok("PROXYFLEET CLUSTER ROLLBACK TO " + first);
+        assertThat(t.value("SELECT COUNT(*) FROM runtime_mysql_users WHERE username = 'user2'")).isEqualTo("2");
+        t.ok("UPDATE mysql_users SET comment = 'after rollback' WHERE username = 'user3'");
+        loadAndCheck();
+        t.ok("SAVE MYSQL USERS TO DISK");
+        assertDiskEqualsMain();
+        t.ok("UPDATE mysql_users SET comment = 'after save' WHERE username = 'user4'");
+        loadAndCheck();
+        t.ok("SAVE MYSQL USERS TO DISK");
+        assertDiskEqualsMain();
     }
 
     private void assertDiskEqualsMain() throws Exception {
