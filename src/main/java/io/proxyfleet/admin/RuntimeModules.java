@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * runtime module from {@code main}, publishes it through {@link ConfigHolder}, computes the module checksum and
  * version (reference §4.2-§4.4), keeps the result sets peers fetch with {@code PROXY_SELECT}, and regenerates the
  * {@code runtime_*} tables on demand. The variables and {@code proxysql_servers} modules are in
- * {@link VariablesModule} and {@link PeersModule}.
+ * {@link VariablesModule} and {@link PeersModule}; the users are loaded incrementally by {@link UsersModule}.
  *
  * <p>Thread ownership: the engine's admin thread only, except {@link #versions()} and
  * {@link #checksumMismatches(String)}, which any thread may read.
