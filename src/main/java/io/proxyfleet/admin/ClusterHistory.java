@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * ProxyFleet's cluster bookkeeping beyond ProxySQL, kept in tables ProxySQL peers never query:
@@ -117,20 +118,26 @@ final class ClusterHistory {
      */
     void record(String module, ModuleVersion version, String source, String adminUser,
                 Map<String, Table> rows, boolean boot) throws SQLException {
+        long count = 0;
+        for (Table t : rows.values()) {
+            count += t.rows().size();
+        }
+        record(module, version, source, adminUser, count, () -> encodeTables(rows), boot);
+    }
+
+    /** As {@link #record(String, ModuleVersion, String, String, Map, boolean)}, with the rows already encoded. */
+    void record(String module, ModuleVersion version, String source, String adminUser, long rowCount,
+                Supplier<String> encodedRows, boolean boot) throws SQLException {
         List<List<Object>> newest = db.query("SELECT checksum, epoch FROM disk.proxyfleet_cluster_history"
                 + " WHERE name = ? ORDER BY id DESC LIMIT 1", module).rows();
         if (!newest.isEmpty() && version.checksum().equals(Table.text(newest.getFirst().get(0)))
                 && (boot || version.epoch() == ((Number) newest.getFirst().get(1)).longValue())) {
             return;
         }
-        long count = 0;
-        for (Table t : rows.values()) {
-            count += t.rows().size();
-        }
         db.update("INSERT INTO disk.proxyfleet_cluster_history (name, version, epoch, checksum, source, admin_user,"
                         + " loaded_at, row_count, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", module, version.version(),
-                version.epoch(), version.checksum(), source, adminUser, System.currentTimeMillis() / 1000, count,
-                encodeTables(rows));
+                version.epoch(), version.checksum(), source, adminUser, System.currentTimeMillis() / 1000, rowCount,
+                encodedRows.get());
         db.update("DELETE FROM disk.proxyfleet_cluster_history WHERE name = ? AND id NOT IN (SELECT id FROM"
                 + " disk.proxyfleet_cluster_history WHERE name = ? ORDER BY id DESC LIMIT ?)", module, module,
                 historySize);
@@ -249,9 +256,7 @@ final class ClusterHistory {
     }
 
     private static void append(StringBuilder s, String table, List<String> columns, List<? extends List<?>> rows) {
-        s.append('#').append(escape(table)).append('\n');
-        appendLine(s, columns);
-        s.append('\n');
+        s.append(header(table, columns));
         for (List<?> row : rows) {
             appendLine(s, row);
             s.append('\n');
@@ -280,7 +285,16 @@ final class ClusterHistory {
         return out;
     }
 
-    private static String line(List<?> cells) {
+    /** The lines that start a table in {@link #encode}: its name, then its columns. */
+    static String header(String table, List<String> columns) {
+        StringBuilder s = new StringBuilder();
+        s.append('#').append(escape(table)).append('\n');
+        appendLine(s, columns);
+        return s.append('\n').toString();
+    }
+
+    /** One row as {@link #encode} writes it, without its line end. */
+    static String line(List<?> cells) {
         StringBuilder s = new StringBuilder();
         appendLine(s, cells);
         return s.toString();

@@ -15,11 +15,11 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * runtime module from {@code main}, publishes it through {@link ConfigHolder}, computes the module checksum and
  * version (reference §4.2-§4.4), keeps the result sets peers fetch with {@code PROXY_SELECT}, and regenerates the
  * {@code runtime_*} tables on demand. The variables and {@code proxysql_servers} modules are in
- * {@link VariablesModule} and {@link PeersModule}.
+ * {@link VariablesModule} and {@link PeersModule}; the users are loaded incrementally by {@link UsersModule}.
  *
  * <p>Thread ownership: the engine's admin thread only, except {@link #versions()} and
  * {@link #checksumMismatches(String)}, which any thread may read.
@@ -84,6 +84,7 @@ final class RuntimeModules {
     private final VariablesModule variables;
     private final PeersModule peers;
     private final ClusterDelta delta;
+    private final UsersModule users;
     private RuntimeStatsSource liveStatus = RuntimeStatsSource.NONE;
 
     RuntimeModules(AdminDatabase db, ConfigHolder holder, Function<List<QueryRule>, QueryRuleProgram> ruleCompiler,
@@ -96,6 +97,7 @@ final class RuntimeModules {
         this.history = new ClusterHistory(db);
         this.pulledTables = new PulledTables(db, syncInterfaces);
         this.delta = new ClusterDelta(history);
+        this.users = new UsersModule(db);
         this.versions = new ModuleVersions(CHECKSUM_MODULES, history);
         this.variables = new VariablesModule(db, holder, control, versions, syncInterfaces);
         this.peers = new PeersModule(db, holder, versions);
@@ -109,6 +111,7 @@ final class RuntimeModules {
     /** Creates the cluster bookkeeping tables and reads what the disk remembers; before the boot loads. */
     void openHistory() throws SQLException {
         history.open();
+        users.track();
     }
 
     ClusterHistory history() {
@@ -169,8 +172,14 @@ final class RuntimeModules {
                 case LoadOrigin.Local l -> "local";
                 case LoadOrigin.Pulled p -> p.peer();
             };
-            history.record(module.moduleName(), v, source,
-                    origin instanceof LoadOrigin.Local l ? l.adminUser() : "", rows, origin instanceof LoadOrigin.Boot);
+            String adminUser = origin instanceof LoadOrigin.Local l ? l.adminUser() : "";
+            if (module == AdminModule.MYSQL_USERS) {
+                // the rows are kept encoded with the runtime users: no pass over 100,000 rows to write them
+                history.record(module.moduleName(), v, source, adminUser, users.rowCount(), users::historyText,
+                        origin instanceof LoadOrigin.Boot);
+            } else {
+                history.record(module.moduleName(), v, source, adminUser, rows, origin instanceof LoadOrigin.Boot);
+            }
         }
         control.moduleLoaded(module.moduleName());
         if (origin instanceof LoadOrigin.Local) {
@@ -221,7 +230,7 @@ final class RuntimeModules {
         if (versions.alreadyLoaded(origin.advertised())) {
             return;
         }
-        rewriteAndLoad(module, () -> pulledTables.rewrite(module, tables), origin);
+        rewriteAndLoad(module, whole(module, () -> pulledTables.rewrite(module, tables)), origin);
         if (saveToDisk) {
             saveToDisk(module);
         }
@@ -270,13 +279,18 @@ final class RuntimeModules {
         }
         Map<String, QueryResult.Rows> rows = entry.rows();
         AdminModule target = module;
-        rewriteAndLoad(module, () -> pulledTables.rewrite(target, rows), new LoadOrigin.Local(adminUser));
+        rewriteAndLoad(module, whole(module, () -> pulledTables.rewrite(target, rows)), new LoadOrigin.Local(adminUser));
         LOG.info("Cluster: {} rolled back to history entry {} by {}", module.moduleName(), id, adminUser);
     }
 
     /** Changes {@code main}'s rows of a module, inside the transaction that then loads it. */
-    private interface Rewrite {
+    interface Rewrite {
         void run() throws SQLException, AdminException;
+    }
+
+    /** A rewrite of all of a module's rows; the users' one skips the per-row change records ({@link UsersModule}). */
+    private Rewrite whole(AdminModule module, Rewrite rewrite) {
+        return module == AdminModule.MYSQL_USERS ? () -> users.untracked(true, rewrite) : rewrite;
     }
 
     private void rewriteAndLoad(AdminModule module, Rewrite rewrite, LoadOrigin origin)
@@ -300,7 +314,7 @@ final class RuntimeModules {
     }
 
     private void loadUsers(LoadOrigin origin) throws SQLException, AdminException {
-        publishUsers(readUsers(null), origin);
+        publishUsers(users.load(null, holder.current().users().rows()), origin);
     }
 
     /**
@@ -308,61 +322,20 @@ final class RuntimeModules {
      * of {@code main}; every other runtime user stays as it is.
      */
     void loadUser(String username, String adminUser) throws SQLException, AdminException {
-        var users = new ArrayList<MysqlUser>();
-        for (MysqlUser u : holder.current().users().rows()) {
-            if (!u.username().equals(username)) {
-                users.add(u);
-            }
-        }
-        users.addAll(readUsers(username));
-        users.sort(Comparator.comparing(MysqlUser::username).thenComparing(u -> !u.backend()));
         LoadOrigin origin = new LoadOrigin.Local(adminUser);
-        publishUsers(users, origin);
+        publishUsers(users.load(username, holder.current().users().rows()), origin);
         loaded(AdminModule.MYSQL_USERS, origin);
     }
 
-    /** Active users of {@code main} with a real hostgroup (all of them, or one user's rows when named). */
-    private List<MysqlUser> readUsers(String onlyUser) throws SQLException, AdminException {
-        Table rows = onlyUser == null
-                ? db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
-                        + " WHERE active = 1 AND default_hostgroup >= 0 ORDER BY username, backend DESC")
-                : db.query("SELECT " + USER_COLUMNS + " FROM main.mysql_users"
-                        + " WHERE active = 1 AND default_hostgroup >= 0 AND username = ? ORDER BY backend DESC",
-                        onlyUser);
-        var users = new ArrayList<MysqlUser>();
-        for (List<Object> r : rows.rows()) {
-            try {
-                users.add(new MysqlUser(str(r.get(0)), str(r.get(1)), true, bool(r.get(2)), integer(r.get(3)),
-                        str(r.get(4)), bool(r.get(5)), bool(r.get(6)), bool(r.get(7)), bool(r.get(8)),
-                        bool(r.get(9)), integer(r.get(10)), str(r.get(11)), str(r.get(12))));
-            } catch (IllegalArgumentException e) {
-                throw new AdminException("invalid row in mysql_users: " + e.getMessage(), e);
-            }
-        }
-        return users;
-    }
-
-    private void publishUsers(List<MysqlUser> users, LoadOrigin origin) throws SQLException, AdminException {
-        String checksum = Checksums.format(Checksums.mysqlUsers(users));
+    private void publishUsers(UsersModule.Loaded loaded, LoadOrigin origin) throws SQLException, AdminException {
+        String checksum = Checksums.format(loaded.checksum());
         ModuleVersion version = versions.next("mysql_users", checksum, origin);
         versions.commit("mysql_users", version);
-        holder.update(c -> c.withUsers(RuntimeConfig.Users.of(users, version)));
-        // What peers fetch: the loaded rows, NULLs as '' (§4.12).
-        var fetched = new ArrayList<List<Object>>();
-        for (MysqlUser u : users) {
-            fetched.add(List.of(u.username(), u.password(), flag(u.useSsl()), Integer.toString(u.defaultHostgroup()),
-                    u.defaultSchema() == null ? "" : u.defaultSchema(), flag(u.schemaLocked()),
-                    flag(u.transactionPersistent()), flag(u.fastForward()), flag(u.backend()), flag(u.frontend()),
-                    Integer.toString(u.maxConnections()), u.attributes(), u.comment()));
-        }
-        Table served = new Table(List.of(USER_COLUMNS.split(", ")), fetched);
-        clusterResults.put("runtime_mysql_users", served);
-        delta.served(checksum, served);
+        holder.update(c -> c.withUsers(RuntimeConfig.Users.of(loaded.users(), version)));
+        clusterResults.put("runtime_mysql_users", loaded.served());
+        delta.served(checksum, loaded.served(), loaded.removedRows(), loaded.addedRows());
+        users.published(loaded);
         logChecksum("LOAD MYSQL USERS TO RUNTIME", version);
-    }
-
-    private static String flag(boolean b) {
-        return b ? "1" : "0";
     }
 
     private void loadServers(LoadOrigin origin) throws SQLException, AdminException {
@@ -650,6 +623,10 @@ final class RuntimeModules {
         var prefix = module.variablePrefix();
         if (prefix.isPresent()) {
             variables.copy(prefix.get(), from, to);
+            return;
+        }
+        if (module == AdminModule.MYSQL_USERS && Set.of(from, to).equals(Set.of("main", "disk"))) {
+            users.copy(from, to);
             return;
         }
         for (String table : module.tables()) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.proxyfleet.config.ModuleVersion;
 import io.proxyfleet.protocol.client.BlockingMysqlClient;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,6 +33,7 @@ class ClusterPullBench {
     private static final PeerConnector PATIENT = (peer, settings) -> BlockingMysqlClient.connect(
             BlockingMysqlClient.Options.of(peer.hostname(), peer.port(), settings.username(), settings.password(),
                     STATEMENT_TIMEOUT, STATEMENT_TIMEOUT));
+    private static final String ADMIN_THREAD = "proxyfleet-admin";
     private static final String PASSWORD = "*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9";
 
     /** As a real pull: saved to disk too. */
@@ -73,9 +76,11 @@ class ClusterPullBench {
             List<Long> endToEnd = new ArrayList<>();
             long bytes = 0;
             List<Long> loads = new ArrayList<>();
+            List<Long> cpu = new ArrayList<>();
             // round 0 brings the target to the source's rows; then whole and delta pulls alternate
             for (int round = 0; round <= 2 * ROUNDS; round++) {
                 exec(source, "UPDATE mysql_users SET comment = 'round " + round + "' WHERE username = 'user1'");
+                long c0 = cpuNanos();
                 long l0 = System.nanoTime();
                 exec(source, "LOAD MYSQL USERS TO RUNTIME");
                 long loadNanos = System.nanoTime() - l0;
@@ -104,15 +109,18 @@ class ClusterPullBench {
                 if (useDelta) {
                     assertThat(deltaPuller.deltaPulls()).as("applied as a delta").isEqualTo(deltasBefore + 1);
                     endToEnd.add(Duration.ofNanos(loadNanos + pullNanos).toMillis());
+                    cpu.add(Duration.ofNanos(cpuNanos() - c0).toMillis());
                 }
             }
             System.out.printf("%n| users | cell bytes | first LOAD | LOAD of one change (median) |"
                     + " fetch only (median/max) | whole pull: fetch+verify+apply+save (median/max) |"
-                    + " delta pull (median/max) | LOAD + delta pull (median/max) |%n"
-                    + "|---|---|---|---|---|---|---|---|%n| %d | %d | %d ms | %d ms | %d / %d ms | %d / %d ms |"
-                    + " %d / %d ms | %d / %d ms |%n%n", USERS, bytes, loadMillis, median(loads), median(fetch),
-                    Collections.max(fetch), median(whole), Collections.max(whole), median(delta),
-                    Collections.max(delta), median(endToEnd), Collections.max(endToEnd));
+                    + " delta pull (median/max) | LOAD + delta pull (median/max) |"
+                    + " CPU of LOAD + delta pull (median/max) |%n"
+                    + "|---|---|---|---|---|---|---|---|---|%n| %d | %d | %d ms | %d ms | %d / %d ms | %d / %d ms |"
+                    + " %d / %d ms | %d / %d ms | %d / %d ms |%n%n", USERS, bytes, loadMillis, median(loads),
+                    median(fetch), Collections.max(fetch), median(whole), Collections.max(whole), median(delta),
+                    Collections.max(delta), median(endToEnd), Collections.max(endToEnd), median(cpu),
+                    Collections.max(cpu));
         }
     }
 
@@ -120,6 +128,21 @@ class ClusterPullBench {
         var r = node.admin().execute(new io.proxyfleet.admin.AdminPrincipal("admin", io.proxyfleet.admin.AdminRole.ADMIN,
                 "127.0.0.1:1"), sql).get(STATEMENT_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         assertThat(r).as(sql).isNotInstanceOf(io.proxyfleet.admin.AdminResponse.Error.class);
+    }
+
+    /**
+     * CPU time so far of both nodes' admin threads (the loads and applies) and of this thread (the puller's fetch
+     * and checks): unlike wall-clock time, it barely depends on what else the shared machine runs.
+     */
+    private static long cpuNanos() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long sum = threads.getCurrentThreadCpuTime();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals(ADMIN_THREAD)) {
+                sum += Math.max(0, threads.getThreadCpuTime(t.threadId()));
+            }
+        }
+        return sum;
     }
 
     private static long median(List<Long> values) {

@@ -29,8 +29,8 @@ public final class Checksums {
     private static final long ROWS_SEED2 = 3;
     private static final long GLOBAL_SEED1 = 9;
     private static final long GLOBAL_SEED2 = 5;
-    private static final long USERS_SEED1 = 13;
-    private static final long USERS_SEED2 = 4;
+    static final long USERS_SEED1 = 13;
+    static final long USERS_SEED2 = 4;
     private static final long USER_KEY_SEED1 = 1;
     private static final long USER_KEY_SEED2 = 2;
     /** ProxySQL prints into a buffer and then turns every NUL/space up to this length into '0'. */
@@ -89,13 +89,18 @@ public final class Checksums {
         int position = 0;
         for (MysqlUser user : users) {
             position++;
-            if (user.active() && user.defaultHostgroup() >= 0 && (user.backend() || user.frontend())) {
+            if (counted(user)) {
                 accounts.add(new Keyed(userKey(user.username()), position, user.backend(), user.frontend(),
                         hashedBytes(record, user)));
             }
         }
         accounts.sort(Keyed.ORDER);
         return accountMapHash(accounts, true) + accountMapHash(accounts, false);
+    }
+
+    /** Whether {@code user} takes part in the {@code mysql_users} hash at all. */
+    static boolean counted(MysqlUser user) {
+        return user.active() && user.defaultHostgroup() >= 0 && (user.backend() || user.frontend());
     }
 
     /**
@@ -110,7 +115,7 @@ public final class Checksums {
     }
 
     /** What ProxySQL hashes of one account, in its order. */
-    private static byte[] hashedBytes(ByteArrayOutputStream into, MysqlUser u) {
+    static byte[] hashedBytes(ByteArrayOutputStream into, MysqlUser u) {
         into.reset();
         into.write(u.useSsl() ? 1 : 0);
         writeLittleEndian(into, u.defaultHostgroup());

@@ -182,4 +182,63 @@ class ChecksumsTest {
         assertThat(Checksums.mysqlUsers(List.of(new MysqlUser("app", "pw", true, false, 1, null, false, true, false,
                 true, true, 9999, "", "")))).isNotEqualTo(h);
     }
+
+    /** Users as main lists them to the load: username in code point order, backend row first. */
+    private static List<MysqlUser> mainOrder(java.util.Collection<MysqlUser> users) {
+        List<MysqlUser> sorted = new ArrayList<>(users);
+        sorted.sort((a, b) -> {
+            int c = UsersChecksum.compareCodePoints(a.username(), b.username());
+            return c != 0 ? c : Boolean.compare(b.backend(), a.backend());
+        });
+        return sorted;
+    }
+
+    @Test
+    void keptUsersChecksumEqualsTheWholeHashAfterEveryPatch() {
+        java.util.Random random = new java.util.Random(13);
+        Map<String, List<MysqlUser>> byName = new LinkedHashMap<>();
+        for (int i = 0; i < 500; i++) {
+            byName.put("user" + i, List.of(MysqlUser.of("user" + i, "pw" + i, i % 3)));
+        }
+        // one user as a backend row and a separate frontend row, and names beyond the BMP (code point order)
+        byName.put("split", List.of(
+                new MysqlUser("split", "b", true, false, 1, null, false, true, false, true, false, 10, "", ""),
+                new MysqlUser("split", "f", true, false, 1, null, false, true, false, false, true, 10, "", "")));
+        byName.put("\uD83D\uDE00x", List.of(MysqlUser.of("\uD83D\uDE00x", "pw", 1)));
+        byName.put("\uFFFDx", List.of(MysqlUser.of("\uFFFDx", "pw", 1)));
+        UsersChecksum kept = new UsersChecksum();
+        kept.reset(mainOrder(byName.values().stream().flatMap(List::stream).toList()));
+        assertThat(kept.value()).isEqualTo(Checksums.mysqlUsers(
+                mainOrder(byName.values().stream().flatMap(List::stream).toList())));
+        List<String> names = new ArrayList<>(byName.keySet());
+        for (int round = 0; round < 50; round++) {
+            List<MysqlUser> removed = new ArrayList<>();
+            List<MysqlUser> added = new ArrayList<>();
+            java.util.Set<String> picked = new java.util.HashSet<>();
+            while (picked.size() < 3) {
+                picked.add(names.get(random.nextInt(names.size())));
+            }
+            for (String name : picked) {
+                List<MysqlUser> before = byName.remove(name);
+                if (before != null) {
+                    removed.addAll(before);
+                }
+                // changed, inactive, negative hostgroup, deleted, or back again
+                List<MysqlUser> after = switch (random.nextInt(4)) {
+                    case 0 -> List.of(MysqlUser.of(name, "pw" + round, round % 5));
+                    case 1 -> List.of(MysqlUser.of(name, "pw", -1));
+                    case 2 -> List.of();
+                    default -> List.of(new MysqlUser(name, "x", true, true, 2, "db", true, false, true, true, false,
+                            7, "", "c" + round));
+                };
+                if (!after.isEmpty()) {
+                    byName.put(name, after);
+                    added.addAll(after);
+                }
+            }
+            kept.replace(removed, added);
+            assertThat(kept.value()).as("round %d", round).isEqualTo(Checksums.mysqlUsers(
+                    mainOrder(byName.values().stream().flatMap(List::stream).toList())));
+        }
+    }
 }
