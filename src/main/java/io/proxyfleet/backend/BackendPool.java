@@ -64,6 +64,12 @@ public final class BackendPool implements BackendListener {
      * {@link #UNUSED_NANOS}, so asking more often than that finds nothing more; any thread.
      */
     private final AtomicLong unusedAskedNanos = new AtomicLong(System.nanoTime() - UNUSED_NANOS);
+    /**
+     * A loop that asked for a connection to {@link #owedServer} while this one held more than its share and had
+     * none idle: the next connection to that server returned here closes instead, its slot going to that loop.
+     */
+    private EventLoop owedLoop;
+    private ServerRuntime owedServer;
     /** Connect attempts of this loop waiting at a server's max_connections, looked at every check period. */
     private ArrayList<Waiting> waiting = new ArrayList<>();
     private ArrayList<Waiting> checking = new ArrayList<>();
@@ -287,6 +293,15 @@ public final class BackendPool implements BackendListener {
             connection.close();
             return;
         }
+        if (owedServer == connection.server()) {
+            EventLoop to = owedLoop;
+            owedServer = null;
+            owedLoop = null;
+            if (holdsMoreThan(openCount(connection.server().key()), pools.openCount(to, connection.server().key()))) {
+                connection.close(to);
+                return;
+            }
+        }
         connection.trimStatements(maxStatements);
         offer(connection);
     }
@@ -314,8 +329,11 @@ public final class BackendPool implements BackendListener {
                 }
             }
         }
-        if (surplus) {
-            reclaimKept(server, null, askingLoop);
+        if (surplus && !reclaimKept(server, null, askingLoop)) {
+            // Every connection is lent: a busy loop hands a returned one straight to its next session, so none
+            // is ever idle when this runs. The next one returned pays the debt.
+            owedServer = server;
+            owedLoop = askingLoop;
         }
     }
 

@@ -111,6 +111,12 @@ public final class BackendPools {
         return false;
     }
 
+    /** Logged-in connections to {@code server} on {@code loop}; any thread. */
+    int openCount(EventLoop loop, ServerKey server) {
+        BackendPool pool = pools.get(loop);
+        return pool == null ? 0 : pool.openCount(server);
+    }
+
     /**
      * Whether {@code loop} may open a connection to {@code server} within max_connections: only while it holds no
      * more than any other loop whose sessions wait for one. Otherwise a slot freed for that loop (by
