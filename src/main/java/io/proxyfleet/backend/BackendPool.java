@@ -297,7 +297,8 @@ public final class BackendPool implements BackendListener {
             EventLoop to = owedLoop;
             owedServer = null;
             owedLoop = null;
-            if (holdsMoreThan(openCount(connection.server().key()), pools.openCount(to, connection.server().key()))) {
+            ServerRuntime server = connection.server();
+            if (server.hasWaiters(to) && holdsMoreThan(openCount(server.key()), pools.openCount(to, server.key()))) {
                 connection.close(to);
                 return;
             }
