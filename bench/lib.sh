@@ -47,6 +47,7 @@ PF_PID=""
 HAPROXY_PORT=""
 HAPROXY_PID=""
 BASELINE_PORT=""
+BASELINE_ADMIN_PORT=""
 BASELINE_PID=""
 
 bench_log() {
@@ -260,6 +261,7 @@ bench_start_baseline() {
     PROXYFLEET_JAVA_OPTS="${BENCH_BASELINE_JAVA_OPTS-${PROXYFLEET_JAVA_OPTS:-}}" \
         bench_start_proxyfleet baseline "$BENCH_BASELINE_JAR"
     BASELINE_PORT="$PF_PORT"
+    BASELINE_ADMIN_PORT="$PF_ADMIN_PORT"
     BASELINE_PID="$PF_PID"
     PF_PORT="$port"
     PF_ADMIN_PORT="$admin"

@@ -448,6 +448,14 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
     }
 
     public void close() {
+        close(null);
+    }
+
+    /**
+     * Closes the connection; the slot it frees goes first to a session waiting on {@code forLoop} when not null
+     * (the loop that asked for it), else to any waiting session.
+     */
+    void close(Object forLoop) {
         unkeep();
         if (state == State.LENT || state == State.INTERNAL || state == State.INTERNAL_PREPARE) {
             server.used.decrementAndGet();
@@ -455,7 +463,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         boolean wasOpen = state != State.CLOSED;
         state = State.CLOSED;
         if (wasOpen) {
-            server.connectionClosed();
+            server.connectionClosed(forLoop);
         }
         listener = null;
         if (channel != null) {
@@ -570,7 +578,7 @@ public final class BackendConnection extends ChannelInboundHandlerAdapter {
         }
         state = State.CLOSED;
         if (was != State.CLOSED) {
-            server.connectionClosed();
+            server.connectionClosed(null);
         }
         listener = null;
         if (was == State.AUTHENTICATING || was == State.CONNECTING) {

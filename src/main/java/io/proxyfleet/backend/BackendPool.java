@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,13 +31,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>While the housekeeper pings an idle connection it lends it to the pool itself, so no session can take it
  * and the lent/idle counters stay true.
+ *
+ * <p>Connections move between loops only by being closed on one and opened on the other, so a loop gives one up
+ * only when it holds more than its share ({@link #holdsMoreThan}) or has not used it for {@link #UNUSED_NANOS}:
+ * two loops that both have work keep their connections instead of trading them back and forth.
  */
 public final class BackendPool implements BackendListener {
     private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
-    /** How long a pooled connection must have been idle before another event loop may take its slot. */
-    private static final long UNUSED_NANOS = 50_000_000L;
-    /** Only connections idle for a whole housekeeping period are trimmed: a fresh one is about to be reused. */
-    private static final long TRIM_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(BackendPools.HOUSEKEEPING_MILLIS);
+    /**
+     * How long a pooled connection must have been idle before the housekeeper trims it, or before another loop
+     * may take its slot although this loop holds no more than its share: a whole housekeeping period, far longer
+     * than a loaded loop takes to hand a returned connection to its next session.
+     */
+    private static final long UNUSED_NANOS = TimeUnit.MILLISECONDS.toNanos(BackendPools.HOUSEKEEPING_MILLIS);
     /** ProxySQL's default mysql-max_stmts_per_connection, for releases that do not say otherwise. */
     private static final int DEFAULT_MAX_STATEMENTS = 20;
     private static final int PERCENT = 100;
@@ -47,6 +55,24 @@ public final class BackendPool implements BackendListener {
     private final Map<ServerKey, AtomicInteger> idleCount = new ConcurrentHashMap<>();
     /** Every logged-in connection of this loop, idle or lent, until its channel closes. */
     private final Set<BackendConnection> open = new HashSet<>();
+    /** Logged-in connections per server on this loop; read by other loops weighing whether to ask for one. */
+    private final Map<ServerKey, AtomicInteger> openCount = new ConcurrentHashMap<>();
+    /** Set by a loop that asked this one to give up a connection, until the request runs: one at a time. */
+    final AtomicBoolean evictionAsked = new AtomicBoolean();
+    /**
+     * When another loop last asked this one for a connection it does not use: it may close only one unused for
+     * {@link #UNUSED_NANOS}, so asking more often than that finds nothing more; any thread.
+     */
+    private final AtomicLong unusedAskedNanos = new AtomicLong(System.nanoTime() - UNUSED_NANOS);
+    /**
+     * A loop that asked for a connection to {@link #owedServer} while this one held more than its share and had
+     * none idle: the next connection to that server returned here closes instead, its slot going to that loop.
+     */
+    private EventLoop owedLoop;
+    private ServerRuntime owedServer;
+    /** Connect attempts of this loop waiting at a server's max_connections, looked at every check period. */
+    private ArrayList<Waiting> waiting = new ArrayList<>();
+    private ArrayList<Waiting> checking = new ArrayList<>();
     /**
      * Connections that sessions of this loop keep between statements ({@link BackendConnection#keep}), linked
      * through the connections themselves so that keeping one allocates nothing; the head was kept longest.
@@ -65,7 +91,72 @@ public final class BackendPool implements BackendListener {
     void track(BackendConnection connection) {
         connection.trackedBy(this);
         open.add(connection);
-        connection.channel().closeFuture().addListener(f -> open.remove(connection));
+        AtomicInteger count = openCount.computeIfAbsent(connection.server().key(), k -> new AtomicInteger());
+        count.incrementAndGet();
+        connection.channel().closeFuture().addListener(f -> {
+            open.remove(connection);
+            count.decrementAndGet();
+        });
+    }
+
+    /** Whether another loop may ask now for a connection this loop does not use (at most once per period). */
+    boolean mayAskForUnused(long nowNanos) {
+        long last = unusedAskedNanos.get();
+        return nowNanos - last >= UNUSED_NANOS && unusedAskedNanos.compareAndSet(last, nowNanos);
+    }
+
+    /** Logged-in connections to {@code server} on this loop, idle or lent; any thread may ask. */
+    int openCount(ServerKey server) {
+        AtomicInteger count = openCount.get(server);
+        return count == null ? 0 : count.get();
+    }
+
+    /**
+     * Whether a loop holding {@code held} connections to a server should give one up to a loop holding
+     * {@code asking} whose sessions wait: when it holds more than one more, or when the asking loop has none
+     * (else sessions there would wait until their deadline). Within one of each other, both keep theirs.
+     */
+    static boolean holdsMoreThan(int held, int asking) {
+        return asking == 0 ? held > 0 : held > asking + 1;
+    }
+
+    /** A connect attempt of this loop waiting at a server's max_connections. */
+    interface Waiting {
+        /**
+         * Looks at the wait again: past its deadline it fails; woken by nothing for a while, it looks for a
+         * connection again (a wake-up may have gone to a session that no longer waited).
+         *
+         * @return whether it still waits
+         */
+        boolean recheck(long nowNanos);
+    }
+
+    /** Adds a waiting attempt to the periodic check ({@link #checkWaiting}); once per wait, on this loop. */
+    void await(Waiting attempt) {
+        waiting.add(attempt);
+    }
+
+    /**
+     * The periodic check of this loop's waiting attempts: one task per loop instead of a timer per wait.
+     * An attempt that ends or waits anew during the pass may add attempts, which go to the next pass.
+     */
+    void checkWaiting() {
+        if (waiting.isEmpty()) {
+            return;
+        }
+        ArrayList<Waiting> pass = waiting;
+        waiting = checking;
+        checking = pass;
+        long now = System.nanoTime();
+        try {
+            for (Waiting attempt : pass) {
+                if (attempt.recheck(now)) {
+                    waiting.add(attempt);
+                }
+            }
+        } finally {
+            pass.clear();
+        }
     }
 
     /**
@@ -128,6 +219,11 @@ public final class BackendPool implements BackendListener {
      * @return true when a connection was taken back
      */
     boolean reclaimKept(ServerRuntime server, PoolKey reuseKey) {
+        return reclaimKept(server, reuseKey, null);
+    }
+
+    /** As {@link #reclaimKept(ServerRuntime, PoolKey)}; a closed connection's slot goes first to {@code forLoop}. */
+    boolean reclaimKept(ServerRuntime server, PoolKey reuseKey, EventLoop forLoop) {
         for (BackendConnection connection = keptHead; connection != null; connection = connection.keptNext) {
             if (connection.server() == server && (reuseKey == null || reuseKey.equals(connection.key()))) {
                 BackendListener keeper = connection.listener();
@@ -138,7 +234,7 @@ public final class BackendPool implements BackendListener {
                 if (reuseKey != null) {
                     release(connection, true);
                 } else {
-                    connection.close();
+                    connection.close(forLoop);
                 }
                 return true;
             }
@@ -197,29 +293,49 @@ public final class BackendPool implements BackendListener {
             connection.close();
             return;
         }
+        if (owedServer == connection.server()) {
+            EventLoop to = owedLoop;
+            owedServer = null;
+            owedLoop = null;
+            ServerRuntime server = connection.server();
+            if (server.hasWaiters(to) && holdsMoreThan(openCount(server.key()), pools.openCount(to, server.key()))) {
+                connection.close(to);
+                return;
+            }
+        }
         connection.trimStatements(maxStatements);
         offer(connection);
     }
 
     /**
-     * Closes one connection to {@code server} that sat idle here for a while, or else one that a session keeps
-     * between statements (a session of another loop waits, and comes first). A connection just returned is about
-     * to serve a session of this loop, so it is left alone: borrowing it would only churn connections.
+     * A loop holding {@code asking} connections to {@code server}, whose sessions wait, asked for one. While this
+     * loop holds more than its share it closes its oldest idle connection, or else one that a session keeps
+     * between statements. Otherwise it closes only a connection unused for {@link #UNUSED_NANOS}: a connection
+     * just returned is about to serve a session of this loop, and closing it would only have that session open
+     * one again (connections churned this way, hundreds in seconds, before this rule).
      */
-    void closeOneIdle(ServerRuntime server) {
+    void closeOneIdle(ServerRuntime server, EventLoop askingLoop, int asking) {
+        evictionAsked.set(false);
         long now = System.nanoTime();
+        boolean surplus = holdsMoreThan(openCount(server.key()), asking);
+        long idleAtLeast = surplus ? 0 : UNUSED_NANOS;
         for (ArrayDeque<BackendConnection> queue : idle.values()) {
             for (Iterator<BackendConnection> it = queue.iterator(); it.hasNext(); ) {
                 BackendConnection connection = it.next();
-                if (connection.server() == server && now - connection.idleSinceNanos() > UNUSED_NANOS) {
+                if (connection.server() == server && now - connection.idleSinceNanos() >= idleAtLeast) {
                     it.remove();
                     taken(connection);
-                    connection.close();
+                    connection.close(askingLoop);
                     return;
                 }
             }
         }
-        reclaimKept(server, null);
+        if (surplus && !reclaimKept(server, null, askingLoop)) {
+            // Every connection is lent: a busy loop hands a returned one straight to its next session, so none
+            // is ever idle when this runs. The next one returned pays the debt.
+            owedServer = server;
+            owedLoop = askingLoop;
+        }
     }
 
     /** Closes every connection of this loop to {@code server}, idle ones quietly, lent ones as lost. */
@@ -300,8 +416,9 @@ public final class BackendPool implements BackendListener {
         for (ArrayDeque<BackendConnection> queue : idle.values()) {
             // The head of each queue is the connection returned longest ago.
             BackendConnection oldest;
-            while ((oldest = queue.peekFirst()) != null && now - oldest.idleSinceNanos() >= TRIM_IDLE_NANOS
-                    && claimSurplus(oldest.server(), keepIdle(oldest.server(), settings))) {
+            // While a session waits for the server, a trimmed connection would only be opened again at once.
+            while ((oldest = queue.peekFirst()) != null && now - oldest.idleSinceNanos() >= UNUSED_NANOS
+                    && !oldest.server().hasWaiters() && claimSurplus(oldest.server(), keepIdle(oldest.server(), settings))) {
                 queue.pollFirst();
                 idleCounter(oldest.server().key()).decrementAndGet();
                 oldest.close();

@@ -22,6 +22,11 @@ import java.util.concurrent.TimeoutException;
 public final class BackendPools {
     /** How often each loop's housekeeper runs (ProxySQL's pool maintenance is as coarse). */
     static final long HOUSEKEEPING_MILLIS = 500;
+    /**
+     * How often each loop looks at its sessions waiting at max_connections: the deadline and the guard against a
+     * missed wake-up, for all of them at once, where a timer per wait cost a scheduled task per statement.
+     */
+    static final long WAIT_CHECK_MILLIS = 100;
     /** How long the admin thread waits for one loop's answer before leaving it out of a stats snapshot. */
     private static final long STATS_WAIT_MILLIS = 1000;
 
@@ -67,25 +72,36 @@ public final class BackendPools {
         pool = new BackendPool(this, loop);
         pools.put(loop, pool);
         loop.scheduleWithFixedDelay(pool::houseKeep, HOUSEKEEPING_MILLIS, HOUSEKEEPING_MILLIS, TimeUnit.MILLISECONDS);
+        loop.scheduleWithFixedDelay(pool::checkWaiting, WAIT_CHECK_MILLIS, WAIT_CHECK_MILLIS, TimeUnit.MILLISECONDS);
         return pool;
     }
 
     /**
-     * Asks some other event loop that holds an idle connection to {@code server} to close one, so that the
-     * calling loop may open its own within max_connections; a loop without one gives back a connection that a
-     * session keeps between statements. Connections never migrate between loops, so this is how a busy loop
-     * borrows capacity from an idle one.
+     * Asks another event loop to close a connection to {@code server}, so that the calling loop, whose sessions
+     * wait at max_connections, may open its own: a loop that holds more connections to it than its share
+     * ({@link BackendPool#holdsMoreThan}), or one whose own sessions do not wait and that has an idle one (it
+     * closes that only if unused for a while). Connections never migrate between loops, so this is how a busy
+     * loop borrows capacity from another. Each loop takes one such request at a time, so waiting sessions do not
+     * flood it with tasks.
      *
-     * @return true when such a loop was found (the close happens asynchronously on it)
+     * @return true when such a loop was asked (the close happens asynchronously on it, if still due)
      */
     boolean evictElsewhere(EventLoop caller, ServerRuntime server) {
+        ServerKey key = server.key();
+        BackendPool own = pools.get(caller);
+        int asking = own == null ? 0 : own.openCount(key);
         for (Map.Entry<EventLoop, BackendPool> entry : pools.entrySet()) {
             EventLoop loop = entry.getKey();
             BackendPool pool = entry.getValue();
-            if (loop != caller && !loop.isShuttingDown()
-                    && (pool.idleCount(server.key()) > 0 || pool.keptCount() > 0)) {
+            if (loop == caller || loop.isShuttingDown()) {
+                continue;
+            }
+            boolean due = BackendPool.holdsMoreThan(pool.openCount(key), asking)
+                    || (!server.hasWaiters(loop) && (pool.idleCount(key) > 0 || pool.keptCount() > 0)
+                    && pool.mayAskForUnused(System.nanoTime()));
+            if (due && pool.evictionAsked.compareAndSet(false, true)) {
                 try {
-                    loop.execute(() -> pool.closeOneIdle(server));
+                    loop.execute(() -> pool.closeOneIdle(server, caller, asking));
                     return true;
                 } catch (RejectedExecutionException e) {
                     pools.remove(loop);
@@ -93,6 +109,30 @@ public final class BackendPools {
             }
         }
         return false;
+    }
+
+    /** Logged-in connections to {@code server} on {@code loop}; any thread. */
+    int openCount(EventLoop loop, ServerKey server) {
+        BackendPool pool = pools.get(loop);
+        return pool == null ? 0 : pool.openCount(server);
+    }
+
+    /**
+     * Whether {@code loop} may open a connection to {@code server} within max_connections: only while it holds no
+     * more than any other loop whose sessions wait for one. Otherwise a slot freed for that loop (by
+     * {@link #evictElsewhere}) would be taken back here by a session that runs before the other loop's does.
+     */
+    boolean fairToOpen(EventLoop loop, ServerRuntime server) {
+        ServerKey key = server.key();
+        BackendPool own = pools.get(loop);
+        int held = own == null ? 0 : own.openCount(key);
+        for (Map.Entry<EventLoop, BackendPool> entry : pools.entrySet()) {
+            if (entry.getKey() != loop && entry.getValue().openCount(key) < held
+                    && server.hasWaiters(entry.getKey())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

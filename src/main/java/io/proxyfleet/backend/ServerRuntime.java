@@ -324,12 +324,18 @@ public final class ServerRuntime {
      */
     void connectionReturned(Object loop) {
         if (!wakeFirst(waiters.get(loop))) {
-            connectionClosed();
+            connectionClosed(null);
         }
     }
 
-    /** A connection went away, freeing a slot any loop may use: let one waiting session look again. */
-    void connectionClosed() {
+    /**
+     * A connection went away, freeing a slot any loop may use: let one waiting session look again, one of
+     * {@code preferredLoop} when it has any (the loop that asked for the slot), else of any loop.
+     */
+    void connectionClosed(Object preferredLoop) {
+        if (preferredLoop != null && wakeFirst(waiters.get(preferredLoop))) {
+            return;
+        }
         for (var queue : waiters.values()) {
             if (wakeFirst(queue)) {
                 return;
