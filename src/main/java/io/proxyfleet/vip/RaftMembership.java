@@ -82,8 +82,9 @@ final class RaftMembership implements AutoCloseable {
             hosts.add(new InetSocketAddress(InetAddress.getByName(p.host()), p.port()));
             ids.add(p.id());
         }
+        InetAddress bindAddress = InetAddress.getByName(self.host());
         TCP tcp = new TCP();
-        tcp.setBindAddress(InetAddress.getByName(self.host()));
+        tcp.setBindAddress(bindAddress);
         tcp.setBindPort(self.port());
         tcp.setPortRange(0);
         tcp.setSockConnTimeout((int) SOCKET_CONNECT_TIMEOUT_MILLIS);
@@ -96,7 +97,10 @@ final class RaftMembership implements AutoCloseable {
         Protocol[] stack = {
                 tcp, ping,
                 new MERGE3().setMinInterval(MERGE_MIN_MILLIS).setMaxInterval(MERGE_MAX_MILLIS),
-                new FD_SOCK2(),
+                // Bound to this node's address: on the wildcard, a peer's CONNECT-RSP went back to 0.0.0.0 and
+                // every connect timed out, so a killed peer's closed socket went unnoticed (FD_ALL3 found it 1.5 s
+                // later) and each view change waited out the 1 s connect timeout before it reached Raft.
+                new FD_SOCK2().setBindAddress(bindAddress),
                 new FD_ALL3().setTimeout(SUSPECT_AFTER_MILLIS).setInterval(HEARTBEAT_INTERVAL_MILLIS),
                 new VERIFY_SUSPECT2().setTimeout(VERIFY_SUSPECT_MILLIS),
                 new NAKACK2(), new UNICAST3(), new STABLE(),
@@ -173,6 +177,17 @@ final class RaftMembership implements AutoCloseable {
             }
         }
         return best == null ? "" : nameOf(best);
+    }
+
+    /**
+     * A number that grows whenever the group shows a sign of life to this member: a commit, a new term or a new
+     * view (each of the three only ever grows). It stands still for a member whose view went stale.
+     */
+    long progress() {
+        RAFT r = raft;
+        JChannel ch = channel;
+        View v = ch == null ? null : ch.getView();
+        return r == null || v == null ? 0 : r.commitIndex() + r.currentTerm() + v.getViewId().getId();
     }
 
     /** How many members the current view holds. */

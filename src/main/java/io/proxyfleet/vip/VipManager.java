@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
@@ -48,6 +48,22 @@ public final class VipManager implements AutoCloseable {
      * that a member which comes and goes does not move the VIP each time.
      */
     private static final long HANDOVER_AFTER_MILLIS = 3_000;
+    /**
+     * Renewals are pipelined: one is sent every renewal interval whether or not the previous one has committed, so
+     * that one slow commit does not leave the lease without a fresh one (with one at a time, a new leader on a busy
+     * host waited up to 20 s for a commit fresh enough to take the address). Each times out after one lease, so
+     * about five are in flight at most; the cap holds should the manager's ticks bunch up after a stall.
+     */
+    private static final int MAX_RENEWALS_IN_FLIGHT = 8;
+
+    /**
+     * A member that sees no commit, no new term and no new view for this many leases, although its view holds a
+     * majority, rejoins the group: its view is stale. A member that was stopped (SIGSTOP, a frozen VM) and resumes
+     * still holds the view from before, which the others replaced without it; neither side hears the other, and
+     * JGroups' merge of such overlapping views did not recover within 20 s. A healthy group commits a renewal
+     * every lease/5, and an election moves the term or the view within seconds.
+     */
+    private static final int STALE_VIEW_LEASES = 3;
 
     /** Where this node stands. */
     public enum State { DISABLED, FOLLOWER, WAITING, OWNER, LEFT, DRAINED }
@@ -65,7 +81,7 @@ public final class VipManager implements AutoCloseable {
     private enum Drain { NONE, WAITING_FOR_SESSIONS, DONE }
 
     private final AtomicReference<Drain> drain = new AtomicReference<>(Drain.NONE);
-    private final AtomicBoolean renewalInFlight = new AtomicBoolean();
+    private final AtomicInteger renewalsInFlight = new AtomicInteger();
     /** nanoTime at which the last committed renewal was sent. */
     private final AtomicLong lastCommittedSentNanos = new AtomicLong(Long.MIN_VALUE);
     private volatile VipStatus status;
@@ -74,10 +90,14 @@ public final class VipManager implements AutoCloseable {
     private State state;
     private AddressGuardian guardian;
     private long leaderSinceNanos = -1;
+    /** The Raft term this node leads in since {@link #leaderSinceNanos}. */
+    private long leaderTerm;
     private long lastSentNanos;
     private long healthySinceNanos = -1;
     private long renewedUntilNanos;
     private long higherPrioritySinceNanos = -1;
+    private long lastProgress = -1;
+    private long progressSinceNanos;
 
     public VipManager(VipSettings settings, Path dataDir, NodeHealth health, SessionRegistry sessions,
                       Runnable pauseTraffic, IntSupplier trafficPort) {
@@ -132,11 +152,24 @@ public final class VipManager implements AutoCloseable {
             }
             if (now - healthySinceNanos >= TimeUnit.MILLISECONDS.toNanos(REJOIN_AFTER_HEALTHY_MILLIS)) {
                 raft.connect();
+                lastProgress = -1;
                 change(State.FOLLOWER, "joined the Raft group", h);
             }
             return;
         }
+        if (staleView(now)) {
+            leave(now, State.LEFT, "no commit, term or view change for " + STALE_VIEW_LEASES * settings.leaseMillis()
+                    + " ms although the view " + raft.liveMembers() + " holds a majority: rejoining the group", h);
+            return;
+        }
+        long committedSent = lastCommittedSentNanos.get();
+        long validUntil = committedSent == Long.MIN_VALUE ? now
+                : committedSent + TimeUnit.MILLISECONDS.toNanos(timings.validMillis());
         if (!raft.isLeader()) {
+            if (electionUnderWay(now, validUntil)) {
+                publish(h);
+                return;
+            }
             leaderSinceNanos = -1;
             higherPrioritySinceNanos = -1;
             releaseGuardian();
@@ -149,18 +182,34 @@ public final class VipManager implements AutoCloseable {
             }
             return;
         }
+        long term = raft.term();
+        if (leaderSinceNanos >= 0 && term != leaderTerm) {
+            if (term == leaderTerm + 1) {
+                // Nobody can have led between two consecutive terms of this node: the wait and the lease go on.
+                log.info("VIP {}: re-elected Raft leader in term {}, right after term {}", settings.address(), term,
+                        leaderTerm);
+                leaderTerm = term;
+            } else {
+                if (state == State.OWNER) {
+                    drop(State.WAITING, "re-elected in term " + term + " after term " + leaderTerm
+                            + ": another leader may have held the address in between", h);
+                }
+                leaderSinceNanos = -1;
+            }
+        }
         if (leaderSinceNanos < 0) {
             leaderSinceNanos = now;
-            change(State.WAITING, "elected Raft leader in term " + raft.term()
+            leaderTerm = term;
+            change(State.WAITING, "elected Raft leader in term " + term
                     + "; waiting " + timings.takeoverMillis() + " ms before taking the address", h);
         }
         if (handOver(now, h)) {
             return;
         }
         maybeRenew(now);
-        long committedSent = lastCommittedSentNanos.get();
+        committedSent = lastCommittedSentNanos.get();
         boolean committed = committedSent != Long.MIN_VALUE;
-        long validUntil = committed ? committedSent + TimeUnit.MILLISECONDS.toNanos(timings.validMillis()) : now;
+        validUntil = committed ? committedSent + TimeUnit.MILLISECONDS.toNanos(timings.validMillis()) : now;
         long freshUntil = committed ? committedSent + TimeUnit.MILLISECONDS.toNanos(timings.freshMillis()) : now;
         if (state == State.OWNER) {
             if (now >= validUntil) {
@@ -191,6 +240,29 @@ public final class VipManager implements AutoCloseable {
         }
     }
 
+    /** Whether this member's view of the group has gone stale ({@link #STALE_VIEW_LEASES}). */
+    private boolean staleView(long now) {
+        long progress = raft.progress();
+        if (progress != lastProgress || raft.viewSize() < settings.peers().size() / 2 + 1) {
+            lastProgress = progress;
+            progressSinceNanos = now;
+            return false;
+        }
+        return now - progressSinceNanos >= TimeUnit.MILLISECONDS.toNanos(STALE_VIEW_LEASES * settings.leaseMillis());
+    }
+
+    /**
+     * Whether this owner keeps the address although it is not the Raft leader right now: a member that joins or
+     * merges back may start an election, and every voter, the leader too, steps down until it ends. The lease alone
+     * fences the address (a partitioned owner keeps it just as long), and when this node wins the very next term it
+     * goes on as owner; once another leader is known, or the lease runs out, it drops the address.
+     */
+    private boolean electionUnderWay(long now, long validUntil) {
+        String leader = raft.leaderId();
+        return state == State.OWNER && now < validUntil && guardian != null && guardian.stillHeld()
+                && (leader.isEmpty() || leader.equals(settings.raftId()));
+    }
+
     /**
      * Leaves the group when a member of higher priority has been in it for {@link #HANDOVER_AFTER_MILLIS} and the
      * others still make a majority without this node: they elect it (equally up-to-date logs are decided by
@@ -219,12 +291,13 @@ public final class VipManager implements AutoCloseable {
 
     private void maybeRenew(long now) {
         long interval = TimeUnit.MILLISECONDS.toNanos(timings.renewMillis());
-        if (now - lastSentNanos < interval || !renewalInFlight.compareAndSet(false, true)) {
+        if (now - lastSentNanos < interval || renewalsInFlight.get() >= MAX_RENEWALS_IN_FLIGHT) {
             return;
         }
         lastSentNanos = now;
+        renewalsInFlight.incrementAndGet();
         raft.renew().orTimeout(settings.leaseMillis(), TimeUnit.MILLISECONDS).whenComplete((r, failure) -> {
-            renewalInFlight.set(false);
+            renewalsInFlight.decrementAndGet();
             if (failure == null) {
                 lastCommittedSentNanos.accumulateAndGet(now, Math::max);
             }

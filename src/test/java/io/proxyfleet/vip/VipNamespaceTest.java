@@ -448,13 +448,28 @@ class VipNamespaceTest {
         return out;
     }
 
-    /** Waits until node {@code i} answers on its admin port and sits in the Raft group. */
+    /**
+     * Waits until node {@code i} answers on its admin port and sits in the Raft group, and every other running node
+     * sees it there too: a node that resumes after SIGSTOP believes it is in the group while the others excluded it.
+     */
     private static void awaitJoined(int i) {
         String ns = Netns.PREFIX + "n" + i;
         await().atMost(START_BOUND).pollInterval(Duration.ofMillis(500)).until(() -> {
             Netns.Result r = Netns.ns(ns, "mysql", "-h127.0.0.1", "-P6032", "-uadmin", "-padmin", "-N", "-e",
                     "SELECT state FROM stats_proxyfleet_vip");
-            return r.ok() && r.output().matches("(?s).*(FOLLOWER|WAITING|OWNER).*");
+            if (!r.ok() || !r.output().matches("(?s).*(FOLLOWER|WAITING|OWNER).*")) {
+                return false;
+            }
+            for (int j = 1; j <= 3; j++) {
+                if (j != i && nodes[j - 1] != null && nodes[j - 1].isAlive()) {
+                    Netns.Result e = Netns.ns(Netns.PREFIX + "n" + j, "mysql", "-h127.0.0.1", "-P6032", "-uadmin",
+                            "-padmin", "-N", "-e", "SELECT * FROM stats_proxyfleet_endpoints");
+                    if (!e.ok() || !e.output().contains(nodeAddress(i))) {
+                        return false;
+                    }
+                }
+            }
+            return true;
         });
     }
 
