@@ -180,14 +180,19 @@ final class RaftMembership implements AutoCloseable {
     }
 
     /**
-     * A number that grows whenever the group shows a sign of life to this member: a commit, a new term or a new
-     * view (each of the three only ever grows). It stands still for a member whose view went stale.
+     * A number that changes whenever the group shows a sign of life to this member: a commit, a new term, a new
+     * view, or (on a follower) an entry appended or removed while the leader brings its log up to date. It stands
+     * still for a member whose view went stale; a leader's own appends do not count, since a stale leader goes on
+     * appending renewals that never commit.
      */
     long progress() {
         RAFT r = raft;
         JChannel ch = channel;
         View v = ch == null ? null : ch.getView();
-        return r == null || v == null ? 0 : r.commitIndex() + r.currentTerm() + v.getViewId().getId();
+        if (r == null || v == null) {
+            return 0;
+        }
+        return r.commitIndex() + r.currentTerm() + v.getViewId().getId() + (r.isLeader() ? 0 : r.lastAppended());
     }
 
     /** How many members the current view holds. */

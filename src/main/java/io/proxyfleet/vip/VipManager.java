@@ -49,12 +49,14 @@ public final class VipManager implements AutoCloseable {
      */
     private static final long HANDOVER_AFTER_MILLIS = 3_000;
     /**
-     * Renewals are pipelined: one is sent every renewal interval whether or not the previous one has committed, so
-     * that one slow commit does not leave the lease without a fresh one (with one at a time, a new leader on a busy
-     * host waited up to 20 s for a commit fresh enough to take the address). Each times out after one lease, so
-     * about five are in flight at most; the cap holds should the manager's ticks bunch up after a stall.
+     * Renewals are pipelined: the next one is sent at its interval even while one is still waiting for its commit,
+     * so that one slow commit does not leave the lease without a fresh one (with one at a time, a new leader on a
+     * busy host waited up to 20 s for a commit fresh enough to take the address). Only two: a leader cut off from
+     * the others appends every renewal it sends to its log, and when it comes back, jgroups-raft's leader walks
+     * back over each of those conflicting entries one resend (100 ms) at a time before that member can vote for a
+     * commit again.
      */
-    private static final int MAX_RENEWALS_IN_FLIGHT = 8;
+    private static final int MAX_RENEWALS_IN_FLIGHT = 2;
 
     /**
      * A member that sees no commit, no new term and no new view for this many leases, although its view holds a
