@@ -478,9 +478,14 @@ class VipNamespaceTest {
         return h.size() == 1 && h.getFirst() != node;
     }
 
+    /** The one holder, from the same sample that found exactly one (a second sample may catch a flap). */
     private static int onlyHolder() {
-        await().atMost(Duration.ofSeconds(30)).until(() -> holders().size() == 1);
-        return holders().getFirst();
+        var seen = new java.util.concurrent.atomic.AtomicReference<List<Integer>>(List.of());
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            seen.set(holders());
+            return seen.get().size() == 1;
+        });
+        return seen.get().getFirst();
     }
 
     private static void sample() {
