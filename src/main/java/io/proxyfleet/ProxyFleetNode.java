@@ -483,6 +483,15 @@ public final class ProxyFleetNode implements AutoCloseable {
         }
 
         @Override
+        public void undrain() {
+            ProxyFleetNode n = node;
+            if (n != null && n.vip != null) {
+                n.vip.undrain();
+                n.resumeTraffic();
+            }
+        }
+
+        @Override
         public void flushLogs() {
             LogSetup.reopenFiles();
         }

@@ -237,7 +237,7 @@ final class AdminStatements {
             return AdminResponse.ResultSet.single("CHECKSUM",
                     Long.toString(Checksums.globalChecksum(modules.versions())));
         }
-        if (upper.startsWith("PROXYSQL ") || upper.equals("PROXYFLEET DRAIN")) {
+        if (upper.startsWith("PROXYSQL ") || upper.equals("PROXYFLEET DRAIN") || upper.equals("PROXYFLEET UNDRAIN")) {
             return proxysqlCommand(who, bare, upper);
         }
         Matcher history = CLUSTER_HISTORY.matcher(upper);
@@ -337,6 +337,10 @@ final class AdminStatements {
             }
             case "PROXYFLEET DRAIN" -> {
                 control.drain();
+                return Ok.empty();
+            }
+            case "PROXYFLEET UNDRAIN" -> {
+                control.undrain();
                 return Ok.empty();
             }
             case "PROXYSQL SHUTDOWN", "PROXYSQL KILL" -> {

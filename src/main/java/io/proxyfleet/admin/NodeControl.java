@@ -75,6 +75,10 @@ public interface NodeControl {
     default void drain() {
     }
 
+    /** {@code PROXYFLEET UNDRAIN}: take new clients again and rejoin the virtual IP's group (docs/vip.md). */
+    default void undrain() {
+    }
+
     /** {@code PROXYSQL FLUSH QUERY CACHE}. */
     default void flushQueryCache() {
     }

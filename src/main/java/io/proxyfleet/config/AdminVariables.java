@@ -33,6 +33,7 @@ public final class AdminVariables {
         d.put("proxyfleet_vip_raft_id", "");
         d.put("proxyfleet_vip_raft_peers", "");
         d.put("proxyfleet_vip_drain_timeout_ms", "10000");
+        d.put("proxyfleet_vip_priority", "0");
         // ProxyFleet-only, node-local (LOCAL_PREFIX); docs/cluster.md "Acknowledged changes" and "TLS between peers".
         d.put("proxyfleet_cluster_load_wait", "false");
         d.put("proxyfleet_cluster_ack_quorum", "false");

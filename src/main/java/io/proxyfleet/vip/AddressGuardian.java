@@ -5,19 +5,25 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Holds the virtual IP on this host through a small bash child process that adds the address, announces it with
- * gratuitous ARP, and deletes it as soon as its lease runs out or its stdin closes. The lease therefore holds even
- * when this JVM stalls or is killed with SIGKILL: the child sees EOF (or a timeout) and drops the address.
+ * Holds the virtual IP on this host through a small bash child process that adds the address with a kernel
+ * lifetime ({@code valid_lft}), announces it with gratuitous ARP, renews that lifetime on each fresh renewal, and
+ * deletes the address as soon as its lease runs out or its stdin closes. Three things thus bound how long the
+ * address outlives its lease: this JVM, the child (which sees EOF when the JVM dies), and the kernel, which removes
+ * the address by itself when neither runs (SIGSTOP, a starved host). {@link LeaseTimings} gives the numbers.
  *
- * <p>Each renewal writes the seconds left of the lease; the child waits at most that long for the next line.
+ * <p>Each renewal writes two deadlines as {@code /proc/uptime} centiseconds: until when the kernel's lifetime may
+ * still be extended, and when the lease ends. The child reads the clock itself right before each
+ * {@code ip addr change}, so a renewal it reads late never extends the address, and a change of an address the
+ * kernel already removed fails instead of adding it back.
  *
  * <p>Owner thread: the VIP manager's thread; {@link #stillHeld} may be read from any thread.
  */
@@ -26,23 +32,57 @@ final class AddressGuardian {
     /** How long any ip/arping command may take before it is given up (and the address forcibly deleted). */
     static final long COMMAND_TIMEOUT_MILLIS = 2_000;
     private static final int ARP_ANNOUNCEMENTS = 3;
+    /** /proc/uptime counts in centiseconds. */
+    private static final long NANOS_PER_TICK = 10_000_000;
+    private static final Path UPTIME = Path.of("/proc/uptime");
     private static final String SCRIPT = """
-            ip addr add "$VIP/$PREFIX" dev "$IFACE" || exit 3
+            tick() { read -r up _ </proc/uptime; up=$((10#${up/./})); }
+            lft="valid_lft $LIFE preferred_lft $LIFE"
+            read -r fresh until || exit 0
+            tick; [ "$fresh" -gt "$up" ] || exit 4
+            ip addr add "$VIP/$PREFIX" dev "$IFACE" $lft || exit 3
             echo added
             arping -q -U -c %d -I "$IFACE" "$VIP" >/dev/null 2>&1 </dev/null &
-            t="$FIRST"
-            while read -r -t "$t" t; do :; done
-            ip addr del "$VIP/$PREFIX" dev "$IFACE"
+            while tick; left=$((until - up)); [ "$left" -gt 0 ]; do
+              printf -v frac '%%02d' $((left %% 100))
+              read -r -t "$((left / 100)).$frac" fresh next || break
+              tick
+              [ "$fresh" -gt "$up" ] || continue
+              ip addr change "$VIP/$PREFIX" dev "$IFACE" $lft || break
+              until="$next"
+            done
+            ip addr del "$VIP/$PREFIX" dev "$IFACE" 2>/dev/null
             echo dropped
             """.formatted(ARP_ANNOUNCEMENTS);
 
     private final VipSettings settings;
+    private final int kernelLifetimeSeconds;
+    /** nanoTime + this = /proc/uptime in nanoseconds (CLOCK_BOOTTIME; it only runs ahead, after a suspend). */
+    private final long uptimeOffsetNanos;
     private Process process;
     private OutputStream renewals;
     private final CompletableFuture<Void> added = new CompletableFuture<>();
 
-    AddressGuardian(VipSettings settings) {
+    AddressGuardian(VipSettings settings, int kernelLifetimeSeconds) {
         this.settings = settings;
+        this.kernelLifetimeSeconds = kernelLifetimeSeconds;
+        this.uptimeOffsetNanos = uptimeOffsetNanos();
+    }
+
+    private static long uptimeOffsetNanos() {
+        long before = System.nanoTime();
+        try {
+            String text = Files.readString(UPTIME);
+            long ticks = Long.parseLong(text.substring(0, text.indexOf(' ')).replace(".", ""));
+            // Rounded so that a deadline given to the child is, if anything, early.
+            return ticks * NANOS_PER_TICK - before - NANOS_PER_TICK;
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("cannot read " + UPTIME + ": " + e);
+        }
+    }
+
+    private long ticks(long nanoTime) {
+        return Math.floorDiv(nanoTime + uptimeOffsetNanos, NANOS_PER_TICK);
     }
 
     /** Deletes the address if an earlier run of this node left it behind (its guardian was killed too). */
@@ -60,16 +100,17 @@ final class AddressGuardian {
     }
 
     /**
-     * Adds the address with {@code leaseMillis} of validity, waiting (bounded) for the kernel to have it.
+     * Starts the child, which adds nothing until {@link #add}: a new leader starts it as soon as it wins, so that
+     * starting bash on a busy host does not eat into the freshness of the renewal that lets it add the address.
      *
-     * @return false when adding failed; nothing is held then
+     * @return false when the child could not be started
      */
-    boolean add(long leaseMillis) {
+    boolean start() {
         var pb = new ProcessBuilder("bash", "-c", SCRIPT).redirectErrorStream(true);
         pb.environment().put("VIP", settings.address());
         pb.environment().put("PREFIX", Integer.toString(settings.prefix()));
         pb.environment().put("IFACE", settings.iface());
-        pb.environment().put("FIRST", seconds(leaseMillis));
+        pb.environment().put("LIFE", Integer.toString(kernelLifetimeSeconds));
         try {
             process = pb.start();
         } catch (IOException e) {
@@ -79,6 +120,19 @@ final class AddressGuardian {
         renewals = process.getOutputStream();
         Process p = process;
         Thread.ofVirtual().name("vip-guardian-output").start(() -> readOutput(p));
+        return true;
+    }
+
+    /**
+     * Adds the address, held until {@code untilNanos} unless renewed, if {@code freshUntilNanos} has not passed by
+     * the time the child adds it; waits (bounded) for the kernel to have it.
+     *
+     * @return false when adding failed; nothing is held then, and this guardian is spent
+     */
+    boolean add(long untilNanos, long freshUntilNanos) {
+        if (!renew(untilNanos, freshUntilNanos)) {
+            return false;
+        }
         try {
             added.get(COMMAND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
             return true;
@@ -105,13 +159,17 @@ final class AddressGuardian {
         added.completeExceptionally(new IOException("guardian exited"));
     }
 
-    /** Extends the lease to {@code millisLeft} from now; false when the guardian is gone (the address with it). */
-    boolean renew(long millisLeft) {
-        if (process == null || !process.isAlive() || millisLeft <= 0) {
+    /**
+     * Extends the lease to {@code untilNanos} (and the kernel's lifetime, if the child reads this before
+     * {@code freshUntilNanos}); false when the guardian is gone (the address with it).
+     */
+    boolean renew(long untilNanos, long freshUntilNanos) {
+        if (process == null || !process.isAlive()) {
             return false;
         }
         try {
-            renewals.write((seconds(millisLeft) + "\n").getBytes(StandardCharsets.US_ASCII));
+            renewals.write((ticks(freshUntilNanos) + " " + ticks(untilNanos) + "\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             renewals.flush();
             return true;
         } catch (IOException e) {
@@ -147,10 +205,6 @@ final class AddressGuardian {
             p.destroyForcibly();
         }
         process = null;
-    }
-
-    private static String seconds(long millis) {
-        return String.format(Locale.ROOT, "%.3f", millis / 1000.0);
     }
 
     /** Runs a command with {@link #COMMAND_TIMEOUT_MILLIS}; returns its output ("" on failure). */

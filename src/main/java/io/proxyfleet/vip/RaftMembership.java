@@ -4,6 +4,7 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,12 +24,12 @@ import org.jgroups.protocols.VERIFY_SUSPECT2;
 import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
-import org.jgroups.protocols.raft.ELECTION;
 import org.jgroups.protocols.raft.FileBasedLog;
 import org.jgroups.protocols.raft.RAFT;
 import org.jgroups.raft.Options;
 import org.jgroups.raft.StateMachine;
 import org.jgroups.stack.Protocol;
+import org.jgroups.util.ExtendedUUID;
 import org.jgroups.util.NameCache;
 
 /**
@@ -58,6 +59,8 @@ final class RaftMembership implements AutoCloseable {
     private static final long RESEND_MILLIS = 100;
     /** Renewals are empty entries: a snapshot (also empty) keeps the log short. */
     private static final int MAX_LOG_ENTRIES = 10_000;
+    /** Each member's address carries its priority, so that every member sees the others' in the view. */
+    private static final String PRIORITY_KEY = "vip-priority";
 
     private final VipSettings settings;
     private final Path logDir;
@@ -79,8 +82,9 @@ final class RaftMembership implements AutoCloseable {
             hosts.add(new InetSocketAddress(InetAddress.getByName(p.host()), p.port()));
             ids.add(p.id());
         }
+        InetAddress bindAddress = InetAddress.getByName(self.host());
         TCP tcp = new TCP();
-        tcp.setBindAddress(InetAddress.getByName(self.host()));
+        tcp.setBindAddress(bindAddress);
         tcp.setBindPort(self.port());
         tcp.setPortRange(0);
         tcp.setSockConnTimeout((int) SOCKET_CONNECT_TIMEOUT_MILLIS);
@@ -93,13 +97,18 @@ final class RaftMembership implements AutoCloseable {
         Protocol[] stack = {
                 tcp, ping,
                 new MERGE3().setMinInterval(MERGE_MIN_MILLIS).setMaxInterval(MERGE_MAX_MILLIS),
-                new FD_SOCK2(),
+                // Bound to this node's address: on the wildcard, a peer's CONNECT-RSP went back to 0.0.0.0 and
+                // every connect timed out, so a killed peer's closed socket went unnoticed (FD_ALL3 found it 1.5 s
+                // later) and each view change waited out the 1 s connect timeout before it reached Raft.
+                new FD_SOCK2().setBindAddress(bindAddress),
                 new FD_ALL3().setTimeout(SUSPECT_AFTER_MILLIS).setInterval(HEARTBEAT_INTERVAL_MILLIS),
                 new VERIFY_SUSPECT2().setTimeout(VERIFY_SUSPECT_MILLIS),
                 new NAKACK2(), new UNICAST3(), new STABLE(),
                 new GMS().setJoinTimeout(JOIN_TIMEOUT_MILLIS),
-                new FRAG4(), new ELECTION(), r};
+                new FRAG4(), new PriorityElection(RaftMembership::priorityOf), r};
         JChannel ch = new JChannel(stack).name(self.id());
+        ch.addAddressGenerator(() -> ExtendedUUID.randomUUID(self.id())
+                .put(PRIORITY_KEY, Integer.toString(settings.priority()).getBytes(StandardCharsets.US_ASCII)));
         r.stateMachine(new EmptyStateMachine());
         ch.connect(CLUSTER);
         channel = ch;
@@ -149,6 +158,62 @@ final class RaftMembership implements AutoCloseable {
             out.add(nameOf(a));
         }
         return out;
+    }
+
+    /**
+     * The Raft id of a member in the current view with a higher priority than this node's, or "" when none: the
+     * leader then hands over (docs/vip.md, "Priority").
+     */
+    String higherPriorityMember() {
+        JChannel ch = channel;
+        View v = ch == null ? null : ch.getView();
+        if (v == null) {
+            return "";
+        }
+        Address best = null;
+        for (Address a : v.getMembersRaw()) {
+            if (priorityOf(a) > settings.priority() && (best == null || priorityOf(a) > priorityOf(best))) {
+                best = a;
+            }
+        }
+        return best == null ? "" : nameOf(best);
+    }
+
+    /**
+     * A number that changes whenever the group shows a sign of life to this member: a commit, a new term, a new
+     * view, or (on a follower) an entry appended or removed while the leader brings its log up to date. It stands
+     * still for a member whose view went stale; a leader's own appends do not count, since a stale leader goes on
+     * appending renewals that never commit.
+     */
+    long progress() {
+        RAFT r = raft;
+        JChannel ch = channel;
+        View v = ch == null ? null : ch.getView();
+        if (r == null || v == null) {
+            return 0;
+        }
+        return r.commitIndex() + r.currentTerm() + v.getViewId().getId() + (r.isLeader() ? 0 : r.lastAppended());
+    }
+
+    /** How many members the current view holds. */
+    int viewSize() {
+        JChannel ch = channel;
+        View v = ch == null ? null : ch.getView();
+        return v == null ? 0 : v.size();
+    }
+
+    static int priorityOf(Address a) {
+        if (a instanceof ExtendedUUID u) {
+            byte[] p = u.get(PRIORITY_KEY);
+            if (p != null) {
+                try {
+                    return Integer.parseInt(new String(p, StandardCharsets.US_ASCII));
+                } catch (NumberFormatException e) {
+                    return 0;
+                }
+            }
+        }
+        return 0;
     }
 
     private static String nameOf(Address a) {

@@ -9,7 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
@@ -20,10 +21,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Fencing. The leader renews a lease by committing an empty Raft entry every {@code lease/5}; the lease runs
  * from the moment the last committed renewal was <em>sent</em>, and the address is dropped a margin before it
- * ends (by this thread, and independently by the {@link AddressGuardian} process). A new leader won its term
- * after every renewal of the old one was sent (a majority voted for it, so none of those entries could commit
- * later), and waits a whole lease after winning before it adds the address: the old owner has dropped it by then,
- * even across a partition. An unhealthy or draining node leaves the Raft group so that another one leads.
+ * ends (by this thread, independently by the {@link AddressGuardian} process, and by the kernel's own address
+ * lifetime when neither runs). A new leader won its term after every renewal of the old one was sent (a majority
+ * voted for it, so none of those entries could commit later), and waits longer than all three bounds after
+ * winning ({@link LeaseTimings}) before it adds the address: the old owner has lost it by then, even across a
+ * partition or stopped. An unhealthy or draining node leaves the Raft group so that another one leads.
  *
  * <p>Owner thread: one platform thread, {@code vip-manager}, runs every state change; Raft callbacks only set
  * atomics; {@link #status()} and {@link #drain} may be called from any thread.
@@ -33,9 +35,6 @@ public final class VipManager implements AutoCloseable {
     /** The shortest lease: it must cover a renewal round and the address deletion. */
     public static final long MIN_LEASE_MILLIS = 500;
     private static final long TICK_MILLIS = 50;
-    private static final int RENEWALS_PER_LEASE = 5;
-    /** The address goes this fraction of a lease before the lease could end, leaving time to delete it. */
-    private static final int DROP_MARGIN_DIVISOR = 5;
     /** A node that left the group because it was unhealthy rejoins after being healthy this long. */
     private static final long REJOIN_AFTER_HEALTHY_MILLIS = 1_000;
     private static final long DRAIN_POLL_MILLIS = 50;
@@ -44,11 +43,35 @@ public final class VipManager implements AutoCloseable {
      * answer sends its next statement within milliseconds, and closing it in between would fail that statement.
      */
     private static final long DRAIN_IDLE_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    /**
+     * A leader hands over to a member of higher priority once that member has been in the group this long, so
+     * that a member which comes and goes does not move the VIP each time.
+     */
+    private static final long HANDOVER_AFTER_MILLIS = 3_000;
+    /**
+     * Renewals are pipelined: the next one is sent at its interval even while one is still waiting for its commit,
+     * so that one slow commit does not leave the lease without a fresh one (with one at a time, a new leader on a
+     * busy host waited up to 20 s for a commit fresh enough to take the address). Only two: a leader cut off from
+     * the others appends every renewal it sends to its log, and when it comes back, jgroups-raft's leader walks
+     * back over each of those conflicting entries one resend (100 ms) at a time before that member can vote for a
+     * commit again.
+     */
+    private static final int MAX_RENEWALS_IN_FLIGHT = 2;
+
+    /**
+     * A member that sees no commit, no new term and no new view for this many leases, although its view holds a
+     * majority, rejoins the group: its view is stale. A member that was stopped (SIGSTOP, a frozen VM) and resumes
+     * still holds the view from before, which the others replaced without it; neither side hears the other, and
+     * JGroups' merge of such overlapping views did not recover within 20 s. A healthy group commits a renewal
+     * every lease/5, and an election moves the term or the view within seconds.
+     */
+    private static final int STALE_VIEW_LEASES = 3;
 
     /** Where this node stands. */
     public enum State { DISABLED, FOLLOWER, WAITING, OWNER, LEFT, DRAINED }
 
     private final VipSettings settings;
+    private final LeaseTimings timings;
     private final RaftMembership raft;
     private final NodeHealth health;
     private final SessionRegistry sessions;
@@ -56,10 +79,11 @@ public final class VipManager implements AutoCloseable {
     private final IntSupplier trafficPort;
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().name("vip-manager").daemon().unstarted(r));
-    /** Set when PROXYFLEET DRAIN starts waiting for sessions; {@link #draining} once they are done. */
-    private final AtomicBoolean drainInProgress = new AtomicBoolean();
-    private final AtomicBoolean draining = new AtomicBoolean();
-    private final AtomicBoolean renewalInFlight = new AtomicBoolean();
+    /** Where PROXYFLEET DRAIN stands; PROXYFLEET UNDRAIN sets it back to NONE. */
+    private enum Drain { NONE, WAITING_FOR_SESSIONS, DONE }
+
+    private final AtomicReference<Drain> drain = new AtomicReference<>(Drain.NONE);
+    private final AtomicInteger renewalsInFlight = new AtomicInteger();
     /** nanoTime at which the last committed renewal was sent. */
     private final AtomicLong lastCommittedSentNanos = new AtomicLong(Long.MIN_VALUE);
     private volatile VipStatus status;
@@ -68,13 +92,19 @@ public final class VipManager implements AutoCloseable {
     private State state;
     private AddressGuardian guardian;
     private long leaderSinceNanos = -1;
+    /** The Raft term this node leads in since {@link #leaderSinceNanos}. */
+    private long leaderTerm;
     private long lastSentNanos;
     private long healthySinceNanos = -1;
     private long renewedUntilNanos;
+    private long higherPrioritySinceNanos = -1;
+    private long lastProgress = -1;
+    private long progressSinceNanos;
 
     public VipManager(VipSettings settings, Path dataDir, NodeHealth health, SessionRegistry sessions,
                       Runnable pauseTraffic, IntSupplier trafficPort) {
         this.settings = settings;
+        this.timings = LeaseTimings.of(settings.leaseMillis());
         this.raft = new RaftMembership(settings, dataDir);
         this.health = health;
         this.sessions = sessions;
@@ -90,8 +120,9 @@ public final class VipManager implements AutoCloseable {
         if (!settings.enabled()) {
             return;
         }
-        log.info("VIP {}/{} on {}: Raft member {} of {}, lease {} ms", settings.address(), settings.prefix(),
-                settings.iface(), settings.raftId(), settings.peers().size(), settings.leaseMillis());
+        log.info("VIP {}/{} on {}: Raft member {} of {}, lease {} ms, kernel lifetime {} s, takeover after {} ms",
+                settings.address(), settings.prefix(), settings.iface(), settings.raftId(), settings.peers().size(),
+                settings.leaseMillis(), timings.kernelLifetimeSeconds(), timings.takeoverMillis());
         thread.execute(() -> AddressGuardian.removeLeftover(settings));
         thread.scheduleWithFixedDelay(this::tickSafely, 0, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
@@ -110,10 +141,11 @@ public final class VipManager implements AutoCloseable {
 
     private void tick() throws Exception {
         long now = System.nanoTime();
-        NodeHealth.Health h = health.check(drainInProgress.get());
-        if (draining.get() || !h.ready()) {
-            leave(now, draining.get() ? State.DRAINED : State.LEFT,
-                    draining.get() ? "drained by PROXYFLEET DRAIN" : "unhealthy: " + h.reason(), h);
+        Drain d = drain.get();
+        NodeHealth.Health h = health.check(d == Drain.WAITING_FOR_SESSIONS);
+        if (d == Drain.DONE || !h.ready()) {
+            leave(now, d == Drain.DONE ? State.DRAINED : State.LEFT,
+                    d == Drain.DONE ? "drained by PROXYFLEET DRAIN" : "unhealthy: " + h.reason(), h);
             return;
         }
         if (!raft.connected()) {
@@ -122,12 +154,27 @@ public final class VipManager implements AutoCloseable {
             }
             if (now - healthySinceNanos >= TimeUnit.MILLISECONDS.toNanos(REJOIN_AFTER_HEALTHY_MILLIS)) {
                 raft.connect();
+                lastProgress = -1;
                 change(State.FOLLOWER, "joined the Raft group", h);
             }
             return;
         }
+        if (staleView(now)) {
+            leave(now, State.LEFT, "no commit, term or view change for " + STALE_VIEW_LEASES * settings.leaseMillis()
+                    + " ms although the view " + raft.liveMembers() + " holds a majority: rejoining the group", h);
+            return;
+        }
+        long committedSent = lastCommittedSentNanos.get();
+        long validUntil = committedSent == Long.MIN_VALUE ? now
+                : committedSent + TimeUnit.MILLISECONDS.toNanos(timings.validMillis());
         if (!raft.isLeader()) {
+            if (electionUnderWay(now, validUntil)) {
+                publish(h);
+                return;
+            }
             leaderSinceNanos = -1;
+            higherPrioritySinceNanos = -1;
+            releaseGuardian();
             if (state == State.OWNER) {
                 drop(State.FOLLOWER, "no longer the Raft leader (leader: " + orNone(raft.leaderId()) + ")", h);
             } else if (state != State.FOLLOWER) {
@@ -137,28 +184,55 @@ public final class VipManager implements AutoCloseable {
             }
             return;
         }
+        long term = raft.term();
+        if (leaderSinceNanos >= 0 && term != leaderTerm) {
+            if (term == leaderTerm + 1) {
+                // Nobody can have led between two consecutive terms of this node: the wait and the lease go on.
+                log.info("VIP {}: re-elected Raft leader in term {}, right after term {}", settings.address(), term,
+                        leaderTerm);
+                leaderTerm = term;
+            } else {
+                if (state == State.OWNER) {
+                    drop(State.WAITING, "re-elected in term " + term + " after term " + leaderTerm
+                            + ": another leader may have held the address in between", h);
+                }
+                leaderSinceNanos = -1;
+            }
+        }
         if (leaderSinceNanos < 0) {
             leaderSinceNanos = now;
-            change(State.WAITING, "elected Raft leader in term " + raft.term()
-                    + "; waiting one lease before taking the address", h);
+            leaderTerm = term;
+            change(State.WAITING, "elected Raft leader in term " + term
+                    + "; waiting " + timings.takeoverMillis() + " ms before taking the address", h);
+        }
+        if (handOver(now, h)) {
+            return;
         }
         maybeRenew(now);
-        long lease = TimeUnit.MILLISECONDS.toNanos(settings.leaseMillis());
-        long committedSent = lastCommittedSentNanos.get();
-        long validUntil = committedSent == Long.MIN_VALUE ? now : committedSent + lease - lease / DROP_MARGIN_DIVISOR;
+        committedSent = lastCommittedSentNanos.get();
+        boolean committed = committedSent != Long.MIN_VALUE;
+        validUntil = committed ? committedSent + TimeUnit.MILLISECONDS.toNanos(timings.validMillis()) : now;
+        long freshUntil = committed ? committedSent + TimeUnit.MILLISECONDS.toNanos(timings.freshMillis()) : now;
         if (state == State.OWNER) {
             if (now >= validUntil) {
                 drop(State.WAITING, "lease not renewed by a majority in time", h);
             } else if (!guardian.stillHeld()) {
-                drop(State.WAITING, "the address guardian dropped the address", h);
-            } else if (validUntil != renewedUntilNanos && guardian.renew(TimeUnit.NANOSECONDS.toMillis(validUntil - now))) {
+                drop(State.WAITING, "the address guardian dropped the address (lease or kernel lifetime ran out)", h);
+            } else if (validUntil != renewedUntilNanos && guardian.renew(validUntil, freshUntil)) {
                 renewedUntilNanos = validUntil;
             }
             publish(h);
-        } else if (now - leaderSinceNanos >= lease && committedSent > leaderSinceNanos && now < validUntil) {
-            var g = new AddressGuardian(settings);
-            if (g.add(TimeUnit.NANOSECONDS.toMillis(validUntil - now))) {
+        } else if (guardian == null) {
+            var g = new AddressGuardian(settings, timings.kernelLifetimeSeconds());
+            if (g.start()) {
                 guardian = g;
+            }
+            publish(h);
+        } else if (now - leaderSinceNanos >= TimeUnit.MILLISECONDS.toNanos(timings.takeoverMillis())
+                && committedSent > leaderSinceNanos && now < freshUntil) {
+            if (!guardian.add(validUntil, freshUntil)) {
+                releaseGuardian();
+            } else {
                 renewedUntilNanos = validUntil;
                 change(State.OWNER, "took the address as leader of term " + raft.term() + ", "
                         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - leaderSinceNanos) + " ms after winning", h);
@@ -168,14 +242,64 @@ public final class VipManager implements AutoCloseable {
         }
     }
 
+    /** Whether this member's view of the group has gone stale ({@link #STALE_VIEW_LEASES}). */
+    private boolean staleView(long now) {
+        long progress = raft.progress();
+        if (progress != lastProgress || raft.viewSize() < settings.peers().size() / 2 + 1) {
+            lastProgress = progress;
+            progressSinceNanos = now;
+            return false;
+        }
+        return now - progressSinceNanos >= TimeUnit.MILLISECONDS.toNanos(STALE_VIEW_LEASES * settings.leaseMillis());
+    }
+
+    /**
+     * Whether this owner keeps the address although it is not the Raft leader right now: a member that joins or
+     * merges back may start an election, and every voter, the leader too, steps down until it ends. The lease alone
+     * fences the address (a partitioned owner keeps it just as long), and when this node wins the very next term it
+     * goes on as owner; once another leader is known, or the lease runs out, it drops the address.
+     */
+    private boolean electionUnderWay(long now, long validUntil) {
+        String leader = raft.leaderId();
+        return state == State.OWNER && now < validUntil && guardian != null && guardian.stillHeld()
+                && (leader.isEmpty() || leader.equals(settings.raftId()));
+    }
+
+    /**
+     * Leaves the group when a member of higher priority has been in it for {@link #HANDOVER_AFTER_MILLIS} and the
+     * others still make a majority without this node: they elect it (equally up-to-date logs are decided by
+     * priority), and this node rejoins as a follower a second later.
+     */
+    private boolean handOver(long now, NodeHealth.Health h) {
+        String higher = raft.higherPriorityMember();
+        if (higher.isEmpty()) {
+            higherPrioritySinceNanos = -1;
+            return false;
+        }
+        if (higherPrioritySinceNanos < 0) {
+            higherPrioritySinceNanos = now;
+            log.info("VIP {}: member {} has a higher priority; handing over once it has been in the group {} ms",
+                    settings.address(), higher, HANDOVER_AFTER_MILLIS);
+        }
+        int majority = settings.peers().size() / 2 + 1;
+        if (now - higherPrioritySinceNanos < TimeUnit.MILLISECONDS.toNanos(HANDOVER_AFTER_MILLIS)
+                || raft.viewSize() - 1 < majority) {
+            return false;
+        }
+        higherPrioritySinceNanos = -1;
+        leave(now, State.LEFT, "handing the VIP over to " + higher + ", whose priority is higher", h);
+        return true;
+    }
+
     private void maybeRenew(long now) {
-        long interval = TimeUnit.MILLISECONDS.toNanos(settings.leaseMillis()) / RENEWALS_PER_LEASE;
-        if (now - lastSentNanos < interval || !renewalInFlight.compareAndSet(false, true)) {
+        long interval = TimeUnit.MILLISECONDS.toNanos(timings.renewMillis());
+        if (now - lastSentNanos < interval || renewalsInFlight.get() >= MAX_RENEWALS_IN_FLIGHT) {
             return;
         }
         lastSentNanos = now;
+        renewalsInFlight.incrementAndGet();
         raft.renew().orTimeout(settings.leaseMillis(), TimeUnit.MILLISECONDS).whenComplete((r, failure) -> {
-            renewalInFlight.set(false);
+            renewalsInFlight.decrementAndGet();
             if (failure == null) {
                 lastCommittedSentNanos.accumulateAndGet(now, Math::max);
             }
@@ -189,6 +313,7 @@ public final class VipManager implements AutoCloseable {
         if (state == State.OWNER) {
             drop(next, reason, h);
         }
+        releaseGuardian();
         if (raft.connected()) {
             raft.disconnect();
         }
@@ -200,12 +325,17 @@ public final class VipManager implements AutoCloseable {
     }
 
     private void drop(State next, String reason, NodeHealth.Health h) {
+        releaseGuardian();
+        change(next, "dropped the address: " + reason, h);
+    }
+
+    /** Stops the guardian: it deletes the address if it added it, and just exits if it was still waiting. */
+    private void releaseGuardian() {
         AddressGuardian g = guardian;
         guardian = null;
         if (g != null) {
             g.release();
         }
-        change(next, "dropped the address: " + reason, h);
     }
 
     private void change(State next, String reason, NodeHealth.Health h) {
@@ -234,19 +364,31 @@ public final class VipManager implements AutoCloseable {
         Thread.ofVirtual().name("vip-drain").start(() -> {
             log.info("Drain: no new clients; waiting up to {} ms for sessions to finish their transactions",
                     settings.drainMillis());
-            drainInProgress.set(true);
+            drain.set(Drain.WAITING_FOR_SESSIONS);
             pauseTraffic.run();
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.drainMillis());
             try {
-                while (System.nanoTime() < deadline && !closeIdleSessions()) {
+                while (System.nanoTime() < deadline && drain.get() == Drain.WAITING_FOR_SESSIONS
+                        && !closeIdleSessions()) {
                     Thread.sleep(DRAIN_POLL_MILLIS);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            log.info("Drain: {} sessions still open; handing the VIP over", sessions.size());
-            draining.set(true);
+            if (drain.compareAndSet(Drain.WAITING_FOR_SESSIONS, Drain.DONE)) {
+                log.info("Drain: {} sessions still open; handing the VIP over", sessions.size());
+            }
         });
+    }
+
+    /**
+     * PROXYFLEET UNDRAIN: ends a drain (or the one in progress). The caller opens the traffic listener again; this
+     * node rejoins the Raft group once it has been healthy for a second, as after any other absence.
+     */
+    public void undrain() {
+        if (drain.getAndSet(Drain.NONE) != Drain.NONE) {
+            log.info("Undrain: this node may rejoin the VIP's Raft group once healthy");
+        }
     }
 
     /** Closes every session idle outside a transaction for the grace time; true when none is left. */
@@ -301,10 +443,9 @@ public final class VipManager implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        AddressGuardian g = guardian;
-        guardian = null;
-        if (g != null) {
-            g.release();
+        boolean held = state == State.OWNER;
+        releaseGuardian();
+        if (held) {
             log.info("VIP {}: dropped the address on shutdown", settings.address());
         }
         raft.close();

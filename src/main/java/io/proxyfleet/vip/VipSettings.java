@@ -15,9 +15,10 @@ import java.util.List;
  * @param raftId         this node's id among {@code peers}
  * @param peers          every VIP member, this node included
  * @param drainMillis    how long PROXYFLEET DRAIN waits for sessions to finish their transactions
+ * @param priority       among healthy members, the highest owns the VIP (equal ones: whichever leads)
  */
 public record VipSettings(String address, int prefix, String iface, long leaseMillis, String raftId,
-                          List<Peer> peers, long drainMillis) {
+                          List<Peer> peers, long drainMillis, int priority) {
 
     /** One member of {@code admin-proxyfleet_vip_raft_peers}: {@code id=host:port}. */
     public record Peer(String id, String host, int port) {
@@ -44,7 +45,7 @@ public record VipSettings(String address, int prefix, String iface, long leaseMi
         List<Peer> peers = parsePeers(admin.get("proxyfleet_vip_raft_peers"));
         VipSettings s = new VipSettings(address, admin.getInt("proxyfleet_vip_prefix"), admin.get("proxyfleet_vip_interface").trim(),
                 admin.getLong("proxyfleet_vip_lease_ms"), admin.get("proxyfleet_vip_raft_id").trim(), peers,
-                admin.getLong("proxyfleet_vip_drain_timeout_ms"));
+                admin.getLong("proxyfleet_vip_drain_timeout_ms"), admin.getInt("proxyfleet_vip_priority"));
         if (s.enabled()) {
             if (s.iface.isEmpty()) {
                 throw new IllegalArgumentException("admin-proxyfleet_vip_interface is required with admin-proxyfleet_vip_address");

@@ -45,10 +45,14 @@ class VipNamespaceTest {
     /** A node process starts in seconds alone, but in much longer on a machine shared with other builds. */
     private static final Duration START_BOUND = Duration.ofSeconds(240);
     private static final long SAMPLE_MILLIS = 25;
+    private static final int HIGH_PRIORITY = 100;
     /** Rows the client must commit through the VIP after each event: it goes on. */
     private static final int CLIENT_PROGRESS = 5;
     /** Sampling, process start-up of ip(8) and scheduling delays on top of the lease. */
     private static final long LEASE_SLACK_MILLIS = 500;
+    /** The kernel lifetime of the address (one second at this lease) and the kernel's check granularity. */
+    private static final long KERNEL_REMOVAL_BOUND_MILLIS = LeaseTimings.of(LEASE_MILLIS).kernelLifetimeSeconds()
+            * 1_000L + LeaseTimings.KERNEL_EXPIRY_SLACK_MILLIS + LEASE_SLACK_MILLIS;
     private static final List<String> JVM_FLAGS = List.of("--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow", "-Xms32m", "-Xmx128m", "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=true");
@@ -164,6 +168,38 @@ class VipNamespaceTest {
 
     @Test
     @Order(3)
+    void theKernelRemovesTheAddressOfAStoppedOwnerWithinItsLifetime() throws Exception {
+        int owner = onlyHolder();
+        List<Long> pids = new ArrayList<>(List.of(nodes[owner - 1].pid()));
+        nodes[owner - 1].toHandle().descendants().forEach(d -> pids.add(d.pid()));
+        System.out.println("SIGSTOP of owner n" + owner + " (JVM and guardian, pids " + pids + ") at "
+                + java.time.Instant.now());
+        long t0 = System.nanoTime();
+        signal("-STOP", pids);
+        try {
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(SAMPLE_MILLIS))
+                    .until(() -> !holders().contains(owner));
+            long gone = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(SAMPLE_MILLIS))
+                    .until(() -> isOnlyHolderOtherThan(owner));
+            long moved = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            System.out.println("Stopped owner's address removed by the kernel after " + gone + " ms; new owner after "
+                    + moved + " ms");
+            assertThat(gone).as("ms until the kernel removed the stopped owner's address")
+                    .isLessThanOrEqualTo(KERNEL_REMOVAL_BOUND_MILLIS);
+        } finally {
+            signal("-CONT", pids);
+        }
+        // Resumed, the old owner finds its lease over and drops out; it may win a later term, but never overlaps.
+        awaitJoined(owner);
+        await().atMost(Duration.ofSeconds(30)).until(() -> holders().size() == 1);
+        assertThat(maxHolders.get()).as("namespaces holding the VIP at once").isLessThanOrEqualTo(1);
+        awaitClientRows(okCount() + CLIENT_PROGRESS);
+        assertCommittedRowsPresent();
+    }
+
+    @Test
+    @Order(4)
     void aDrainedOwnerHandsTheVipOverWithNoFailedTransaction() throws Exception {
         int owner = onlyHolder();
         int failedBefore = failedTransactions();
@@ -171,20 +207,28 @@ class VipNamespaceTest {
                 "-padmin", "-e", "PROXYFLEET DRAIN");
         assertThat(r.ok()).as(r.output()).isTrue();
         long t0 = System.nanoTime();
-        await().atMost(Duration.ofSeconds(20)).until(() -> isOnlyHolderOtherThan(owner));
-        System.out.println("VIP moved after PROXYFLEET DRAIN in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
-                + " ms");
-        awaitClientRows(okCount() + CLIENT_PROGRESS);
-        assertThat(failedTransactions()).isEqualTo(failedBefore);
-        assertCommittedRowsPresent();
-        assertThat(maxHolders.get()).isLessThanOrEqualTo(1);
-        nodes[owner - 1].destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        startNode(owner);
-        awaitJoined(owner);
+        int failedDuringDrain;
+        try {
+            await().atMost(Duration.ofSeconds(20)).until(() -> isOnlyHolderOtherThan(owner));
+            System.out.println("VIP moved after PROXYFLEET DRAIN in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+            awaitClientRows(okCount() + CLIENT_PROGRESS);
+            failedDuringDrain = failedTransactions() - failedBefore;
+            assertCommittedRowsPresent();
+            assertThat(maxHolders.get()).isLessThanOrEqualTo(1);
+            assertThat(admin(Netns.PREFIX + "n" + owner, "SELECT state FROM stats_proxyfleet_vip")).contains("DRAINED");
+        } finally {
+            // PROXYFLEET UNDRAIN brings it back without a restart (and keeps the next scenarios at three members).
+            admin(Netns.PREFIX + "n" + owner, "PROXYFLEET UNDRAIN");
+            awaitJoined(owner);
+        }
+        assertThat(failedDuringDrain).as("transactions failed during the drain").isZero();
+        assertThat(Netns.ns(Netns.PREFIX + "c", "mysql", "-h" + nodeAddress(owner), "-P6033", "-uapp", "-papp",
+                "--connect-timeout=5", "-N", "-e", "SELECT 1").output()).contains("1");
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void healthFollowsBackendsAndConfig() throws Exception {
         int node = onlyHolder();
         String ns = Netns.PREFIX + "n" + node;
@@ -201,7 +245,25 @@ class VipNamespaceTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
+    void aMemberOfHigherPriorityTakesTheVipOverOnceItHasJoined() throws Exception {
+        int owner = onlyHolder();
+        int other = owner % 3 + 1;
+        nodes[other - 1].destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        startNode(other, HIGH_PRIORITY);
+        awaitJoined(other);
+        long t0 = System.nanoTime();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(SAMPLE_MILLIS))
+                .until(() -> holders().equals(List.of(other)));
+        System.out.println("VIP handed over to higher-priority n" + other + " "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms after it joined");
+        assertThat(admin(Netns.PREFIX + "n" + owner, "SELECT state FROM stats_proxyfleet_vip"))
+                .doesNotContain("OWNER");
+        assertThat(maxHolders.get()).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    @Order(7)
     void withTwoOfThreeDownNobodyHoldsTheVip() throws Exception {
         int owner = onlyHolder();
         int other = owner % 3 + 1;
@@ -252,6 +314,10 @@ class VipNamespaceTest {
     }
 
     private static void startNode(int i) throws IOException {
+        startNode(i, 0);
+    }
+
+    private static void startNode(int i, int priority) throws IOException {
         Path d = dir.resolve("n" + i);
         Files.createDirectories(d);
         // A key pair per node costs seconds of CPU on a busy machine: each node copies one set made once.
@@ -281,6 +347,7 @@ class VipNamespaceTest {
                     proxyfleet_vip_raft_id="n%d"
                     proxyfleet_vip_raft_peers="%s"
                     proxyfleet_vip_drain_timeout_ms=5000
+                    proxyfleet_vip_priority=%d
                 }
                 mysql_variables=
                 {
@@ -297,12 +364,16 @@ class VipNamespaceTest {
                 (
                     { username="app", password="app", default_hostgroup=0 }
                 )
-                """.formatted(d, VIP, LEASE_MILLIS, i, peers, DB));
+                """.formatted(d, VIP, LEASE_MILLIS, i, peers, priority, DB));
         var command = new ArrayList<>(List.of("ip", "netns", "exec", Netns.PREFIX + "n" + i,
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(JVM_FLAGS);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.proxyfleet.Main", "-f", "-D",
                 d.toString(), "-c", d.resolve("proxysql.cnf").toString()));
+        if (priority != 0) {
+            // Like ProxySQL, a node with a database reads its config file only with --initial.
+            command.add("--initial");
+        }
         nodes[i - 1] = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(d.resolve("console.log").toFile())).start();
     }
@@ -377,13 +448,28 @@ class VipNamespaceTest {
         return out;
     }
 
-    /** Waits until node {@code i} answers on its admin port and sits in the Raft group. */
+    /**
+     * Waits until node {@code i} answers on its admin port and sits in the Raft group, and every other running node
+     * sees it there too: a node that resumes after SIGSTOP believes it is in the group while the others excluded it.
+     */
     private static void awaitJoined(int i) {
         String ns = Netns.PREFIX + "n" + i;
         await().atMost(START_BOUND).pollInterval(Duration.ofMillis(500)).until(() -> {
             Netns.Result r = Netns.ns(ns, "mysql", "-h127.0.0.1", "-P6032", "-uadmin", "-padmin", "-N", "-e",
                     "SELECT state FROM stats_proxyfleet_vip");
-            return r.ok() && r.output().matches("(?s).*(FOLLOWER|WAITING|OWNER).*");
+            if (!r.ok() || !r.output().matches("(?s).*(FOLLOWER|WAITING|OWNER).*")) {
+                return false;
+            }
+            for (int j = 1; j <= 3; j++) {
+                if (j != i && nodes[j - 1] != null && nodes[j - 1].isAlive()) {
+                    Netns.Result e = Netns.ns(Netns.PREFIX + "n" + j, "mysql", "-h127.0.0.1", "-P6032", "-uadmin",
+                            "-padmin", "-N", "-e", "SELECT * FROM stats_proxyfleet_endpoints");
+                    if (!e.ok() || !e.output().contains(nodeAddress(i))) {
+                        return false;
+                    }
+                }
+            }
+            return true;
         });
     }
 
@@ -392,9 +478,14 @@ class VipNamespaceTest {
         return h.size() == 1 && h.getFirst() != node;
     }
 
+    /** The one holder, from the same sample that found exactly one (a second sample may catch a flap). */
     private static int onlyHolder() {
-        await().atMost(Duration.ofSeconds(30)).until(() -> holders().size() == 1);
-        return holders().getFirst();
+        var seen = new java.util.concurrent.atomic.AtomicReference<List<Integer>>(List.of());
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            seen.set(holders());
+            return seen.get().size() == 1;
+        });
+        return seen.get().getFirst();
     }
 
     private static void sample() {
@@ -404,6 +495,16 @@ class VipNamespaceTest {
                 Thread.sleep(SAMPLE_MILLIS);
             } catch (InterruptedException e) {
                 return;
+            }
+        }
+    }
+
+    /** Signals each process still alive (a short-lived child of the guardian, ip or arping, may be gone). */
+    private static void signal(String signal, List<Long> pids) {
+        for (long pid : pids) {
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                Netns.Result r = Netns.run(List.of("kill", signal, Long.toString(pid)));
+                assertThat(r.ok() || r.output().contains("No such process")).as(r.output()).isTrue();
             }
         }
     }
