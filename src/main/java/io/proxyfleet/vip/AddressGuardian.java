@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * <p>Each renewal writes two deadlines as {@code /proc/uptime} centiseconds: until when the kernel's lifetime may
  * still be extended, and when the lease ends. The child reads the clock itself right before each
  * {@code ip addr change}, so a renewal it reads late never extends the address, and a change of an address the
- * kernel already removed fails instead of adding it back.
+ * kernel already removed fails instead of adding it back. It reads the clock again once the change is done: on a
+ * starved host the {@code ip} process can start seconds after that check, and the lifetime it sets counts from
+ * then, so an add or change that completes after the renewal went stale deletes the address at once.
  *
  * <p>Owner thread: the VIP manager's thread; {@link #stillHeld} may be read from any thread.
  */
@@ -41,6 +43,7 @@ final class AddressGuardian {
             read -r fresh until || exit 0
             tick; [ "$fresh" -gt "$up" ] || exit 4
             ip addr add "$VIP/$PREFIX" dev "$IFACE" $lft || exit 3
+            tick; [ "$fresh" -gt "$up" ] || { ip addr del "$VIP/$PREFIX" dev "$IFACE" 2>/dev/null; exit 4; }
             echo added
             arping -q -U -c %d -I "$IFACE" "$VIP" >/dev/null 2>&1 </dev/null &
             while tick; left=$((until - up)); [ "$left" -gt 0 ]; do
@@ -49,6 +52,7 @@ final class AddressGuardian {
               tick
               [ "$fresh" -gt "$up" ] || continue
               ip addr change "$VIP/$PREFIX" dev "$IFACE" $lft || break
+              tick; [ "$fresh" -gt "$up" ] || break
               until="$next"
             done
             ip addr del "$VIP/$PREFIX" dev "$IFACE" 2>/dev/null
