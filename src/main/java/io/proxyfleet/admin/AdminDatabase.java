@@ -49,6 +49,10 @@ final class AdminDatabase implements AutoCloseable {
 
     /** Opens the schemas and creates every table that does not exist yet. */
     static AdminDatabase open(Path diskFile) throws SQLException {
+        Path dataDir = diskFile.toAbsolutePath().getParent();
+        if (dataDir != null) {
+            SqliteNativeLibrary.useKeptCopy(dataDir);
+        }
         String instance = UUID.randomUUID().toString().replace("-", "");
         String statsUri = SHARED_MEMORY_URI.formatted("pf_stats_" + instance);
         String monitorUri = SHARED_MEMORY_URI.formatted("pf_monitor_" + instance);
