@@ -197,9 +197,9 @@ public final class BackendConnector {
             if (!server.mayOpen() || (!waited && server.hasWaiters(loop))
                     || !hostgroups.pools().fairToOpen(loop, server)) {
                 // At max_connections (or behind sessions already waiting, or ahead of another loop whose sessions
-                // wait): ask another loop for a slot if it holds more than its share, and wait in line for a
-                // connection to come back or go away.
-                hostgroups.pools().evictElsewhere(loop, server);
+                // wait): wait in line for a connection to come back or go away, and ask another loop for a slot if
+                // it holds more than its share. In that order: the other loop may free the slot before this line
+                // returns, and it wakes only a session already waiting here.
                 int wait = ++token;
                 server.awaitCapacity(loop, () -> {
                     if (wait != token || !callback.stillWaiting()) {
@@ -209,6 +209,7 @@ public final class BackendConnector {
                     return true;
                 }, waited);
                 waited = true;
+                hostgroups.pools().evictElsewhere(loop, server);
                 // A connection kept here between statements goes to the first waiter of this loop; failing that,
                 // one of another pool key is closed, so that its slot serves the first waiter.
                 if (!pool(loop).reclaimKept(server, key) && !server.mayOpen()) {
