@@ -132,12 +132,7 @@ class ClusterDeltaTest {
         TestNode source = source();
         TestNode target = node("target", (sql, r) -> r);
         TestNode witness = node("witness", (sql, r) -> r);
-        target.exec("INSERT INTO proxysql_servers (hostname, port, weight, comment) VALUES ('127.0.0.1', "
-                + source.listener.port() + ", 0, 'source')");
-        target.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
-        target.startCluster();
-        await().atMost(WAIT).pollInterval(POLL).until(() -> target.module("mysql_users").checksum()
-                .equals(source.module("mysql_users").checksum()));
+        followAndCatchUp(target, source);
         ModulePuller monitorPuller = target.cluster.get().puller();
         long deltasBefore = monitorPuller.deltaPulls();
         long fallbacksBefore = monitorPuller.deltaFallbacks();
@@ -302,12 +297,7 @@ class ClusterDeltaTest {
                     ? new AdminResponse.ResultSet(List.of("COUNT(*)"), List.of(List.of("0"))) : r;
         }
         TestNode target = node("target", (sql, r) -> r);
-        target.exec("INSERT INTO proxysql_servers (hostname, port, weight, comment) VALUES ('127.0.0.1', "
-                + source.listener.port() + ", 0, 'source')");
-        target.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
-        target.startCluster();
-        await().atMost(WAIT).pollInterval(POLL).until(() -> target.module("mysql_users").checksum()
-                .equals(source.module("mysql_users").checksum()));
+        followAndCatchUp(target, source);
 
         target.exec("UPDATE mysql_users SET comment = 'local' WHERE username = 'user3'");
         target.exec("LOAD MYSQL USERS TO RUNTIME");
@@ -365,5 +355,15 @@ class ClusterDeltaTest {
         public void apply(PulledModule pulled) throws Exception {
             node.apply(pulled);
         }
+    }
+
+    /** Makes {@code target} list {@code source} as its peer and waits until it runs the source's users. */
+    private static void followAndCatchUp(TestNode target, TestNode source) throws Exception {
+        target.exec("INSERT INTO proxysql_servers (hostname, port, weight, comment) VALUES ('127.0.0.1', "
+                + source.listener.port() + ", 0, 'source')");
+        target.exec("LOAD PROXYSQL SERVERS TO RUNTIME");
+        target.startCluster();
+        await().atMost(WAIT).pollInterval(POLL).until(() -> target.module("mysql_users").checksum()
+                .equals(source.module("mysql_users").checksum()));
     }
 }
